@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { OAuth1Credentials } from '../../lib/oauth1.js';
+import { startPamSimulator, type PamSimulator, type PamSimulatorOptions } from '../pam-simulator/server.js';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager.js';
+
+export interface LocalPam {
+  pam: PamSimulator;
+  secrets: SecretsManagerStandIn;
+  secretId: string;
+  credentials: OAuth1Credentials;
+  /** The variables under which the unchanged functions find the secret, and through it the simulator. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function randomCredentials(): OAuth1Credentials {
+  const token = () => randomBytes(16).toString('hex');
+  return { consumerKey: token(), consumerSecret: token(), tokenKey: token(), tokenSecret: token() };
+}
+
+/** The secret's JSON as an operator stores it in Secrets Manager. */
+export function pamSecretString(baseUrl: string, credentials: OAuth1Credentials, extra: Record<string, string> = {}): string {
+  return JSON.stringify({
+    base_url: baseUrl,
+    consumer_key: credentials.consumerKey,
+    consumer_secret: credentials.consumerSecret,
+    token_key: credentials.tokenKey,
+    token_secret: credentials.tokenSecret,
+    ...extra,
+  });
+}
+
+/**
+ * Starts the PAM Core simulator and a Secrets Manager stand-in holding its credentials, both on
+ * loopback, with fresh random OAuth credentials.
+ */
+export async function startLocalPam(
+  options: Partial<Omit<PamSimulatorOptions, 'credentials'>> & { secretId?: string } = {},
+): Promise<LocalPam> {
+  const credentials = randomCredentials();
+  const { secretId = 'pam-session-responder/local', ...simulatorOptions } = options;
+  const pam = await startPamSimulator({ ...simulatorOptions, credentials });
+  const paths: Record<string, string> = {};
+  if (options.listPath) paths.list_path = options.listPath;
+  if (options.dropPath) paths.drop_path = options.dropPath;
+  const secrets = await startSecretsManagerStandIn({ [secretId]: pamSecretString(pam.url, credentials, paths) });
+  const env = {
+    PAM_SECRET_ID: secretId,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  return {
+    pam,
+    secrets,
+    secretId,
+    credentials,
+    env,
+    close: async () => {
+      await Promise.all([pam.close(), secrets.close()]);
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createOAuthClient, type OAuth1Credentials } from '../../lib/oauth1.js';
+import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from './seed-sessions.js';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  endpoint: 'list' | 'drop' | 'other';
+  /** The OAuth nonce sent, when there was an Authorization header. */
+  nonce: string | undefined;
+  status: number;
+}
+
+/** A canned misbehaviour for the next request(s) to an endpoint. */
+export type Fault =
+  | { kind: 'status'; status: number; body: string; contentType?: string }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'reset' };
+
+export interface PamSimulatorOptions {
+  credentials: OAuth1Credentials;
+  sessions?: SimulatedSession[];
+  listPath?: string;
+  dropPath?: string;
+  /** Serve older versions' field names (`credencial`, `dispositivo`). */
+  legacyFieldNames?: boolean;
+  port?: number;
+  tls?: { key: string; cert: string };
+}
+
+export interface PamSimulator {
+  url: string;
+  sessions: SimulatedSession[];
+  requests: RecordedRequest[];
+  setCredentials(credentials: OAuth1Credentials): void;
+  injectFault(endpoint: 'list' | 'drop', fault: Fault, times?: number): void;
+  close(): Promise<void>;
+}
+
+const TIMESTAMP_WINDOW_SECONDS = 300;
+
+function envelope(status: number, message: string, errorCode: number) {
+  const error = errorCode !== 0;
+  return {
+    status,
+    message,
+    error,
+    error_code: errorCode,
+    detail: '',
+    mensagem: message,
+    erro: error,
+    cod_erro: errorCode,
+  };
+}
+
+/** Parses `OAuth k="v", k2="v2"` into decoded parameters. */
+function parseOAuthHeader(header: string): Record<string, string> | undefined {
+  if (!/^OAuth\s/i.test(header)) return undefined;
+  const params: Record<string, string> = {};
+  for (const match of header.slice(6).matchAll(/([A-Za-z0-9_]+)="([^"]*)"/g)) {
+    params[decodeURIComponent(match[1] ?? '')] = decodeURIComponent(match[2] ?? '');
+  }
+  return params;
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * A loopback stand-in for the PAM Core A2A API: the list and drop endpoints with PAM's envelopes
+ * and status codes, verifying every OAuth 1.0a signature (and refusing a replayed nonce).
+ */
+export async function startPamSimulator(options: PamSimulatorOptions): Promise<PamSimulator> {
+  let credentials = options.credentials;
+  const sessions = options.sessions ?? seedSessions();
+  const listPath = options.listPath ?? '/api/session/remotesessions';
+  const [dropPrefix, dropSuffix = ''] = (options.dropPath ?? '/iso/session/drop/{session_id}').split('{session_id}') as [string, string?];
+  const requests: RecordedRequest[] = [];
+  const faults: Record<'list' | 'drop', Fault[]> = { list: [], drop: [] };
+  const seenNonces = new Set<string>();
+  const scheme = options.tls ? 'https' : 'http';
+
+  function send(res: ServerResponse, status: number, body: unknown): number {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+    return status;
+  }
+
+  /** True when the request carries a valid, fresh, never-seen OAuth 1.0a signature for the current credentials. */
+  function verify(req: IncomingMessage, params: Record<string, string>): boolean {
+    const { oauth_signature: signature, ...oauthData } = params;
+    if (!signature || oauthData.oauth_consumer_key !== credentials.consumerKey || oauthData.oauth_token !== credentials.tokenKey) {
+      return false;
+    }
+    if (oauthData.oauth_signature_method !== 'HMAC-SHA1' || !oauthData.oauth_nonce) return false;
+    if (oauthData.oauth_version !== undefined && oauthData.oauth_version !== '1.0') return false;
+    const timestamp = Number(oauthData.oauth_timestamp);
+    if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SECONDS) return false;
+    const url = `${scheme}://${req.headers.host}${req.url}`;
+    const expected = createOAuthClient(credentials).getSignature(
+      { method: req.method ?? 'GET', url },
+      credentials.tokenSecret,
+      oauthData as never,
+    );
+    if (!sameText(expected, signature)) return false;
+    if (seenNonces.has(oauthData.oauth_nonce)) return false;
+    seenNonces.add(oauthData.oauth_nonce);
+    return true;
+  }
+
+  function serveList(res: ServerResponse): number {
+    const remote_sessions = sessions.map((session) => {
+      if (!options.legacyFieldNames) return session;
+      const { credential, device, ...rest } = session;
+      return { ...rest, credencial: credential, dispositivo: device };
+    });
+    return send(res, 200, { code: 200, response: envelope(200, '', 0), tenant: 'Segura', remote_sessions });
+  }
+
+  function serveDrop(res: ServerResponse, sessionId: string): number {
+    const session = sessions.find((candidate) => candidate.session_id === sessionId);
+    // PAM answers the same 500 for a failed drop and for an unknown or already-ended session.
+    if (!session || session.end !== null) {
+      return send(res, 500, { response: envelope(500, 'An error occurred while droping session', 1) });
+    }
+    const now = Date.now();
+    session.end = pamTimestamp(new Date(now));
+    session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
+    return send(res, 200, { response: envelope(200, 'Sessão interrompida com sucesso', 0) });
+  }
+
+  async function applyFault(fault: Fault, res: ServerResponse): Promise<number | undefined> {
+    if (fault.kind === 'delay') {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return undefined;
+    }
+    if (fault.kind === 'reset') {
+      res.socket?.destroy();
+      return 0;
+    }
+    res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
+    res.end(fault.body);
+    return fault.status;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<RecordedRequest> {
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const dropId =
+      path.startsWith(dropPrefix) && path.endsWith(dropSuffix)
+        ? decodeURIComponent(path.slice(dropPrefix.length, path.length - dropSuffix.length))
+        : undefined;
+    const endpoint =
+      req.method === 'GET' && path === listPath ? 'list' : req.method === 'DELETE' && dropId ? 'drop' : 'other';
+    const header = req.headers.authorization;
+    const oauth = header ? parseOAuthHeader(header) : undefined;
+    const record: RecordedRequest = { method: req.method ?? '', path, endpoint, nonce: oauth?.oauth_nonce, status: 0 };
+
+    // Kong, in front of PAM, answers this when the Authorization header is missing or the route is unknown.
+    if (!header || endpoint === 'other') {
+      record.status = send(res, 404, { message: 'No route matched with those values' });
+      return record;
+    }
+    if (!oauth || !verify(req, oauth)) {
+      record.status = send(res, 401, { message: 'Client authentication failed' });
+      return record;
+    }
+    const fault = faults[endpoint].shift();
+    if (fault) {
+      const status = await applyFault(fault, res);
+      if (status !== undefined) {
+        record.status = status;
+        return record;
+      }
+    }
+    record.status = endpoint === 'list' ? serveList(res) : serveDrop(res, dropId ?? '');
+    return record;
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      handle(req, res).then(
+        (record) => requests.push(record),
+        () => res.destroy(),
+      );
+    });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `${scheme}://${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
+    sessions,
+    requests,
+    setCredentials(next) {
+      credentials = next;
+    },
+    injectFault(endpoint, fault, times = 1) {
+      for (let i = 0; i < times; i += 1) faults[endpoint].push(fault);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,7 @@
+/** Time kept back from the Lambda's own timeout so the function can still answer after giving up on PAM. */
+const ANSWER_MARGIN_MS = 500;
+
+/** Epoch milliseconds by which calls to PAM must be over, given the Lambda's remaining time. */
+export function deadlineFromRemainingTime(remainingMs: number, now = Date.now()): number {
+  return now + Math.max(0, remainingMs - ANSWER_MARGIN_MS);
+}

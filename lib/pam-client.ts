@@ -1,0 +1,209 @@
+import pRetry, { AbortError } from 'p-retry';
+import { request } from 'undici';
+import { PamApiError } from './errors.js';
+import { pamAgent } from './http-agent.js';
+import { logger } from './logger.js';
+import { createOAuth1Signer } from './oauth1.js';
+import { parsePamResponse } from './pam-response.js';
+import { loadPamConnection, type PamConnection } from './pam-secret.js';
+import { normaliseRemoteSession, type RemoteSession } from './remote-session.js';
+import { parseSessionId } from './session-id.js';
+
+export interface PamCallOptions {
+  /** Epoch ms by which every attempt must be over (see deadlineFromRemainingTime). */
+  deadline?: number;
+}
+
+interface Operation {
+  name: 'list' | 'drop';
+  method: 'GET' | 'DELETE';
+  path: (connection: PamConnection) => string;
+  timeoutMs: number;
+}
+
+/** Below this, starting another attempt cannot end in an answer. */
+const MIN_ATTEMPT_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+function envNumber(name: string, fallback: number, min: number): number {
+  const value = Number(process.env[name]);
+  return process.env[name] !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
+}
+
+function retrySettings() {
+  return {
+    attempts: envNumber('PAM_MAX_ATTEMPTS', 3, 1),
+    baseDelayMs: envNumber('PAM_RETRY_BASE_DELAY_MS', 200, 0),
+  };
+}
+
+const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string {
+  const withCode = error as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  const code = withCode?.code ?? withCode?.cause?.code ?? withCode?.name;
+  return typeof code === 'string' ? code : 'unknown error';
+}
+
+/** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */
+function networkFailure(error: unknown, timeoutMs: number): PamApiError {
+  const code = errorCode(error);
+  if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
+    return new PamApiError({ kind: 'timeout', retryable: true, message: `PAM Core did not answer within ${timeoutMs} ms` });
+  }
+  if (TLS_ERROR.test(code)) {
+    return new PamApiError({
+      kind: 'tls',
+      retryable: false,
+      message: `TLS verification of the PAM Core failed (${code}); if it uses a private CA, put that CA in the secret's ca_certificate`,
+    });
+  }
+  return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
+}
+
+async function sendOnce(connection: PamConnection, operation: Operation, timeoutMs: number) {
+  const url = `${connection.baseUrl}${operation.path(connection)}`;
+  const authorization = createOAuth1Signer(connection.credentials)({ method: operation.method, url });
+  try {
+    const response = await request(url, {
+      method: operation.method,
+      dispatcher: pamAgent(connection.caCertificate),
+      headers: { authorization, accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const body = await response.body.text();
+    const contentType = response.headers['content-type'];
+    return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
+  } catch (error) {
+    if (error instanceof PamApiError) throw error;
+    throw networkFailure(error, timeoutMs);
+  }
+}
+
+/** Sends one operation with bounded retries (exponential backoff, jitter), each attempt freshly signed. */
+async function sendWithRetries(connection: PamConnection, operation: Operation, deadline: number) {
+  const { attempts, baseDelayMs } = retrySettings();
+  let lastError: PamApiError | undefined;
+  return pRetry(
+    async () => {
+      const remaining = deadline - Date.now();
+      if (remaining < MIN_ATTEMPT_MS) {
+        throw new AbortError(
+          lastError ??
+            new PamApiError({ kind: 'timeout', retryable: false, message: 'No time left before the Lambda timeout to call the PAM Core' }),
+        );
+      }
+      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining));
+    },
+    {
+      retries: attempts - 1,
+      factor: 2,
+      minTimeout: baseDelayMs,
+      maxTimeout: MAX_BACKOFF_MS,
+      randomize: true,
+      maxRetryTime: Math.max(0, deadline - Date.now()),
+      shouldRetry: ({ error }) => error instanceof PamApiError && error.retryable,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (!(error instanceof PamApiError)) return;
+        lastError = error;
+        if (error.retryable && retriesLeft > 0) {
+          logger.warn('PAM request failed, will retry', {
+            operation: operation.name,
+            attempt: attemptNumber,
+            kind: error.kind,
+            status: error.status,
+          });
+        }
+      },
+    },
+  );
+}
+
+/** Calls PAM; on 401 re-reads the secret once (it may have been rotated) and tries again once. */
+async function callPam(operation: Operation, options: PamCallOptions): Promise<Record<string, unknown>> {
+  const deadline = options.deadline ?? Date.now() + operation.timeoutMs * retrySettings().attempts;
+  const connection = await loadPamConnection();
+  try {
+    return await sendWithRetries(connection, operation, deadline);
+  } catch (error) {
+    if (!(error instanceof PamApiError) || error.kind !== 'unauthorized') throw error;
+    logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', { operation: operation.name });
+  }
+  const refreshed = await loadPamConnection({ forceFetch: true });
+  try {
+    return await sendWithRetries(refreshed, operation, deadline);
+  } catch (error) {
+    if (error instanceof PamApiError && error.kind === 'unauthorized') {
+      throw new PamApiError({
+        kind: 'unauthorized',
+        retryable: false,
+        status: error.status,
+        pamMessage: error.pamMessage,
+        message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${process.env.PAM_SECRET_ID}`,
+      });
+    }
+    throw error;
+  }
+}
+
+export interface RemoteSessionList {
+  sessions: RemoteSession[];
+  /** Records PAM sent that could not be read; they are left out of `sessions`. */
+  malformed: number;
+}
+
+/** `GET /api/session/remotesessions` (or the secret's list_path): every remote session PAM shows this application. */
+export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
+  const body = await callPam(
+    {
+      name: 'list',
+      method: 'GET',
+      path: (connection) => connection.listPath,
+      timeoutMs: envNumber('PAM_LIST_TIMEOUT_MS', 120_000, 1),
+    },
+    options,
+  );
+  const records = body.remote_sessions;
+  if (!Array.isArray(records)) {
+    throw new PamApiError({
+      kind: 'bad_response',
+      retryable: false,
+      status: 200,
+      message: 'PAM Core answered the session list without a remote_sessions array',
+    });
+  }
+  const sessions: RemoteSession[] = [];
+  let malformed = 0;
+  records.forEach((record, index) => {
+    const result = normaliseRemoteSession(record);
+    if (result.ok) sessions.push(result.session);
+    else {
+      malformed += 1;
+      logger.warn('Skipped a malformed session record', { index, reason: result.reason });
+    }
+  });
+  return { sessions, malformed };
+}
+
+export interface DropResult {
+  session_id: string;
+  status: 'terminated';
+}
+
+/** `DELETE /iso/session/drop/{session_id}` (or the secret's drop_path). The id is validated before anything is sent. */
+export async function dropSession(sessionId: string, options: PamCallOptions = {}): Promise<DropResult> {
+  const id = parseSessionId(sessionId);
+  await callPam(
+    {
+      name: 'drop',
+      method: 'DELETE',
+      path: (connection) => connection.dropPath.replaceAll('{session_id}', encodeURIComponent(id)),
+      timeoutMs: envNumber('PAM_DROP_TIMEOUT_MS', 10_000, 1),
+    },
+    options,
+  );
+  return { session_id: id, status: 'terminated' };
+}

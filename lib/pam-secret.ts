@@ -1,0 +1,134 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { ConfigurationError, SecretsUnavailableError } from './errors.js';
+import type { OAuth1Credentials } from './oauth1.js';
+
+export const DEFAULT_LIST_PATH = '/api/session/remotesessions';
+export const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
+const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const required = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
+  .min(1, 'must not be empty');
+
+const apiPath = z
+  .string({ error: 'must be a string' })
+  .regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"');
+
+const pamSecretSchema = z.object({
+  base_url: required.refine((value) => {
+    try {
+      const url = new URL(value);
+      // Plain HTTP is only acceptable when the PAM Core is on this very host.
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+    } catch {
+      return false;
+    }
+  }, 'must be an https:// URL (http:// is accepted only for localhost)'),
+  consumer_key: required,
+  consumer_secret: required,
+  token_key: required,
+  token_secret: required,
+  ca_certificate: z
+    .string({ error: 'must be a string' })
+    .refine((pem) => pem.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate')
+    .optional(),
+  list_path: apiPath.default(DEFAULT_LIST_PATH),
+  drop_path: apiPath
+    .refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')
+    .default(DEFAULT_DROP_PATH),
+});
+
+/** What a PAM client needs to reach and authenticate to one PAM Core. */
+export interface PamConnection {
+  /** Without a trailing slash; paths are appended to it. */
+  baseUrl: string;
+  credentials: OAuth1Credentials;
+  caCertificate: string | undefined;
+  listPath: string;
+  dropPath: string;
+}
+
+/** Parses the secret's JSON text. Errors name the secret and the key, never a value. */
+export function parsePamSecret(secretId: string, secretString: string): PamConnection {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new ConfigurationError(`Secret "${secretId}" is not valid JSON`);
+  }
+  const parsed = pamSecretSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) =>
+      issue.path.length === 0 ? 'must be a JSON object' : `key "${issue.path.join('.')}" ${issue.message}`,
+    );
+    throw new ConfigurationError(`Secret "${secretId}": ${problems.join('; ')}`);
+  }
+  const secret = parsed.data;
+  return {
+    baseUrl: secret.base_url.replace(/\/+$/, ''),
+    credentials: {
+      consumerKey: secret.consumer_key,
+      consumerSecret: secret.consumer_secret,
+      tokenKey: secret.token_key,
+      tokenSecret: secret.token_secret,
+    },
+    caCertificate: secret.ca_certificate,
+    listPath: secret.list_path,
+    dropPath: secret.drop_path,
+  };
+}
+
+function secretMaxAgeSeconds(): number {
+  const configured = Number(process.env.PAM_SECRET_MAX_AGE_SECONDS);
+  return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_SECRET_MAX_AGE_SECONDS;
+}
+
+function errorName(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  return cause instanceof Error ? cause.name : undefined;
+}
+
+const NOT_FOUND = new Set(['ResourceNotFoundException', 'ParameterNotFoundError']);
+const OPERATOR_MUST_ACT = new Set([
+  'AccessDeniedException',
+  'DecryptionFailure',
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'UnrecognizedClientException',
+  'CredentialsProviderError',
+]);
+
+/**
+ * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
+ * Powertools' cache (PAM_SECRET_MAX_AGE_SECONDS, 5 minutes by default). `forceFetch` bypasses
+ * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
+ */
+export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
+  const secretId = process.env.PAM_SECRET_ID;
+  if (!secretId) throw new ConfigurationError('PAM_SECRET_ID is not set: name the Secrets Manager secret holding the PAM credentials');
+
+  let secretString: unknown;
+  try {
+    secretString = await getSecret(secretId, {
+      maxAge: secretMaxAgeSeconds(),
+      forceFetch: options.forceFetch ?? false,
+      throwOnMissing: true,
+    });
+  } catch (error) {
+    const name = errorName(error);
+    if (name !== undefined && NOT_FOUND.has(name)) {
+      throw new ConfigurationError(`Secret "${secretId}" was not found (check PAM_SECRET_ID and the region)`);
+    }
+    if (name !== undefined && OPERATOR_MUST_ACT.has(name)) {
+      throw new ConfigurationError(`Secret "${secretId}" could not be read: ${name} (check the function's IAM role and the key policy)`);
+    }
+    throw new SecretsUnavailableError(`Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`);
+  }
+  if (typeof secretString !== 'string') {
+    throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
+  }
+  return parsePamSecret(secretId, secretString);
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+import type { RemoteSession } from './remote-session.js';
+
+const value = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+const listQuerySchema = z
+  .strictObject(
+    {
+      active: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).transform((flag) => flag === 'true'),
+      user: value,
+      origin_ip: value,
+      device: value,
+      protocol: value,
+      credential: value,
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown filter ${issue.keys.map((key) => `"${key}"`).join(', ')}; use active, user, origin_ip, device, protocol or credential`
+          : undefined,
+    },
+  )
+  .partial();
+
+export type SessionFilter = z.infer<typeof listQuerySchema>;
+
+/** Validates the list's query string; every filter is optional, unknown ones are refused rather than ignored. */
+export function parseSessionFilter(query: Record<string, string | undefined> | null | undefined): SessionFilter {
+  const result = listQuerySchema.safeParse(query ?? {});
+  if (!result.success) {
+    throw new ValidationError(
+      result.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')} ${issue.message}` : issue.message)).join('; '),
+    );
+  }
+  return result.data;
+}
+
+/** Exact-match filtering; `device` matches the whole "host:port" or the host alone. */
+export function filterSessions(sessions: RemoteSession[], filter: SessionFilter): RemoteSession[] {
+  return sessions.filter(
+    (session) =>
+      (filter.active === undefined || session.active === filter.active) &&
+      (filter.user === undefined || session.user === filter.user) &&
+      (filter.origin_ip === undefined || session.origin_ip === filter.origin_ip) &&
+      (filter.protocol === undefined || session.protocol === filter.protocol) &&
+      (filter.credential === undefined || session.credential === filter.credential) &&
+      (filter.device === undefined || session.device === filter.device || session.device_host === filter.device),
+  );
+}
