@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PamApiError } from './errors.js';
 
-const flag = z.union([z.boolean(), z.number(), z.string()]).optional().nullable();
-const code = z.union([z.number(), z.string()]).optional().nullable();
-const words = z.union([z.string(), z.number()]).optional().nullable();
+const flag = z.nullish(z.union([z.boolean(), z.number(), z.string()]));
+const code = z.nullish(z.union([z.number(), z.string()]));
+const words = z.nullish(z.union([z.string(), z.number()]));
 
 // The envelope PAM wraps every answer in; English and Portuguese twins of each field exist.
 const envelopeSchema = z.object({

@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError, SecretsUnavailableError } from './errors.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
@@ -11,35 +11,40 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const required = z
   .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
-  .min(1, 'must not be empty');
+  .check(z.minLength(1, 'must not be empty'));
 
-const apiPath = z
-  .string({ error: 'must be a string' })
-  .regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"');
+const apiPath = z.string({ error: 'must be a string' }).check(z.regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"'));
 
-const pamSecretSchema = z.object({
-  base_url: required.refine((value) => {
-    try {
-      const url = new URL(value);
-      // Plain HTTP is only acceptable when the PAM Core is on this very host.
-      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-    } catch {
-      return false;
-    }
-  }, 'must be an https:// URL (http:// is accepted only for localhost)'),
-  consumer_key: required,
-  consumer_secret: required,
-  token_key: required,
-  token_secret: required,
-  ca_certificate: z
-    .string({ error: 'must be a string' })
-    .refine((pem) => pem.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate')
-    .optional(),
-  list_path: apiPath.default(DEFAULT_LIST_PATH),
-  drop_path: apiPath
-    .refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')
-    .default(DEFAULT_DROP_PATH),
-});
+function isAllowedBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    // Plain HTTP is only acceptable when the PAM Core is on this very host.
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+const pamSecretSchema = z.object(
+  {
+    base_url: required.check(z.refine(isAllowedBaseUrl, 'must be an https:// URL (http:// is accepted only for localhost)')),
+    consumer_key: required,
+    consumer_secret: required,
+    token_key: required,
+    token_secret: required,
+    ca_certificate: z.optional(
+      z
+        .string({ error: 'must be a string' })
+        .check(z.refine((pem) => pem.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate')),
+    ),
+    list_path: z._default(apiPath, DEFAULT_LIST_PATH),
+    drop_path: z._default(
+      apiPath.check(z.refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')),
+      DEFAULT_DROP_PATH,
+    ),
+  },
+  { error: 'must be a JSON object' },
+);
 
 /** What a PAM client needs to reach and authenticate to one PAM Core. */
 export interface PamConnection {

@@ -1,15 +1,17 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // PAM versions disagree on types (id is "3" in one, 3 in another): keep every scalar as text.
-const text = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-const optionalText = z
-  .union([z.string(), z.number(), z.boolean(), z.null()])
-  .optional()
-  .transform((value) => (value === undefined || value === null ? null : String(value)));
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'must be text or a number' });
+const text = z.pipe(scalar, z.transform(String));
+const optionalText = z.pipe(
+  z.nullish(scalar),
+  z.transform((value) => (value === undefined || value === null ? null : String(value))),
+);
 
-const rawRemoteSessionSchema = z.object({
+const rawRemoteSessionSchema = z.object(
+  {
   id: optionalText,
-  session_id: text.pipe(z.string().min(1)),
+  session_id: z.pipe(text, z.string().check(z.minLength(1, 'must not be empty'))),
   user: optionalText,
   origin_ip: optionalText,
   credential: optionalText,
@@ -24,7 +26,9 @@ const rawRemoteSessionSchema = z.object({
   prevent_purge: optionalText,
   request: optionalText,
   ITSM: optionalText,
-});
+  },
+  { error: 'must be an object' },
+);
 
 export interface RemoteSession {
   id: string | null;

@@ -1,13 +1,18 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import type { RemoteSession } from './remote-session.js';
 
-const value = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const value = z
+  .string({ error: 'must be text' })
+  .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters'));
 
-const listQuerySchema = z
-  .strictObject(
+const listQuerySchema = z.partial(
+  z.strictObject(
     {
-      active: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).transform((flag) => flag === 'true'),
+      active: z.pipe(
+        z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
+        z.transform((flag) => flag === 'true'),
+      ),
       user: value,
       origin_ip: value,
       device: value,
@@ -20,10 +25,10 @@ const listQuerySchema = z
           ? `unknown filter ${issue.keys.map((key) => `"${key}"`).join(', ')}; use active, user, origin_ip, device, protocol or credential`
           : undefined,
     },
-  )
-  .partial();
+  ),
+);
 
-export type SessionFilter = z.infer<typeof listQuerySchema>;
+export type SessionFilter = z.output<typeof listQuerySchema>;
 
 /** Validates the list's query string; every filter is optional, unknown ones are refused rather than ignored. */
 export function parseSessionFilter(query: Record<string, string | undefined> | null | undefined): SessionFilter {

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { buildFunctions } from '../../scripts/build.js';
+import { startLocalPam } from './local-pam.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const HTTP_PORT = Number(process.env.PORT ?? 3000);
+const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
+const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
+
+async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeoutMs = 60_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  while (Date.now() < giveUp) {
+    if (child.exitCode !== null) throw new Error(`serverless offline exited with code ${child.exitCode}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Nothing answered on ${url} within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * The whole product on one machine: the unchanged bundles behind serverless-offline's HTTP API,
+ * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
+ */
+async function main(): Promise<void> {
+  console.log('Building the functions…');
+  await buildFunctions();
+  const local = await startLocalPam({ port: SIMULATOR_PORT });
+
+  const offline = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../../node_modules/osls/bin/serverless.js', import.meta.url)),
+      'offline',
+      'start',
+      '--stage',
+      'local',
+      '--httpPort',
+      String(HTTP_PORT),
+      '--lambdaPort',
+      String(LAMBDA_PORT),
+      '--param',
+      `pamSecretName=${local.secretId}`,
+      // serverless-offline cannot check IAM (SigV4) authorization; in AWS the routes require it.
+      '--noAuth',
+    ],
+    { cwd: root, env: { ...process.env, ...local.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+
+  const shutdown = async (code: number) => {
+    offline.kill('SIGTERM');
+    await local.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  offline.on('exit', (code) => void shutdown(code ?? 1));
+
+  const base = `http://localhost:${HTTP_PORT}`;
+  await waitForHttp(`${base}/sessions?active=true`, offline);
+  const example = local.pam.sessions.find((session) => session.end === null)?.session_id ?? '<session_id>';
+  console.log(`
+pam-session-responder is running locally (Ctrl+C stops it)
+  HTTP API           ${base}
+  PAM Core simulator ${local.pam.url}   (${local.pam.sessions.length} seeded sessions)
+  Secrets Manager    ${local.secrets.url}   (secret "${local.secretId}")
+  Lambda invoke API  http://localhost:${LAMBDA_PORT}
+  (locally the routes take no IAM signature; deployed, they require one)
+
+Try:
+  curl -s '${base}/sessions?active=true'
+  curl -s '${base}/sessions?protocol=ssh&active=true'
+  curl -s -X DELETE ${base}/sessions/${example}
+  curl -s '${base}/sessions?active=false'
+  curl -s -X POST http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-drop/invocations -d '{"session_id":"${example}"}'
+`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
