@@ -41,9 +41,12 @@ const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|H
 const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function errorCode(error: unknown): string {
-  const withCode = error as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  const code = withCode?.code ?? withCode?.cause?.code ?? withCode?.name;
-  return typeof code === 'string' ? code : 'unknown error';
+  const { code, name, cause } = (error ?? {}) as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  // DOMException (an aborted signal) has a numeric code; its name is what tells.
+  for (const candidate of [code, cause?.code, name]) {
+    if (typeof candidate === 'string') return candidate;
+  }
+  return 'unknown error';
 }
 
 /** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */

@@ -11,7 +11,8 @@ export const sessionIdSchema = z.string({ error: 'session_id must be a string' }
 export function parseSessionId(value: unknown): string {
   const result = sessionIdSchema.safeParse(value);
   if (!result.success) {
-    throw new ValidationError(result.error.issues.map((issue) => issue.message).join('; '));
+    // The first problem is the one to fix; an empty id is not also "badly formed".
+    throw new ValidationError(result.error.issues[0]?.message ?? 'session_id is not valid');
   }
   return result.data;
 }

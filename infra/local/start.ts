@@ -27,8 +27,10 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
-  console.log('Building the functions…');
-  await buildFunctions();
+  if (!process.argv.includes('--no-build')) {
+    console.log('Building the functions…');
+    await buildFunctions();
+  }
   const local = await startLocalPam({ port: SIMULATOR_PORT });
 
   const offline = spawn(
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
       // serverless-offline cannot check IAM (SigV4) authorization; in AWS the routes require it.
       '--noAuth',
     ],
-    { cwd: root, env: { ...process.env, ...local.env, SLS_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'inherit', 'inherit'] },
+    { cwd: root, env: { ...process.env, ...local.env, SLS_TELEMETRY_DISABLED: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'inherit', 'inherit'] },
   );
 
   const shutdown = async (code: number) => {

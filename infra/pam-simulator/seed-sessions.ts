@@ -87,3 +87,41 @@ export function seedSessions(now = Date.now()): SimulatedSession[] {
     };
   });
 }
+
+const USERS = ['Admin', 'jsilva', 'mchen', 'aoliveira', 'pgarcia', 'svc_backup', 'rkumar', 'lferreira'];
+const CREDENTIALS = ['root', 'Administrator', 'oracle', 'ec2-user', 'CORP\\svc_sql', 'admin'];
+const PROTOCOLS: Array<[protocol: string, port: number, proxy: string]> = [
+  ['ssh', 22, 'Terminal Proxy'],
+  ['rdp', 3389, 'RDP Proxy'],
+  ['https', 443, 'Web Proxy'],
+];
+
+/** `count` deterministic sessions, a share of them still open: for benchmarks and large lists. */
+export function generateSessions(count: number, options: { activeShare?: number; now?: number } = {}): SimulatedSession[] {
+  const now = options.now ?? Date.now();
+  const activeEvery = Math.max(1, Math.round(1 / (options.activeShare ?? 0.1)));
+  const sessions: SimulatedSession[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const [protocol, port, proxy] = PROTOCOLS[index % PROTOCOLS.length] as [string, number, string];
+    const startMs = now - (index % 10_000) * 60_000 - 60_000;
+    const active = index % activeEvery === 0;
+    const endMs = startMs + ((index % 90) + 1) * 60_000;
+    sessions.push({
+      id: String(index + 1),
+      user: USERS[index % USERS.length] as string,
+      origin_ip: `10.${20 + (index % 8)}.${(index >> 8) & 255}.${index & 255}`,
+      credential: CREDENTIALS[index % CREDENTIALS.length] as string,
+      device: `10.66.${(index >> 8) & 255}.${(index * 7) & 255}:${port}`,
+      protocol,
+      proxy,
+      session_id: sessionHash(`generated-${index}`),
+      start: pamTimestamp(new Date(startMs)),
+      end: active ? null : pamTimestamp(new Date(endMs)),
+      time: active ? null : pamDuration(startMs, endMs),
+      prevent_purge: 'No',
+      request: null,
+      ITSM: null,
+    });
+  }
+  return sessions;
+}

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createOAuthClient, type OAuth1Credentials } from '../../lib/oauth1.js';
+import { oauth1Signature, type OAuth1Credentials } from '../../lib/oauth1.js';
 import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from './seed-sessions.js';
 
 export interface RecordedRequest {
@@ -37,6 +37,7 @@ export interface PamSimulator {
   requests: RecordedRequest[];
   setCredentials(credentials: OAuth1Credentials): void;
   injectFault(endpoint: 'list' | 'drop', fault: Fault, times?: number): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -103,11 +104,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     const timestamp = Number(oauthData.oauth_timestamp);
     if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SECONDS) return false;
     const url = `${scheme}://${req.headers.host}${req.url}`;
-    const expected = createOAuthClient(credentials).getSignature(
-      { method: req.method ?? 'GET', url },
-      credentials.tokenSecret,
-      oauthData as never,
-    );
+    const expected = oauth1Signature(credentials, { method: req.method ?? 'GET', url }, oauthData);
     if (!sameText(expected, signature)) return false;
     if (seenNonces.has(oauthData.oauth_nonce)) return false;
     seenNonces.add(oauthData.oauth_nonce);
@@ -207,6 +204,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     },
     injectFault(endpoint, fault, times = 1) {
       for (let i = 0; i < times; i += 1) faults[endpoint].push(fault);
+    },
+    clearFaults() {
+      faults.list.length = 0;
+      faults.drop.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,225 @@
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pamSecretString, randomCredentials, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
+import { captureOutput } from '../support/output-capture.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+let local: LocalPam;
+let list: Handler;
+let drop: Handler;
+const output = captureOutput();
+const PAM_ENV = ['PAM_MAX_ATTEMPTS', 'PAM_RETRY_BASE_DELAY_MS', 'PAM_DROP_TIMEOUT_MS', 'PAM_LIST_TIMEOUT_MS'];
+
+beforeAll(async () => {
+  local = await startLocalPam();
+  Object.assign(process.env, local.env);
+  // Imported only now, so the SDK's first look at AWS_ENDPOINT_URL_SECRETS_MANAGER finds the stand-in.
+  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await local.close();
+});
+
+beforeEach(() => {
+  process.env.PAM_RETRY_BASE_DELAY_MS = '5';
+  local.pam.requests.length = 0;
+  local.pam.clearFaults();
+});
+
+afterEach(() => {
+  for (const name of PAM_ENV) delete process.env[name];
+});
+
+const activeSession = () => {
+  const session = local.pam.sessions.find((candidate) => candidate.end === null);
+  if (!session) throw new Error('the simulator ran out of active sessions');
+  return session;
+};
+const pamRequests = (endpoint: 'list' | 'drop') => local.pam.requests.filter((request) => request.endpoint === endpoint);
+
+describe('list over real HTTP against the simulator', () => {
+  it('answers every session, normalised, with a count', async () => {
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.count).toBe(local.pam.sessions.length);
+    expect(body.sessions).toHaveLength(body.count);
+    expect(body.malformed).toBe(0);
+    expect(body.sessions[0]).toEqual(
+      expect.objectContaining({ session_id: expect.stringMatching(/^[0-9a-f]{40}$/), active: expect.any(Boolean), device_host: expect.any(String) }),
+    );
+  });
+
+  it('filters by active, user, protocol, device and credential', async () => {
+    const { body } = asJson(await list(listEvent({ active: 'true', user: 'aoliveira', protocol: 'ssh' }), lambdaContext()));
+    const expected = local.pam.sessions.filter((s) => s.end === null && s.user === 'aoliveira' && s.protocol === 'ssh');
+    expect(body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(expected.map((s) => s.session_id).sort());
+    const byDevice = asJson(await list(listEvent({ device: '10.66.33.15', credential: 'usrdomadm01' }), lambdaContext())).body;
+    expect(byDevice.sessions.every((s: { device_host: string; credential: string }) => s.device_host === '10.66.33.15' && s.credential === 'usrdomadm01')).toBe(true);
+    expect(byDevice.count).toBeGreaterThan(0);
+  });
+
+  it('refuses a bad filter with 400 and sends nothing to PAM', async () => {
+    const { statusCode, body } = asJson(await list(listEvent({ active: 'maybe' }), lambdaContext()));
+    expect(statusCode).toBe(400);
+    expect(body).toEqual({ error: { code: 'invalid_request', message: 'active must be "true" or "false"' } });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+});
+
+describe('drop over real HTTP against the simulator', () => {
+  it('terminates a session, which the next list shows ended', async () => {
+    const target = activeSession();
+    const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: target.session_id, status: 'terminated' } });
+    const after = asJson(await list(listEvent({ active: 'true' }), lambdaContext())).body;
+    expect(after.sessions.map((s: { session_id: string }) => s.session_id)).not.toContain(target.session_id);
+    expect(pamRequests('drop')).toEqual([expect.objectContaining({ path: `/iso/session/drop/${target.session_id}`, status: 200 })]);
+  });
+
+  it('takes a direct invocation and returns the same object', async () => {
+    const target = activeSession();
+    await expect(drop({ session_id: target.session_id }, lambdaContext())).resolves.toEqual({ session_id: target.session_id, status: 'terminated' });
+  });
+
+  it("answers 502 with PAM's message for an ended session, without retrying PAM's 500", async () => {
+    const ended = local.pam.sessions.find((session) => session.end !== null);
+    const { statusCode, body } = asJson(await drop(dropEvent(ended?.session_id ?? ''), lambdaContext()));
+    expect(statusCode).toBe(502);
+    expect(body).toEqual({ error: { code: 'pam_rejected', message: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session' } });
+    expect(pamRequests('drop')).toHaveLength(1);
+  });
+
+  it.each(['../remotesessions', 'a%2Fb', 'x'.repeat(129), 'abc def', ''])('refuses the id %j with 400 and sends nothing', async (id) => {
+    const { statusCode, body } = asJson(await drop(dropEvent(id), lambdaContext()));
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('invalid_request');
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
+  it.each([[{}], [{ session_id: 42 }], [{ session_id: '../x' }], [null], ['abc'], [[]]])(
+    'throws a ValidationError for the direct invocation %j and sends nothing',
+    async (event) => {
+      await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'ValidationError' });
+      expect(local.pam.requests).toHaveLength(0);
+    },
+  );
+});
+
+describe('retries, timeouts and the Lambda deadline', () => {
+  it('retries 503 and 502 with a freshly signed request each time, then succeeds', async () => {
+    local.pam.injectFault('drop', { kind: 'status', status: 503, body: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' });
+    local.pam.injectFault('drop', { kind: 'status', status: 502, body: '{"message":"An invalid response was received from the upstream server"}' });
+    const target = activeSession();
+    expect(asJson(await drop(dropEvent(target.session_id), lambdaContext())).statusCode).toBe(200);
+    const attempts = pamRequests('drop');
+    expect(attempts.map((request) => request.status)).toEqual([503, 502, 200]);
+    expect(new Set(attempts.map((request) => request.nonce)).size).toBe(3);
+  });
+
+  it('gives up after PAM_MAX_ATTEMPTS and says what PAM answered last', async () => {
+    process.env.PAM_MAX_ATTEMPTS = '2';
+    local.pam.injectFault('list', { kind: 'status', status: 429, body: '{"message":"API rate limit exceeded"}' }, 5);
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(502);
+    expect(body.error).toEqual({
+      code: 'pam_bad_response',
+      message: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+    });
+    expect(pamRequests('list')).toHaveLength(2);
+  });
+
+  it('answers 504 when PAM does not answer in time, after retrying', async () => {
+    process.env.PAM_DROP_TIMEOUT_MS = '250';
+    process.env.PAM_MAX_ATTEMPTS = '2';
+    local.pam.injectFault('drop', { kind: 'delay', ms: 1_000 }, 2);
+    const target = activeSession();
+    const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
+    expect({ statusCode, body }).toEqual({
+      statusCode: 504,
+      body: { error: { code: 'pam_timeout', message: 'PAM Core did not answer within 250 ms' } },
+    });
+  });
+
+  it('retries a connection reset', async () => {
+    local.pam.injectFault('list', { kind: 'reset' });
+    expect(asJson(await list(listEvent(), lambdaContext())).statusCode).toBe(200);
+  });
+
+  it('never waits past the Lambda deadline', async () => {
+    process.env.PAM_DROP_TIMEOUT_MS = '10000';
+    process.env.PAM_MAX_ATTEMPTS = '5';
+    local.pam.injectFault('drop', { kind: 'delay', ms: 3_000 }, 5);
+    const started = Date.now();
+    const { statusCode } = asJson(await drop(dropEvent(activeSession().session_id), lambdaContext({ remainingMs: 1_500 })));
+    expect(statusCode).toBe(504);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+});
+
+describe('credentials', () => {
+  afterEach(async () => {
+    local.pam.setCredentials(local.credentials);
+    local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, local.credentials));
+    clearCaches();
+  });
+
+  it('picks up a rotated secret after PAM answers 401, and retries once', async () => {
+    await list(listEvent(), lambdaContext());
+    const rotated = randomCredentials();
+    local.pam.setCredentials(rotated);
+    local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, rotated));
+    const readsBefore = local.secrets.reads;
+    local.pam.requests.length = 0;
+
+    const { statusCode } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(pamRequests('list').map((request) => request.status)).toEqual([401, 200]);
+    expect(local.secrets.reads - readsBefore).toBe(1);
+  });
+
+  it('refuses a wrong signature, and says so after re-reading the secret once', async () => {
+    local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, { ...local.credentials, tokenSecret: 'wrong' }));
+    clearCaches();
+    const { statusCode, body } = asJson(await drop(dropEvent(activeSession().session_id), lambdaContext()));
+    expect(statusCode).toBe(502);
+    expect(body.error.code).toBe('pam_unauthorized');
+    expect(body.error.message).toMatch(/refused the OAuth credentials \(HTTP 401\) even after re-reading the secret/);
+    expect(pamRequests('drop').map((request) => request.status)).toEqual([401, 401]);
+    expect(local.pam.sessions.filter((session) => session.end === null).length).toBeGreaterThan(0);
+  });
+
+  it('answers 500 naming the missing key when the secret is incomplete, and sends nothing', async () => {
+    local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, consumer_key: 'ck' }));
+    clearCaches();
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(500);
+    expect(body.error).toEqual({
+      code: 'configuration_error',
+      message: `Secret "${local.secretId}": key "consumer_secret" is missing; key "token_key" is missing; key "token_secret" is missing`,
+    });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
+  it('answers 500 when the secret does not exist', async () => {
+    process.env.PAM_SECRET_ID = 'pam-session-responder/absent';
+    try {
+      const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+      expect(statusCode).toBe(500);
+      expect(body.error.message).toBe('Secret "pam-session-responder/absent" was not found (check PAM_SECRET_ID and the region)');
+    } finally {
+      process.env.PAM_SECRET_ID = local.secretId;
+    }
+  });
+
+  it('never writes a secret, a signature or an Authorization header to the logs', () => {
+    const logs = output.text();
+    expect(logs.length).toBeGreaterThan(0);
+    for (const value of Object.values(local.credentials)) expect(logs).not.toContain(value);
+    expect(logs).not.toMatch(/oauth_signature|oauth_nonce|"authorization"|OAuth oauth_/i);
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { createOAuth1Signer, oauth1Signature } from '../../lib/oauth1.js';
+
+// RFC 5849 section 1.2 (and its OAuth Core 1.0 predecessor, which also sent oauth_version).
+const photos = {
+  credentials: {
+    consumerKey: 'dpf43f3p2l4k3l03',
+    consumerSecret: 'kd94hf93k423kf44',
+    tokenKey: 'nnch734d00sl2jdk',
+    tokenSecret: 'pfkkdhi9sl3r4s00',
+  },
+  request: { method: 'GET', url: 'http://photos.example.net/photos?file=vacation.jpg&size=original' },
+  oauth: {
+    oauth_consumer_key: 'dpf43f3p2l4k3l03',
+    oauth_token: 'nnch734d00sl2jdk',
+    oauth_signature_method: 'HMAC-SHA1',
+    oauth_timestamp: '137131202',
+    oauth_nonce: 'chapoH',
+  },
+};
+
+function parseHeader(header: string): Record<string, string> {
+  return Object.fromEntries(
+    [...header.matchAll(/([a-z_]+)="([^"]*)"/g)].map((match) => [match[1], decodeURIComponent(match[2] ?? '')]),
+  );
+}
+
+describe('OAuth 1.0a HMAC-SHA1 signing', () => {
+  it('reproduces the signature of RFC 5849 section 1.2, query parameters included', () => {
+    expect(oauth1Signature(photos.credentials, photos.request, photos.oauth)).toBe('MdpQcU8iPSUjWoN/UDMsK2sui9I=');
+  });
+
+  it('reproduces the OAuth Core 1.0 example, which adds oauth_version', () => {
+    const core10 = { ...photos.oauth, oauth_timestamp: '1191242096', oauth_nonce: 'kllo9940pd9333jh', oauth_version: '1.0' };
+    expect(oauth1Signature(photos.credentials, photos.request, core10)).toBe(
+      'tR3+Ty81lMeYAr/Fid0kMTYa/WM=',
+    );
+  });
+
+  it('signs the query of RFC 5849 section 3.4.1.1, with encoded names and repeated keys, like the spec', async () => {
+    // The spec's base string for this request; the form body (c2&a3=2+q) is moved into the query, as it is signed alike.
+    const { createHmac } = await import('node:crypto');
+    const credentials = { consumerKey: '9djdj82h48djs9d2', consumerSecret: 'j49sk3j29djd', tokenKey: 'kkk9d7dh3k39sjv7', tokenSecret: 'dh893hdasih9' };
+    const oauth = {
+      oauth_consumer_key: '9djdj82h48djs9d2',
+      oauth_token: 'kkk9d7dh3k39sjv7',
+      oauth_signature_method: 'HMAC-SHA1',
+      oauth_timestamp: '137131201',
+      oauth_nonce: '7d8f3e4a',
+    };
+    const baseString =
+      'POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7';
+    const expected = createHmac('sha1', 'j49sk3j29djd&dh893hdasih9').update(baseString).digest('base64');
+    const url = 'http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b&c2&a3=2+q';
+    expect(oauth1Signature(credentials, { method: 'POST', url }, oauth)).toBe(expected);
+  });
+
+  it('puts every protocol parameter in the Authorization header, with a fresh nonce each time', () => {
+    const sign = createOAuth1Signer(photos.credentials);
+    const first = parseHeader(sign(photos.request));
+    const second = parseHeader(sign(photos.request));
+    expect(first).toMatchObject({
+      oauth_consumer_key: 'dpf43f3p2l4k3l03',
+      oauth_token: 'nnch734d00sl2jdk',
+      oauth_signature_method: 'HMAC-SHA1',
+      oauth_version: '1.0',
+    });
+    expect(Math.abs(Number(first.oauth_timestamp) - Date.now() / 1000)).toBeLessThan(5);
+    expect(first.oauth_nonce).not.toBe(second.oauth_nonce);
+    const { oauth_signature: signature, ...parameters } = first;
+    expect(signature).toBe(oauth1Signature(photos.credentials, photos.request, parameters));
+  });
+
+  it('signs the method and the path, so a signature cannot be replayed on another session', () => {
+    const sign = createOAuth1Signer(photos.credentials);
+    const header = parseHeader(sign({ method: 'DELETE', url: 'https://pam.example/iso/session/drop/abc' }));
+    const { oauth_signature: signature, ...parameters } = header;
+    expect(oauth1Signature(photos.credentials, { method: 'DELETE', url: 'https://pam.example/iso/session/drop/abd' }, parameters)).not.toBe(signature);
+    expect(oauth1Signature(photos.credentials, { method: 'GET', url: 'https://pam.example/iso/session/drop/abc' }, parameters)).not.toBe(signature);
+  });
+});

@@ -1,0 +1,151 @@
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError, SecretsUnavailableError } from '../../lib/errors.js';
+import { loadPamConnection, parsePamSecret } from '../../lib/pam-secret.js';
+
+const secret = {
+  base_url: 'https://pam.corp.example/',
+  consumer_key: 'ck-9f2e1d',
+  consumer_secret: 'cs-SUPERSECRET-1',
+  token_key: 'tk-77aa10',
+  token_secret: 'ts-SUPERSECRET-2',
+};
+const secretValues = [secret.consumer_secret, secret.token_secret, secret.consumer_key, secret.token_key];
+
+function configError(run: () => unknown): ConfigurationError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('parsePamSecret', () => {
+  it('reads the documented keys and applies the default paths', () => {
+    expect(parsePamSecret('pam/prod', JSON.stringify(secret))).toEqual({
+      baseUrl: 'https://pam.corp.example',
+      credentials: { consumerKey: 'ck-9f2e1d', consumerSecret: 'cs-SUPERSECRET-1', tokenKey: 'tk-77aa10', tokenSecret: 'ts-SUPERSECRET-2' },
+      caCertificate: undefined,
+      listPath: '/api/session/remotesessions',
+      dropPath: '/iso/session/drop/{session_id}',
+    });
+  });
+
+  it('takes the paths of other PAM versions and a private CA', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const connection = parsePamSecret(
+      'pam/prod',
+      JSON.stringify({ ...secret, list_path: '/api/pam/session/remotesessions', drop_path: '/api/pam/session/drop/{session_id}', ca_certificate: pem }),
+    );
+    expect(connection).toMatchObject({ listPath: '/api/pam/session/remotesessions', dropPath: '/api/pam/session/drop/{session_id}', caCertificate: pem });
+  });
+
+  it.each(['consumer_key', 'consumer_secret', 'token_key', 'token_secret', 'base_url'])('names the missing key %s and no value', (key) => {
+    const partial: Record<string, string> = { ...secret };
+    delete partial[key];
+    const error = configError(() => parsePamSecret('pam/prod', JSON.stringify(partial)));
+    expect(error.message).toBe(`Secret "pam/prod": key "${key}" is missing`);
+    for (const value of secretValues) expect(error.message).not.toContain(value);
+  });
+
+  it.each([
+    [{ token_secret: 42 }, 'key "token_secret" must be a string'],
+    [{ consumer_key: '' }, 'key "consumer_key" must not be empty'],
+    [{ base_url: 'http://pam.corp.example' }, 'key "base_url" must be an https:// URL (http:// is accepted only for localhost)'],
+    [{ base_url: 'pam.corp.example' }, 'key "base_url" must be an https:// URL (http:// is accepted only for localhost)'],
+    [{ drop_path: '/iso/session/drop/' }, 'key "drop_path" must contain "{session_id}"'],
+    [{ list_path: 'api/session' }, 'key "list_path" must be a path starting with "/"'],
+    [{ ca_certificate: 'not a pem' }, 'key "ca_certificate" must be a PEM certificate'],
+  ])('refuses %j', (override, message) => {
+    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ ...secret, ...override }))).message).toBe(`Secret "pam/prod": ${message}`);
+  });
+
+  it('accepts plain HTTP to localhost only', () => {
+    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://127.0.0.1:4010' })).baseUrl).toBe('http://127.0.0.1:4010');
+    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://localhost:4010' })).baseUrl).toBe('http://localhost:4010');
+  });
+
+  it('says malformed JSON without quoting it', () => {
+    const error = configError(() => parsePamSecret('pam/prod', `{"consumer_secret":"${secret.consumer_secret}",`));
+    expect(error.message).toBe('Secret "pam/prod" is not valid JSON');
+  });
+
+  it('refuses JSON that is not an object', () => {
+    expect(configError(() => parsePamSecret('pam/prod', '["a"]')).message).toBe('Secret "pam/prod": must be a JSON object');
+  });
+});
+
+describe('loadPamConnection', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+
+  beforeEach(() => {
+    secretsManager.reset();
+    clearCaches();
+    process.env.PAM_SECRET_ID = 'pam/prod';
+    process.env.AWS_REGION = 'us-east-1';
+  });
+  afterEach(() => {
+    delete process.env.PAM_SECRET_MAX_AGE_SECONDS;
+  });
+
+  it('reads the secret named by PAM_SECRET_ID and caches it', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: 'pam/prod' }).resolves({ SecretString: JSON.stringify(secret) });
+    await loadPamConnection();
+    const connection = await loadPamConnection();
+    expect(connection.credentials.tokenKey).toBe('tk-77aa10');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('reads again when forced (after PAM refused the cached credentials)', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(secret) })
+      .resolves({ SecretString: JSON.stringify({ ...secret, token_key: 'tk-rotated' }) });
+    expect((await loadPamConnection()).credentials.tokenKey).toBe('tk-77aa10');
+    expect((await loadPamConnection({ forceFetch: true })).credentials.tokenKey).toBe('tk-rotated');
+    expect((await loadPamConnection()).credentials.tokenKey).toBe('tk-rotated');
+  });
+
+  it('honours PAM_SECRET_MAX_AGE_SECONDS=0 as no caching', async () => {
+    process.env.PAM_SECRET_MAX_AGE_SECONDS = '0';
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(secret) });
+    await loadPamConnection();
+    await loadPamConnection();
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('needs PAM_SECRET_ID', async () => {
+    delete process.env.PAM_SECRET_ID;
+    await expect(loadPamConnection()).rejects.toThrow(/PAM_SECRET_ID is not set/);
+  });
+
+  it('says when the secret does not exist', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    await expect(loadPamConnection()).rejects.toThrow(new ConfigurationError('Secret "pam/prod" was not found (check PAM_SECRET_ID and the region)'));
+  });
+
+  it('says when the role may not read it', async () => {
+    const denied = new SecretsManagerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'User: arn:aws:sts::1:assumed-role/x is not authorized' });
+    secretsManager.on(GetSecretValueCommand).rejects(denied);
+    await expect(loadPamConnection()).rejects.toThrow(
+      new ConfigurationError('Secret "pam/prod" could not be read: AccessDeniedException (check the function\'s IAM role and the key policy)'),
+    );
+  });
+
+  it('tells throttling apart from misconfiguration', async () => {
+    const throttled = new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: {}, message: 'Rate exceeded' });
+    secretsManager.on(GetSecretValueCommand).rejects(throttled);
+    await expect(loadPamConnection()).rejects.toThrow(SecretsUnavailableError);
+  });
+
+  it('refuses a binary secret', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
+    await expect(loadPamConnection()).rejects.toThrow(/has no SecretString/);
+  });
+});

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normaliseRemoteSession, splitDevice, type RemoteSession } from '../../lib/remote-session.js';
+
+// The first record of the vendor's documented list answer.
+const vendorRecord = {
+  id: '3',
+  user: 'Admin',
+  origin_ip: '172.16.20.125',
+  credential: 'usrdomadm01',
+  device: '10.66.33.15:3389',
+  protocol: 'rdp',
+  proxy: 'Web Proxy',
+  session_id: 'e7acacb6aedbab70073456da5744166939b77527',
+  start: '2024-05-06 16:05:07',
+  end: '2024-05-06 16:07:59',
+  time: '00:02:52',
+  prevent_purge: 'No',
+  request: null,
+  ITSM: null,
+};
+
+function normalised(raw: unknown): RemoteSession {
+  const result = normaliseRemoteSession(raw);
+  if (!result.ok) throw new Error(result.reason);
+  return result.session;
+}
+
+describe('normaliseRemoteSession', () => {
+  it('keeps the vendor names and adds active, device_host and device_port', () => {
+    expect(normalised(vendorRecord)).toEqual({
+      ...vendorRecord,
+      active: false,
+      device_host: '10.66.33.15',
+      device_port: 3389,
+    });
+  });
+
+  it('reads the older Portuguese field names', () => {
+    const { credential, device, ...rest } = vendorRecord;
+    const session = normalised({ ...rest, credencial: credential, dispositivo: device });
+    expect(session).toMatchObject({ credential: 'usrdomadm01', device: '10.66.33.15:3389', device_host: '10.66.33.15' });
+    expect(session).not.toHaveProperty('credencial');
+    expect(session).not.toHaveProperty('dispositivo');
+  });
+
+  it.each([
+    [null, true],
+    [undefined, true],
+    ['', true],
+    ['0000-00-00 00:00:00', true],
+    ['2024-05-06 16:07:59', false],
+  ])('treats end %j as active=%s', (end, active) => {
+    const record: Record<string, unknown> = { ...vendorRecord, end };
+    if (end === undefined) delete record.end;
+    expect(normalised(record).active).toBe(active);
+  });
+
+  it('accepts numbers where other versions send strings', () => {
+    expect(normalised({ ...vendorRecord, id: 3 })).toMatchObject({ id: '3' });
+  });
+
+  it('drops unknown fields without failing the record', () => {
+    const session = normalised({ ...vendorRecord, tenant_id: 7, recording: { url: 'x' } });
+    expect(session).not.toHaveProperty('tenant_id');
+    expect(session).not.toHaveProperty('recording');
+  });
+
+  it.each([
+    [{ ...vendorRecord, session_id: undefined }, 'session_id'],
+    [{ ...vendorRecord, session_id: '' }, 'session_id'],
+    [{ ...vendorRecord, user: { name: 'x' } }, 'user'],
+    ['not a record', 'record'],
+    [null, 'record'],
+  ])('reports a malformed record: %j', (raw, where) => {
+    const result = normaliseRemoteSession(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toContain(where);
+  });
+
+  it('never throws, whatever PAM sends', () => {
+    fc.assert(
+      fc.property(fc.anything(), (raw) => {
+        const result = normaliseRemoteSession(raw);
+        expect(typeof result.ok).toBe('boolean');
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('splitDevice', () => {
+  it.each([
+    ['10.66.33.15:3389', '10.66.33.15', 3389],
+    ['db-prod-01.corp.example:22', 'db-prod-01.corp.example', 22],
+    ['[2001:db8::10]:22', '2001:db8::10', 22],
+    ['[2001:db8::10]', '2001:db8::10', null],
+    ['2001:db8::10', '2001:db8::10', null],
+    ['fileserver', 'fileserver', null],
+    ['10.0.0.1:99999', '10.0.0.1', null],
+    ['  10.0.0.1:22 ', '10.0.0.1', 22],
+    ['', null, null],
+    [null, null, null],
+  ])('splits %j', (device, host, port) => {
+    expect(splitDevice(device)).toEqual({ host, port });
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../lib/errors.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
+import { filterSessions, parseSessionFilter } from '../../lib/session-filter.js';
+import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+
+const sessions: RemoteSession[] = seedSessions(Date.UTC(2026, 10, 23, 10)).map((raw) => {
+  const result = normaliseRemoteSession(raw);
+  if (!result.ok) throw new Error(result.reason);
+  return result.session;
+});
+
+describe('parseSessionFilter', () => {
+  it('accepts no filter at all', () => {
+    expect(parseSessionFilter(undefined)).toEqual({});
+    expect(parseSessionFilter({})).toEqual({});
+  });
+
+  it('reads every documented filter', () => {
+    expect(
+      parseSessionFilter({ active: 'false', user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' }),
+    ).toEqual({ active: false, user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' });
+  });
+
+  it.each([
+    [{ active: 'yes' }, 'active must be "true" or "false"'],
+    [{ user: '' }, 'user must not be empty'],
+    [{ user: '   ' }, 'user must not be empty'],
+    [{ device: 'x'.repeat(300) }, 'device must be at most 256 characters'],
+    [{ actve: 'true' }, 'unknown filter "actve"; use active, user, origin_ip, device, protocol or credential'],
+  ])('refuses %j with a clear message', (query, message) => {
+    expect(() => parseSessionFilter(query as Record<string, string>)).toThrow(new ValidationError(message));
+  });
+});
+
+describe('filterSessions', () => {
+  it('keeps only active sessions when asked', () => {
+    const active = filterSessions(sessions, { active: true });
+    expect(active.length).toBeGreaterThan(0);
+    expect(active.every((session) => session.end === null)).toBe(true);
+    expect(filterSessions(sessions, { active: false }).length).toBe(sessions.length - active.length);
+  });
+
+  it('combines filters by exact match', () => {
+    const result = filterSessions(sessions, { user: 'aoliveira', protocol: 'ssh', active: true });
+    expect(result.map((session) => session.credential).sort()).toEqual(['ec2-user', 'root']);
+    expect(filterSessions(sessions, { user: 'AOLIVEIRA' })).toEqual([]);
+  });
+
+  it('matches a device by host:port or by host alone', () => {
+    expect(filterSessions(sessions, { device: '10.66.33.15:3389' }).length).toBe(2);
+    expect(filterSessions(sessions, { device: '10.66.33.15' }).length).toBe(2);
+    expect(filterSessions(sessions, { device: '10.66.33.1' })).toEqual([]);
+  });
+});
