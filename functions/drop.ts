@@ -1,20 +1,31 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deadlineFromRemainingTime } from '../lib/deadline.js';
-import { parseDropRequest } from '../lib/drop-request.js';
-import { errorResponder, jsonResponse } from '../lib/http-api.js';
+import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/deadline.js';
+import { answerDrop } from '../lib/drop-answer.js';
+import { parseDropInput } from '../lib/drop-request.js';
+import { errorResponder } from '../lib/http-api.js';
 import { logger } from '../lib/logger.js';
-import { dropSession } from '../lib/pam-client.js';
+import { metrics } from '../lib/outcome-metrics.js';
+import { responderSettings } from '../lib/responder-settings.js';
+import { respondToTermination } from '../lib/session-responder.js';
 
-/** DELETE /sessions/{sessionId}, or a direct invocation with {"session_id": "…"}: terminates one session. */
+/**
+ * Terminates sessions: DELETE /sessions/{sessionId}, POST /sessions/terminate, a direct
+ * {"session_id": "…"}, or an EventBridge event (SIEM request, GuardDuty or Security Hub finding).
+ */
 export const handler = middy(async (event: unknown, context: Context) => {
-  const request = parseDropRequest(event);
-  const result = await dropSession(request.sessionId, {
-    deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()),
+  const settings = responderSettings();
+  const input = parseDropInput(event, context, settings);
+  const remaining = context.getRemainingTimeInMillis();
+  const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
+  const result = await respondToTermination(input.request, settings, {
+    deadline: deadlineFromRemainingTime(budget),
+    ignored: input.kind === 'batch' ? input.ignored : undefined,
   });
-  logger.info('Session terminated', { session_id: result.session_id, source: request.source });
-  return request.source === 'http' ? jsonResponse(200, result) : result;
+  return answerDrop(input, result);
 })
   .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
   .use(errorResponder());

@@ -78,3 +78,17 @@ export class PamApiError extends ResponderError {
     return pamHttpStatus[this.kind];
   }
 }
+
+/** The session id is not in the PAM Core's list; nothing was sent to terminate it. */
+export class SessionNotFoundError extends ResponderError {
+  override readonly name = 'SessionNotFoundError';
+  readonly code = 'session_not_found';
+  readonly httpStatus = 404;
+}
+
+/** The session belongs to a protected user or credential (PROTECTED_USERS, PROTECTED_CREDENTIALS). */
+export class ProtectedSessionError extends ResponderError {
+  override readonly name = 'ProtectedSessionError';
+  readonly code = 'protected_session';
+  readonly httpStatus = 409;
+}

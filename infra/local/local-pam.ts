@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuth1Credentials } from '../../lib/oauth1.js';
 import { startPamSimulator, type PamSimulator, type PamSimulatorOptions } from '../pam-simulator/server.js';
+import { startEventBridgeStandIn, type EventBridgeStandIn, type PublishedEvent } from './eventbridge.js';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager.js';
 
 export interface LocalPam {
   pam: PamSimulator;
   secrets: SecretsManagerStandIn;
+  eventBridge: EventBridgeStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -31,35 +33,45 @@ export function pamSecretString(baseUrl: string, credentials: OAuth1Credentials,
 }
 
 /**
- * Starts the PAM Core simulator and a Secrets Manager stand-in holding its credentials, both on
- * loopback, with fresh random OAuth credentials.
+ * Starts the PAM Core simulator, a Secrets Manager stand-in holding its (fresh, random) OAuth
+ * credentials and an EventBridge stand-in receiving the audit trail, all on loopback.
  */
 export async function startLocalPam(
-  options: Partial<Omit<PamSimulatorOptions, 'credentials'>> & { secretId?: string } = {},
+  options: Partial<Omit<PamSimulatorOptions, 'credentials'>> & {
+    secretId?: string;
+    eventBridgePort?: number;
+    onAuditEvent?: (event: PublishedEvent) => void;
+  } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
-  const { secretId = 'pam-session-responder/local', ...simulatorOptions } = options;
+  const { secretId = 'pam-session-responder/local', eventBridgePort, onAuditEvent, ...simulatorOptions } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
   const paths: Record<string, string> = {};
   if (options.listPath) paths.list_path = options.listPath;
   if (options.dropPath) paths.drop_path = options.dropPath;
   const secrets = await startSecretsManagerStandIn({ [secretId]: pamSecretString(pam.url, credentials, paths) });
+  const eventBridge = await startEventBridgeStandIn({
+    ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),
+    ...(onAuditEvent ? { onEvent: onAuditEvent } : {}),
+  });
   const env = {
     PAM_SECRET_ID: secretId,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   return {
     pam,
     secrets,
+    eventBridge,
     secretId,
     credentials,
     env,
     close: async () => {
-      await Promise.all([pam.close(), secrets.close()]);
+      await Promise.all([pam.close(), secrets.close(), eventBridge.close()]);
     },
   };
 }

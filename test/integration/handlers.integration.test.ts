@@ -86,12 +86,44 @@ describe('drop over real HTTP against the simulator', () => {
     await expect(drop({ session_id: target.session_id }, lambdaContext())).resolves.toEqual({ session_id: target.session_id, status: 'terminated' });
   });
 
-  it("answers 502 with PAM's message for an ended session, without retrying PAM's 500", async () => {
+  it('answers already_ended for a session that has ended, without asking PAM to drop it again', async () => {
     const ended = local.pam.sessions.find((session) => session.end !== null);
     const { statusCode, body } = asJson(await drop(dropEvent(ended?.session_id ?? ''), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: ended?.session_id, status: 'already_ended' } });
+    expect(pamRequests('drop')).toHaveLength(0);
+  });
+
+  it('answers 404 for an id the PAM Core does not list, and sends no drop', async () => {
+    const { statusCode, body } = asJson(await drop(dropEvent('0000000000000000000000000000000000000000'), lambdaContext()));
+    expect(statusCode).toBe(404);
+    expect(body.error.code).toBe('session_not_found');
+    expect(pamRequests('drop')).toHaveLength(0);
+  });
+
+  it("answers 502 with PAM's message when PAM refuses a drop of a session it still lists as active", async () => {
+    local.pam.injectFault('drop', {
+      kind: 'status',
+      status: 500,
+      body: JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } }),
+    });
+    const target = activeSession();
+    const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
     expect(statusCode).toBe(502);
     expect(body).toEqual({ error: { code: 'pam_rejected', message: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session' } });
     expect(pamRequests('drop')).toHaveLength(1);
+  });
+
+  it('refuses with 409 to terminate a protected user\'s session, and sends no drop', async () => {
+    process.env.PROTECTED_USERS = 'Break_Glass, someone-else';
+    try {
+      const target = local.pam.sessions.find((session) => session.user === 'break_glass' && session.end === null);
+      const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
+      expect(statusCode).toBe(409);
+      expect(body.error).toEqual({ code: 'protected_session', message: `Session ${target?.session_id} was not terminated: user "break_glass" is protected (PROTECTED_USERS)` });
+      expect(pamRequests('drop')).toHaveLength(0);
+    } finally {
+      delete process.env.PROTECTED_USERS;
+    }
   });
 
   it.each(['../remotesessions', 'a%2Fb', 'x'.repeat(129), 'abc def', ''])('refuses the id %j with 400 and sends nothing', async (id) => {
@@ -189,7 +221,8 @@ describe('credentials', () => {
     expect(statusCode).toBe(502);
     expect(body.error.code).toBe('pam_unauthorized');
     expect(body.error.message).toMatch(/refused the OAuth credentials \(HTTP 401\) even after re-reading the secret/);
-    expect(pamRequests('drop').map((request) => request.status)).toEqual([401, 401]);
+    expect(pamRequests('list').map((request) => request.status)).toEqual([401, 401]);
+    expect(pamRequests('drop')).toHaveLength(0);
     expect(local.pam.sessions.filter((session) => session.end === null).length).toBeGreaterThan(0);
   });
 
