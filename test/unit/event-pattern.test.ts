@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { matchesEventPattern as matches } from '../../lib/event-pattern.js';
+
+// Cases follow the EventBridge user guide's "Event patterns" and "Content filtering" pages.
+describe('EventBridge pattern matching', () => {
+  const event = {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance State-change Notification',
+    resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0'],
+    detail: { state: 'running', 'instance-id': 'i-1234567890abcdef0', count: 5, ip: '10.0.0.17', tags: ['a', 'b'], nested: { flag: false }, empty: null },
+  };
+
+  it('matches exact values, any of the listed ones, and requires every field', () => {
+    expect(matches({ source: ['aws.ec2'] }, event)).toBe(true);
+    expect(matches({ source: ['aws.s3', 'aws.ec2'], detail: { state: ['running'] } }, event)).toBe(true);
+    expect(matches({ source: ['aws.ec2'], detail: { state: ['stopped'] } }, event)).toBe(false);
+    expect(matches({ detail: { missing: ['x'] } }, event)).toBe(false);
+  });
+
+  it('compares types strictly: "5" is not 5, and null matches only null', () => {
+    expect(matches({ detail: { count: [5] } }, event)).toBe(true);
+    expect(matches({ detail: { count: ['5'] } }, event)).toBe(false);
+    expect(matches({ detail: { empty: [null] } }, event)).toBe(true);
+    expect(matches({ detail: { nested: { flag: [false] } } }, event)).toBe(true);
+  });
+
+  it('matches an array in the event when any element matches', () => {
+    expect(matches({ detail: { tags: ['b'] } }, event)).toBe(true);
+    expect(matches({ resources: [{ prefix: 'arn:aws:ec2:' }] }, event)).toBe(true);
+    expect(matches({ detail: { tags: ['c'] } }, event)).toBe(false);
+  });
+
+  it('supports prefix, suffix and equals-ignore-case', () => {
+    expect(matches({ detail: { 'instance-id': [{ prefix: 'i-12' }] } }, event)).toBe(true);
+    expect(matches({ detail: { 'instance-id': [{ prefix: 'i-99' }] } }, event)).toBe(false);
+    expect(matches({ detail: { 'instance-id': [{ suffix: 'def0' }] } }, event)).toBe(true);
+    expect(matches({ detail: { state: [{ 'equals-ignore-case': 'RUNNING' }] } }, event)).toBe(true);
+    expect(matches({ detail: { count: [{ prefix: '5' }] } }, event)).toBe(false);
+  });
+
+  it('supports numeric ranges, on numbers only', () => {
+    expect(matches({ detail: { count: [{ numeric: ['>', 0, '<=', 5] }] } }, event)).toBe(true);
+    expect(matches({ detail: { count: [{ numeric: ['>=', 7] }] } }, event)).toBe(false);
+    expect(matches({ detail: { count: [{ numeric: ['=', 5] }] } }, event)).toBe(true);
+    expect(matches({ detail: { state: [{ numeric: ['>', 0] }] } }, event)).toBe(false);
+    expect(matches({ detail: { count: [{ numeric: ['>=', '5'] }] } }, event)).toBe(false);
+  });
+
+  it('supports exists on leaves, true and false', () => {
+    expect(matches({ detail: { state: [{ exists: true }] } }, event)).toBe(true);
+    expect(matches({ detail: { missing: [{ exists: false }] } }, event)).toBe(true);
+    expect(matches({ detail: { state: [{ exists: false }] } }, event)).toBe(false);
+    expect(matches({ detail: { missing: [{ exists: true }] } }, event)).toBe(false);
+    expect(matches({ detail: { nested: [{ exists: true }] } }, event)).toBe(false);
+  });
+
+  it('supports anything-but with one value, a list, or a prefix; a missing field does not match', () => {
+    expect(matches({ detail: { state: [{ 'anything-but': 'stopped' }] } }, event)).toBe(true);
+    expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } }, event)).toBe(false);
+    expect(matches({ detail: { state: [{ 'anything-but': { prefix: 'run' } }] } }, event)).toBe(false);
+    expect(matches({ detail: { missing: [{ 'anything-but': 'x' }] } }, event)).toBe(false);
+    expect(matches({ source: [{ 'anything-but': 'pam.session-responder' }] }, { source: 'pam.session-responder' })).toBe(false);
+  });
+
+  it('supports cidr for IPv4 and IPv6', () => {
+    expect(matches({ detail: { ip: [{ cidr: '10.0.0.0/24' }] } }, event)).toBe(true);
+    expect(matches({ detail: { ip: [{ cidr: '10.0.1.0/24' }] } }, event)).toBe(false);
+    expect(matches({ v6: [{ cidr: '2001:db8::/32' }] }, { v6: '2001:db8::17' })).toBe(true);
+    expect(matches({ v6: [{ cidr: '2001:db8::/32' }] }, { v6: '10.0.0.1' })).toBe(false);
+  });
+
+  it('supports $or between alternatives', () => {
+    const pattern = { source: ['aws.ec2'], $or: [{ detail: { state: ['stopped'] } }, { detail: { count: [{ numeric: ['>', 3] }] } }] };
+    expect(matches(pattern, event)).toBe(true);
+    expect(matches({ $or: [{ detail: { state: ['stopped'] } }, { detail: { count: [1] } }] }, event)).toBe(false);
+  });
+
+  it('descends into arrays of objects (as Security Hub sends findings)', () => {
+    const findings = { detail: { findings: [{ Severity: { Label: 'LOW' } }, { Severity: { Label: 'HIGH' } }] } };
+    expect(matches({ detail: { findings: { Severity: { Label: ['HIGH', 'CRITICAL'] } } } }, findings)).toBe(true);
+    expect(matches({ detail: { findings: { Severity: { Label: ['CRITICAL'] } } } }, findings)).toBe(false);
+  });
+
+  it('matches an empty pattern to anything, and unknown operators to nothing', () => {
+    expect(matches({}, event)).toBe(true);
+    expect(matches({ detail: { state: [{ wildcard: 'run*' }] } }, event)).toBe(false);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
+import { matchesEventPattern } from '../../lib/event-pattern.js';
+import { eventFixture } from '../support/fixtures.js';
+
+const rules = loadRulePatterns();
+const matchingRules = (fixture: string) => rules.filter((rule) => matchesEventPattern(rule.pattern, eventFixture(fixture))).map((rule) => rule.name);
+
+describe('the rule pattern files against realistic events', () => {
+  it('has one file per rule, with the params filled in', () => {
+    expect(rules.map((rule) => rule.name)).toEqual([
+      'guardduty-finding',
+      'securityhub-custom-action',
+      'securityhub-findings-imported',
+      'termination-requested',
+    ]);
+    expect(JSON.stringify(rules)).not.toContain('${param:');
+  });
+
+  it.each([
+    ['termination-request-by-id', ['termination-requested']],
+    ['termination-request-by-match', ['termination-requested']],
+    ['termination-request-protected', ['termination-requested']],
+    ['termination-request-dry-run', ['termination-requested']],
+    ['guardduty-cryptocurrency-instance', ['guardduty-finding']],
+    ['guardduty-rdp-bruteforce-inbound', ['guardduty-finding']],
+    ['securityhub-imported-high', ['securityhub-findings-imported']],
+    ['securityhub-custom-action', ['securityhub-custom-action']],
+  ])('%s triggers %j', (fixture, expected) => {
+    expect(matchingRules(fixture)).toEqual(expected);
+  });
+
+  it.each(['guardduty-port-probe-low-severity', 'securityhub-imported-medium', 'securityhub-other-custom-action'])('%s triggers nothing', (fixture) => {
+    expect(matchingRules(fixture)).toEqual([]);
+  });
+
+  it("ignores the responder's own audit events and suppressed or archived findings", () => {
+    const audit = { ...eventFixture('termination-request-by-id'), source: 'pam.session-responder' };
+    expect(matchingRules('termination-request-by-id')).toHaveLength(1);
+    expect(rules.filter((rule) => matchesEventPattern(rule.pattern, audit))).toEqual([]);
+    const suppressed = eventFixture('securityhub-imported-high');
+    suppressed.detail.findings[0].Workflow.Status = 'SUPPRESSED';
+    const archived = eventFixture('securityhub-imported-high');
+    archived.detail.findings[0].RecordState = 'ARCHIVED';
+    for (const event of [suppressed, archived]) expect(rules.filter((rule) => matchesEventPattern(rule.pattern, event))).toEqual([]);
+  });
+
+  it('holds the GuardDuty threshold at 7 by default: 6.9 is out, 7 is in', () => {
+    const gd = eventFixture('guardduty-cryptocurrency-instance');
+    const rule = rules.find((candidate) => candidate.name === 'guardduty-finding');
+    gd.detail.severity = 6.9;
+    expect(matchesEventPattern(rule?.pattern ?? {}, gd)).toBe(false);
+    gd.detail.severity = 7;
+    expect(matchesEventPattern(rule?.pattern ?? {}, gd)).toBe(true);
+  });
+});
