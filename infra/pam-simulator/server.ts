@@ -16,7 +16,8 @@ export interface RecordedRequest {
 
 /** A canned misbehaviour for the next request(s) to an endpoint. */
 export type Fault =
-  | { kind: 'status'; status: number; body: string; contentType?: string }
+  /** `endSession`: the drop happens, then the answer is this status anyway (PAM's ambiguous 500). */
+  | { kind: 'status'; status: number; body: string; contentType?: string; endSession?: boolean }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' };
 
@@ -126,13 +127,17 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     if (!session || session.end !== null) {
       return send(res, 500, { response: envelope(500, 'An error occurred while droping session', 1) });
     }
-    const now = Date.now();
-    session.end = pamTimestamp(new Date(now));
-    session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
+    endSession(session);
     return send(res, 200, { response: envelope(200, 'Sessão interrompida com sucesso', 0) });
   }
 
-  async function applyFault(fault: Fault, res: ServerResponse): Promise<number | undefined> {
+  function endSession(session: SimulatedSession): void {
+    const now = Date.now();
+    session.end = pamTimestamp(new Date(now));
+    session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
+  }
+
+  async function applyFault(fault: Fault, res: ServerResponse, sessionId: string | undefined): Promise<number | undefined> {
     if (fault.kind === 'delay') {
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
       return undefined;
@@ -141,6 +146,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       res.socket?.destroy();
       return 0;
     }
+    const session = sessions.find((candidate) => candidate.session_id === sessionId && candidate.end === null);
+    if (fault.endSession && session) endSession(session);
     res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
     res.end(fault.body);
     return fault.status;
@@ -169,7 +176,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     }
     const fault = faults[endpoint].shift();
     if (fault) {
-      const status = await applyFault(fault, res);
+      const status = await applyFault(fault, res, dropId);
       if (status !== undefined) {
         record.status = status;
         return record;

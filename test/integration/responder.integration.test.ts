@@ -1,0 +1,273 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { eventFixture } from '../support/fixtures.js';
+import { asJson, httpApiEvent, lambdaContext } from '../support/lambda.js';
+import { captureOutput } from '../support/output-capture.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+let local: LocalPam;
+let drop: Handler;
+const output = captureOutput();
+const GUARDRAIL_ENV = ['PROTECTED_USERS', 'PROTECTED_CREDENTIALS', 'MAX_SESSIONS_PER_EVENT', 'DRY_RUN', 'DROP_CONCURRENCY'];
+const PAM_500 = JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } });
+
+beforeAll(async () => {
+  local = await startLocalPam();
+  Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
+  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await local.close();
+});
+
+beforeEach(() => {
+  // Every test starts from the seeded PAM Core: the same sessions, all as seeded.
+  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
+  local.pam.requests.length = 0;
+  local.pam.clearFaults();
+  local.eventBridge.events.length = 0;
+  process.env.PROTECTED_USERS = 'break_glass';
+});
+
+afterEach(() => {
+  for (const name of GUARDRAIL_ENV) delete process.env[name];
+});
+
+const dropped = () => local.pam.requests.filter((request) => request.endpoint === 'drop' && request.status === 200).map((request) => request.path.split('/').pop());
+const idOf = (user: string, device: string) => local.pam.sessions.find((s) => s.user === user && s.device === device)?.session_id ?? '';
+const activeIds = () => new Set(local.pam.sessions.filter((s) => s.end === null).map((s) => s.session_id));
+const outcomesOf = (report: { outcomes: Array<{ session_id: string; outcome: string }> }) =>
+  Object.fromEntries(report.outcomes.map((outcome) => [outcome.session_id, outcome.outcome]));
+
+describe('GuardDuty, end to end through the simulator', () => {
+  it('cuts exactly the active sessions into the compromised instance and nothing else', async () => {
+    const before = activeIds();
+    const report = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    const target = idOf('aoliveira', '10.66.50.9:22');
+    expect(outcomesOf(report)).toEqual({ [target]: 'terminated' });
+    expect(dropped()).toEqual([target]);
+    before.delete(target);
+    expect(activeIds()).toEqual(before);
+    expect(report.trigger).toEqual({
+      event_id: 'c8b4e1a2-7f3d-4c19-9d0e-5a6b7c8d9e0f',
+      source: 'aws.guardduty',
+      detail_type: 'GuardDuty Finding',
+      finding_id: '7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f',
+      finding_title: 'EC2 instance i-0a1b2c3d4e5f60718 is querying a domain name that is associated with Bitcoin-related activity.',
+    });
+  });
+
+  it('cuts the sessions coming from the attacking address of an inbound brute force', async () => {
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(Object.keys(outcomesOf(report)).sort()).toEqual([idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort());
+    expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['terminated']));
+  });
+
+  it('does nothing with a finding below the threshold, even delivered directly', async () => {
+    const report = await drop(eventFixture('guardduty-port-probe-low-severity'), lambdaContext());
+    expect(report).toMatchObject({ outcomes: [], ignored: 'severity 2 is below the threshold 7' });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
+  it('yields already_ended, not an error, when the same event is delivered again', async () => {
+    await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    local.pam.requests.length = 0;
+    local.eventBridge.events.length = 0;
+    const again = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    // Matched sessions must be active, so a retried match finds nothing left to do.
+    expect(again.outcomes).toEqual([]);
+    expect(dropped()).toEqual([]);
+  });
+});
+
+describe('Security Hub', () => {
+  it('cuts sessions into the instance and from the source address of a HIGH finding', async () => {
+    const report = await drop(eventFixture('securityhub-imported-high'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [idOf('mchen', '10.66.40.21:3389')]: 'terminated' });
+  });
+
+  it('acts on the custom action and still spares the protected account', async () => {
+    const report = await drop(eventFixture('securityhub-custom-action'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      [idOf('jsilva', '10.66.33.17:22')]: 'terminated',
+      [idOf('break_glass', '10.66.40.1:3389')]: 'skipped_protected',
+    });
+    expect(activeIds().has(idOf('break_glass', '10.66.40.1:3389'))).toBe(true);
+  });
+});
+
+describe('termination requests from a SIEM', () => {
+  it('by id: terminates the active one, reports the ended one as already_ended, drops nothing twice', async () => {
+    const report = await drop(eventFixture('termination-request-by-id'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      e5618522d5737fac6d001bc864892095f066abb5: 'terminated',
+      '8cc31600edaa1b4f36acd0e1b7c0954d9a033db0': 'already_ended',
+    });
+    expect(dropped()).toEqual(['e5618522d5737fac6d001bc864892095f066abb5']);
+    expect(report).toMatchObject({ requested_by: 'soar-playbook:privileged-misuse', dry_run: false });
+  });
+
+  it('by id, delivered twice: the second delivery ends as already_ended without a drop', async () => {
+    await drop(eventFixture('termination-request-by-id'), lambdaContext());
+    local.pam.requests.length = 0;
+    const again = await drop(eventFixture('termination-request-by-id'), lambdaContext());
+    expect(new Set(Object.values(outcomesOf(again)))).toEqual(new Set(['already_ended']));
+    expect(local.pam.requests.filter((request) => request.endpoint === 'drop')).toHaveLength(0);
+  });
+
+  it('by match: case-insensitive user and a CIDR block', async () => {
+    const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    expect(Object.keys(outcomesOf(report)).sort()).toEqual([idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort());
+  });
+
+  it('never terminates a protected user, on any path', async () => {
+    const report = await drop(eventFixture('termination-request-protected'), lambdaContext());
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({ outcome: 'skipped_protected', message: 'user "break_glass" is protected (PROTECTED_USERS)' }),
+    ]);
+    const byId = eventFixture('termination-request-by-id');
+    byId.detail.session_ids = [idOf('break_glass', '10.66.40.1:3389')];
+    expect((await drop(byId, lambdaContext())).outcomes[0].outcome).toBe('skipped_protected');
+    await expect(drop({ session_id: idOf('break_glass', '10.66.40.1:3389') }, lambdaContext())).rejects.toMatchObject({ name: 'ProtectedSessionError' });
+    expect(dropped()).toEqual([]);
+  });
+
+  it('protects credentials too', async () => {
+    process.env.PROTECTED_CREDENTIALS = 'ROOT';
+    const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [idOf('aoliveira', '10.66.50.9:22')]: 'skipped_protected', [idOf('aoliveira', '10.66.50.10:22')]: 'terminated' });
+  });
+
+  it('blocks the whole request when more sessions match than MAX_SESSIONS_PER_EVENT, dropping none', async () => {
+    process.env.MAX_SESSIONS_PER_EVENT = '2';
+    const request = eventFixture('termination-request-dry-run');
+    request.detail.dry_run = false;
+    const report = await drop(request, lambdaContext());
+    const ssh = local.pam.sessions.filter((s) => s.protocol === 'ssh' && s.end === null);
+    expect(report.outcomes).toHaveLength(ssh.length);
+    expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['blocked']));
+    expect(report.outcomes[0].message).toBe('3 sessions matched, more than MAX_SESSIONS_PER_EVENT (2): none was terminated, a human decides');
+    expect(dropped()).toEqual([]);
+  });
+
+  it('previews with dry_run: resolves and reports, drops nothing', async () => {
+    const report = await drop(eventFixture('termination-request-dry-run'), lambdaContext());
+    expect(report.dry_run).toBe(true);
+    expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['would_terminate']));
+    expect(report.outcomes).toHaveLength(3);
+    expect(dropped()).toEqual([]);
+  });
+
+  it('honours DRY_RUN=true for the whole deployment', async () => {
+    process.env.DRY_RUN = 'true';
+    const report = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    expect(report.outcomes.map((outcome: { outcome: string }) => outcome.outcome)).toEqual(['would_terminate']);
+    expect(dropped()).toEqual([]);
+  });
+
+  it('refuses an invalid request before asking PAM anything', async () => {
+    const request = eventFixture('termination-request-by-match');
+    request.detail.match = {};
+    await expect(drop(request, lambdaContext())).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'match needs at least one of user, origin_ip, device, credential, protocol',
+    });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+});
+
+describe('ambiguous answers and failures', () => {
+  it("turns PAM's ambiguous 500 into already_ended when the session is no longer active", async () => {
+    local.pam.injectFault('drop', { kind: 'status', status: 500, body: PAM_500, endSession: true });
+    const report = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    expect(report.outcomes).toEqual([expect.objectContaining({ outcome: 'already_ended', message: 'no longer active after an ambiguous answer to the drop' })]);
+  });
+
+  it('attempts every target, then throws when a drop truly failed, keeping what succeeded', async () => {
+    local.pam.injectFault('drop', { kind: 'status', status: 500, body: PAM_500 });
+    process.env.DROP_CONCURRENCY = '1';
+    const error = await drop(eventFixture('termination-request-by-match'), lambdaContext()).catch((caught: Error) => caught);
+    expect(error).toMatchObject({ name: 'TerminationIncompleteError' });
+    expect(error.message).toMatch(/^1 drop\(s\) failed and 0 audit event\(s\) were not published/);
+    expect(dropped()).toHaveLength(1);
+    const types = local.eventBridge.events.map((event) => event['detail-type']).sort();
+    expect(types).toEqual(['PAM Session Terminated', 'PAM Session Termination Failed']);
+  });
+
+  it('keeps going when EventBridge refuses some audit entries, retrying them', async () => {
+    local.eventBridge.refuseEntries(1);
+    await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    expect(local.eventBridge.events).toHaveLength(2);
+  });
+});
+
+describe('the audit trail', () => {
+  it('publishes one event per outcome with the session, the reason, dry_run and the trigger', async () => {
+    process.env.PROTECTED_CREDENTIALS = 'root';
+    await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    const events = local.eventBridge.events;
+    expect(events.map((event) => [event.source, event['detail-type'], event.eventBusName]).sort()).toEqual([
+      ['pam.session-responder', 'PAM Session Terminated', 'default'],
+      ['pam.session-responder', 'PAM Session Termination Skipped', 'default'],
+    ]);
+    const terminated = events.find((event) => event['detail-type'] === 'PAM Session Terminated');
+    expect(terminated?.detail).toEqual({
+      session_id: idOf('aoliveira', '10.66.50.10:22'),
+      outcome: 'terminated',
+      session: { id: '8', user: 'aoliveira', origin_ip: '203.0.113.77', device: '10.66.50.10:22', credential: 'ec2-user', protocol: 'ssh' },
+      reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
+      requested_by: 'analyst:maria.souza',
+      dry_run: false,
+      trigger: { event_id: '4c5d6e7f-8091-4a23-b4c5-d6e7f8091a2b', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' },
+    });
+  });
+
+  it('uses the Blocked and Skipped detail-types for blocked and dry-run outcomes', async () => {
+    await drop(eventFixture('termination-request-dry-run'), lambdaContext());
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    const types = new Set(local.eventBridge.events.map((event) => event['detail-type']));
+    expect(types).toEqual(new Set(['PAM Session Termination Skipped', 'PAM Session Termination Blocked']));
+  });
+
+  it('logs each outcome and a metric per outcome', () => {
+    const logs = output.text();
+    expect(logs).toMatch(/"message":"Session outcome".*"outcome":"terminated"/);
+    expect(logs).toMatch(/"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"PamSessionResponder"/);
+    expect(logs).toMatch(/"terminated":1/);
+  });
+});
+
+describe('POST /sessions/terminate', () => {
+  const post = (body: unknown, raw?: string) => ({
+    ...httpApiEvent({ method: 'POST', routeKey: 'POST /sessions/terminate', rawPath: '/sessions/terminate' }),
+    body: raw ?? JSON.stringify(body),
+  });
+
+  it('previews with dry_run and answers 200 with the outcomes, the caller as requester', async () => {
+    const { statusCode, body } = asJson(await drop(post({ match: { user: 'aoliveira' }, reason: 'preview', dry_run: true }), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.outcomes.map((outcome: { outcome: string }) => outcome.outcome)).toEqual(['would_terminate', 'would_terminate']);
+    expect(body.requested_by).toBe('arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst');
+    expect(dropped()).toEqual([]);
+  });
+
+  it('terminates by ids', async () => {
+    const { body } = asJson(await drop(post({ session_ids: [idOf('mchen', '10.66.40.21:3389')], reason: 'ticket INC-311' }), lambdaContext()));
+    expect(body.summary).toEqual({ terminated: 1 });
+  });
+
+  it.each([
+    ['not JSON', '{"match":', 'the request body is not valid JSON'],
+    ['empty', '', 'the request body is empty; send the termination request as JSON'],
+    ['too large', JSON.stringify({ reason: 'x'.repeat(70_000), session_id: 'a' }), 'the request body is larger than 65536 bytes'],
+  ])('refuses a body that is %s with 400', async (_label, raw, message) => {
+    const { statusCode, body } = asJson(await drop(post(undefined, raw), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+});
