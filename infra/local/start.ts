@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const HTTP_PORT = Number(process.env.PORT ?? 3000);
 const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
 const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
+const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
 
 async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeoutMs = 60_000): Promise<void> {
   const giveUp = Date.now() + timeoutMs;
@@ -31,7 +32,14 @@ async function main(): Promise<void> {
     console.log('Building the functions…');
     await buildFunctions();
   }
-  const local = await startLocalPam({ port: SIMULATOR_PORT });
+  const local = await startLocalPam({
+    port: SIMULATOR_PORT,
+    eventBridgePort: EVENTBRIDGE_PORT,
+    onAuditEvent: (event) => {
+      const detail = event.detail as { session_id?: string; outcome?: string };
+      console.log(`audit  ${event['detail-type']}  ${detail.session_id}  ${detail.outcome}`);
+    },
+  });
 
   const offline = spawn(
     process.execPath,
@@ -70,6 +78,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   HTTP API           ${base}
   PAM Core simulator ${local.pam.url}   (${local.pam.sessions.length} seeded sessions)
   Secrets Manager    ${local.secrets.url}   (secret "${local.secretId}")
+  EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
   (locally the routes take no IAM signature; deployed, they require one)
 
@@ -79,6 +88,8 @@ Try:
   curl -s -X DELETE ${base}/sessions/${example}
   curl -s '${base}/sessions?active=false'
   curl -s -X POST http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-drop/invocations -d '{"session_id":"${example}"}'
+  curl -s -X POST ${base}/sessions/terminate -d '{"match":{"protocol":"ssh"},"reason":"preview","dry_run":true}'
+  npm run event -- test/fixtures/events/guardduty-cryptocurrency-instance.json
 `);
 }
 

@@ -1,6 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,15 +24,17 @@ let stack: ChildProcess;
 let output = '';
 let base: string;
 let lambdaBase: string;
+let ports: Record<string, string>;
 
 // What `npm start` runs, on free ports: the bundles behind serverless-offline, the simulator, the secret stand-in.
 beforeAll(async () => {
-  const [http, lambda, simulator] = [await freePort(), await freePort(), await freePort()];
+  const [http, lambda, simulator, eventBridge] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  ports = { PORT: String(http), LAMBDA_PORT: String(lambda), PAM_SIMULATOR_PORT: String(simulator), EVENTBRIDGE_PORT: String(eventBridge) };
   base = `http://localhost:${http}`;
   lambdaBase = `http://localhost:${lambda}`;
   stack = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--no-build'], {
     cwd: root,
-    env: { ...process.env, PORT: String(http), LAMBDA_PORT: String(lambda), PAM_SIMULATOR_PORT: String(simulator) },
+    env: { ...process.env, ...ports },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -81,5 +87,40 @@ describe('npm start', () => {
       body: JSON.stringify({ session_id: target }),
     });
     expect(await response.json()).toEqual({ session_id: target, status: 'terminated' });
+  });
+});
+
+describe('npm run event', () => {
+  const sendEvent = async (fixture: string) => {
+    const file = fixture.startsWith('/') ? fixture : `test/fixtures/events/${fixture}.json`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/local/send-event.ts', file], {
+      cwd: root,
+      env: { ...process.env, ...ports },
+    });
+    return stdout;
+  };
+
+  it('routes a SIEM request through the rule files into the running stack, and a repeat ends as already_ended', async () => {
+    // aoliveira's session into 10.66.50.10, which the tests above leave alone.
+    const target = '124244e39e20af3627603c99134daff67dbf75f5';
+    const request = JSON.parse(readFileSync(join(root, 'test/fixtures/events/termination-request-by-id.json'), 'utf8'));
+    request.detail.session_ids = [target];
+    const file = join(mkdtempSync(join(tmpdir(), 'pam-event-')), 'request.json');
+    writeFileSync(file, JSON.stringify(request));
+
+    const first = await sendEvent(file);
+    expect(first).toContain(`Rules matching ${file}: termination-requested`);
+    expect(first).toContain('drop ran in the running npm start stack');
+    expect(first).toMatch(new RegExp(`PAM Session Terminated\\s+${target}\\s+terminated`));
+    const second = await sendEvent(file);
+    expect(second).toMatch(new RegExp(`PAM Session Terminated\\s+${target}\\s+already_ended`));
+  });
+
+  it('spares the protected account of the local stage', async () => {
+    expect(await sendEvent('termination-request-protected')).toMatch(/PAM Session Termination Skipped\s+3fe00c10ea8e1416a5e41e9019ca43746eb4e5e1\s+skipped_protected/);
+  });
+
+  it('says when no rule matches and invokes nothing', async () => {
+    expect(await sendEvent('guardduty-port-probe-low-severity')).toContain('No rule matches');
   });
 });
