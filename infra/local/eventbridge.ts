@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { awsError, closeServer, createAwsJsonServer, listenOnLoopback } from './loopback-server.js';
 
 export interface PublishedEvent {
   id: string;
@@ -34,63 +33,42 @@ export async function startEventBridgeStandIn(options: { port?: number; onEvent?
   let callFailures: string[] = [];
   let calls = 0;
 
-  function reply(res: ServerResponse, status: number, body: unknown) {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-    res.end(JSON.stringify(body));
+  type Entry = { Source: string; DetailType: string; Detail: string; EventBusName?: string };
+
+  function accept(entry: Entry) {
+    const refusal = refusals.shift();
+    if (refusal) return { ErrorCode: refusal, ErrorMessage: `Simulated ${refusal}` };
+    const event: PublishedEvent = {
+      id: randomUUID(),
+      source: entry.Source,
+      'detail-type': entry.DetailType,
+      detail: JSON.parse(entry.Detail),
+      eventBusName: entry.EventBusName ?? 'default',
+      time: new Date().toISOString(),
+    };
+    events.push(event);
+    options.onEvent?.(event);
+    return { EventId: event.id };
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
-    if (req.method === 'GET' && req.url === '/events') {
+  const server = createAwsJsonServer(
+    {
+      'AWSEvents.PutEvents': (input) => {
+        calls += 1;
+        const failure = callFailures.shift();
+        if (failure) return awsError(failure, `Simulated ${failure}`, failure === 'InternalException' ? 500 : 400);
+        const results = ((input.Entries ?? []) as Entry[]).map(accept);
+        return { status: 200, body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results } };
+      },
+    },
+    (req, res) => {
+      if (req.method !== 'GET' || req.url !== '/events') return false;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(events));
-      return;
-    }
-    const target = String(req.headers['x-amz-target'] ?? '');
-    if (target !== 'AWSEvents.PutEvents') {
-      reply(res, 400, { __type: 'UnknownOperationException', message: `${target} is not supported by the stand-in` });
-      return;
-    }
-    calls += 1;
-    const failure = callFailures.shift();
-    if (failure) {
-      reply(res, failure === 'InternalException' ? 500 : 400, { __type: failure, message: `Simulated ${failure}` });
-      return;
-    }
-    const { Entries = [] } = JSON.parse(raw || '{}') as {
-      Entries?: Array<{ Source: string; DetailType: string; Detail: string; EventBusName?: string; Time?: number }>;
-    };
-    let failed = 0;
-    const results = Entries.map((entry) => {
-      const refusal = refusals.shift();
-      if (refusal) {
-        failed += 1;
-        return { ErrorCode: refusal, ErrorMessage: `Simulated ${refusal}` };
-      }
-      const event: PublishedEvent = {
-        id: randomUUID(),
-        source: entry.Source,
-        'detail-type': entry.DetailType,
-        detail: JSON.parse(entry.Detail),
-        eventBusName: entry.EventBusName ?? 'default',
-        time: new Date().toISOString(),
-      };
-      events.push(event);
-      options.onEvent?.(event);
-      return { EventId: event.id };
-    });
-    reply(res, 200, { FailedEntryCount: failed, Entries: results });
-  }
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+      return true;
+    },
+  );
+  const port = await listenOnLoopback(server, options.port);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -104,10 +82,6 @@ export async function startEventBridgeStandIn(options: { port?: number; onEvent?
     failNextCalls(count, errorType = 'InternalException') {
       callFailures = [...callFailures, ...Array.from({ length: count }, () => errorType)];
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

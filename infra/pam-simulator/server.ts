@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
 import { oauth1Signature, type OAuth1Credentials } from '../../lib/oauth1.js';
 import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from './seed-sessions.js';
 
@@ -196,11 +196,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     });
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
 
   return {
     url: `${scheme}://${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
@@ -216,10 +212,6 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       faults.list.length = 0;
       faults.drop.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
