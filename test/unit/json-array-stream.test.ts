@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonArrayStreamParser, JsonStreamError } from '../../lib/json-array-stream.js';
+
+/** Feeds `text` in chunks cut at `cuts` (byte offsets) and collects what the parser hands out. */
+function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
+  const bytes = Buffer.from(text, 'utf8');
+  const offsets = [...new Set(cuts.map((cut) => Math.min(bytes.length, Math.max(0, cut))))].sort((a, b) => a - b);
+  const parser = new JsonArrayStreamParser(key);
+  const values: unknown[] = [];
+  let unparsable = 0;
+  let from = 0;
+  for (const to of [...offsets, bytes.length]) {
+    const result = parser.push(bytes.subarray(from, to));
+    values.push(...result.values);
+    unparsable += result.unparsable;
+    from = to;
+  }
+  return { values, unparsable, rest: parser.end(), foundArray: parser.foundArray };
+}
+
+function everyCut(text: string, size: number): number[] {
+  const length = Buffer.byteLength(text);
+  return Array.from({ length: Math.ceil(length / size) }, (_, index) => index * size);
+}
+
+const vendorBody = JSON.stringify({
+  code: 200,
+  response: { status: 200, message: '', error: false, error_code: 0, detail: '', mensagem: '', erro: false, cod_erro: 0 },
+  tenant: 'Segura',
+  remote_sessions: [
+    { id: '3', user: 'Admin', origin_ip: '172.16.20.125', credential: 'usrdomadm01', device: '10.66.33.15:3389', protocol: 'rdp', proxy: 'Web Proxy', session_id: 'e7acacb6aedbab70073456da5744166939b77527', start: '2024-05-06 16:05:07', end: '2024-05-06 16:07:59', time: '00:02:52', prevent_purge: 'No', request: null, ITSM: null },
+    { id: '6', user: 'Sessão "ção" \\ \u0000 \ud83d\ude00 {[', origin_ip: '172.16.20.125', session_id: 'c819', nested: { a: [1, { b: '}' }] } },
+  ],
+});
+
+describe('JsonArrayStreamParser', () => {
+  it('hands out every element and keeps the other members, whatever the chunk size from 1 byte up', () => {
+    const whole = JSON.parse(vendorBody);
+    const { remote_sessions, ...rest } = whole;
+    for (const size of [1, 2, 3, 5, 7, 13, 64, 1000, 1 << 20]) {
+      expect(parseInChunks(vendorBody, everyCut(vendorBody, size))).toEqual({ values: remote_sessions, unparsable: 0, rest, foundArray: true });
+    }
+  });
+
+  it('reads members after the array, an empty array, and pretty-printed JSON', () => {
+    const body = JSON.stringify({ remote_sessions: [], response: { error: false }, tenant: 'x' }, null, 2);
+    expect(parseInChunks(body, everyCut(body, 3))).toEqual({ values: [], unparsable: 0, rest: { response: { error: false }, tenant: 'x' }, foundArray: true });
+  });
+
+  it('keeps an array under another key, or a nested remote_sessions, as an ordinary member', () => {
+    const body = JSON.stringify({ other: [1, 2], response: { remote_sessions: [9] } });
+    expect(parseInChunks(body, [5, 17])).toEqual({ values: [], unparsable: 0, rest: JSON.parse(body), foundArray: false });
+  });
+
+  it('counts an element that is not valid JSON, and still hands out its neighbours', () => {
+    const body = '{"remote_sessions":[{"id":1},{"id":01},{"id":"x\\q"},{"id":3}]}';
+    expect(parseInChunks(body, [])).toMatchObject({ values: [{ id: 1 }, { id: 3 }], unparsable: 2 });
+  });
+
+  it.each([
+    ['truncated inside an element', '{"remote_sessions":[{"id":1},{"id":'],
+    ['truncated inside a string', '{"remote_sessions":[{"id":"abc'],
+    ['truncated after the array', '{"remote_sessions":[{"id":1}]'],
+    ['truncated before anything', ''],
+    ['cut right after a comma', '{"remote_sessions":[{"id":1},'],
+  ])('refuses a body %s at the end', (_label, body) => {
+    const parser = new JsonArrayStreamParser('remote_sessions');
+    parser.push(Buffer.from(body));
+    expect(() => parser.end()).toThrow(JsonStreamError);
+  });
+
+  it.each([
+    ['HTML', '<html><body>502 Bad Gateway</body></html>'],
+    ['an array', '[1,2]'],
+    ['a trailing comma in the array', '{"remote_sessions":[1,]}'],
+    ['garbage after the JSON', '{"remote_sessions":[]} x'],
+    ['a missing colon', '{"remote_sessions" []}'],
+  ])('refuses %s', (_label, body) => {
+    const parser = new JsonArrayStreamParser('remote_sessions');
+    expect(() => {
+      parser.push(Buffer.from(body));
+      parser.end();
+    }).toThrow(JsonStreamError);
+  });
+
+  it('refuses an element larger than its limit instead of buffering it', () => {
+    const parser = new JsonArrayStreamParser('remote_sessions', 1024);
+    parser.push(Buffer.from('{"remote_sessions":[{"id":"'));
+    expect(() => parser.push(Buffer.alloc(2048, 0x61))).toThrow(/larger than 1024 bytes/);
+  });
+
+  it('agrees with JSON.parse on arbitrary values, split at arbitrary places', () => {
+    const member = fc.jsonValue({ maxDepth: 3 });
+    fc.assert(
+      fc.property(
+        fc.array(member, { maxLength: 12 }),
+        fc.dictionary(fc.string().filter((key) => key !== 'remote_sessions'), member, { maxKeys: 4 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.boolean(),
+        (sessions, others, arrayFirst, cuts, pretty) => {
+          const object = arrayFirst ? { remote_sessions: sessions, ...others } : { ...others, remote_sessions: sessions };
+          const text = JSON.stringify(object, null, pretty ? 1 : undefined);
+          const length = Buffer.byteLength(text);
+          const result = parseInChunks(text, cuts.map((cut) => cut % (length + 1)));
+          const expected = JSON.parse(text);
+          expect(result.values).toEqual(expected.remote_sessions);
+          const { remote_sessions: _ignored, ...rest } = expected;
+          expect(result.rest).toEqual(rest);
+          expect(result.unparsable).toBe(0);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('agrees with JSON.parse on unicode and escapes at every single-byte boundary', () => {
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 3 }), { maxLength: 4 }), (sessions) => {
+        const text = JSON.stringify({ remote_sessions: sessions });
+        expect(parseInChunks(text, everyCut(text, 1)).values).toEqual(JSON.parse(text).remote_sessions);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws anything but a JsonStreamError on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(200), (bytes, cut) => {
+        const parser = new JsonArrayStreamParser('remote_sessions');
+        try {
+          parser.push(bytes.subarray(0, cut));
+          parser.push(bytes.subarray(cut));
+          parser.end();
+        } catch (error) {
+          expect(error).toBeInstanceOf(JsonStreamError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
