@@ -1,10 +1,11 @@
 import pRetry, { AbortError } from 'p-retry';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { PamApiError } from './errors.js';
 import { pamAgent } from './http-agent.js';
 import { logger } from './logger.js';
 import { createOAuth1Signer } from './oauth1.js';
-import { parsePamResponse } from './pam-response.js';
+import { JsonArrayStreamParser, JsonStreamError } from './json-array-stream.js';
+import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
 import { normaliseRemoteSession, type RemoteSession } from './remote-session.js';
 import { parseSessionId } from './session-id.js';
@@ -65,7 +66,17 @@ function networkFailure(error: unknown, timeoutMs: number): PamApiError {
   return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
 }
 
-async function sendOnce(connection: PamConnection, operation: Operation, timeoutMs: number) {
+/** What to do with PAM's answer once its status and headers are in. */
+type ResponseReader<T> = (response: Dispatcher.ResponseData) => Promise<T>;
+
+/** Reads the whole body and decides success from status and envelope. */
+const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
+  const body = await response.body.text();
+  const contentType = response.headers['content-type'];
+  return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
+};
+
+async function sendOnce<T>(connection: PamConnection, operation: Operation, timeoutMs: number, read: ResponseReader<T>): Promise<T> {
   const url = `${connection.baseUrl}${operation.path(connection)}`;
   const authorization = createOAuth1Signer(connection.credentials)({ method: operation.method, url });
   try {
@@ -77,9 +88,7 @@ async function sendOnce(connection: PamConnection, operation: Operation, timeout
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    const body = await response.body.text();
-    const contentType = response.headers['content-type'];
-    return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
+    return await read(response);
   } catch (error) {
     if (error instanceof PamApiError) throw error;
     throw networkFailure(error, timeoutMs);
@@ -87,7 +96,7 @@ async function sendOnce(connection: PamConnection, operation: Operation, timeout
 }
 
 /** Sends one operation with bounded retries (exponential backoff, jitter), each attempt freshly signed. */
-async function sendWithRetries(connection: PamConnection, operation: Operation, deadline: number) {
+async function sendWithRetries<T>(connection: PamConnection, operation: Operation, deadline: number, read: ResponseReader<T>): Promise<T> {
   const { attempts, baseDelayMs } = retrySettings();
   let lastError: PamApiError | undefined;
   return pRetry(
@@ -99,7 +108,7 @@ async function sendWithRetries(connection: PamConnection, operation: Operation, 
             new PamApiError({ kind: 'timeout', retryable: false, message: 'No time left before the Lambda timeout to call the PAM Core' }),
         );
       }
-      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining));
+      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining), read);
     },
     {
       retries: attempts - 1,
@@ -126,18 +135,18 @@ async function sendWithRetries(connection: PamConnection, operation: Operation, 
 }
 
 /** Calls PAM; on 401 re-reads the secret once (it may have been rotated) and tries again once. */
-async function callPam(operation: Operation, options: PamCallOptions): Promise<Record<string, unknown>> {
+async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
   const deadline = options.deadline ?? Date.now() + operation.timeoutMs * retrySettings().attempts;
   const connection = await loadPamConnection();
   try {
-    return await sendWithRetries(connection, operation, deadline);
+    return await sendWithRetries(connection, operation, deadline, read);
   } catch (error) {
     if (!(error instanceof PamApiError) || error.kind !== 'unauthorized') throw error;
     logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', { operation: operation.name });
   }
   const refreshed = await loadPamConnection({ forceFetch: true });
   try {
-    return await sendWithRetries(refreshed, operation, deadline);
+    return await sendWithRetries(refreshed, operation, deadline, read);
   } catch (error) {
     if (error instanceof PamApiError && error.kind === 'unauthorized') {
       throw new PamApiError({
@@ -152,42 +161,83 @@ async function callPam(operation: Operation, options: PamCallOptions): Promise<R
   }
 }
 
+export interface SessionBatch {
+  sessions: RemoteSession[];
+  /** Why each record of this batch that could not be read was left out. */
+  malformed: string[];
+}
+
+/** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
+const openStream: ResponseReader<Dispatcher.ResponseData> = async (response) => {
+  // Outside 2xx, reading the (small) body throws the typed error: PAM's or its gateway's.
+  if (response.statusCode < 200 || response.statusCode >= 300) await readEnvelope(response);
+  return response;
+};
+
+function listOperation(timeoutMs: number): Operation {
+  return { name: 'list', method: 'GET', path: (connection) => connection.listPath, timeoutMs };
+}
+
+/**
+ * `GET /api/session/remotesessions` (or the secret's list_path), read as it arrives: the body is
+ * never held whole, each record is normalised, and batches are handed out as they complete. A
+ * body that breaks off or is not PAM's envelope ends in a PamApiError after the last good batch.
+ */
+export async function* streamRemoteSessions(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<SessionBatch> {
+  const timeoutMs = options.timeoutMs ?? envNumber('PAM_LIST_TIMEOUT_MS', 120_000, 1);
+  const response = await callPam(listOperation(timeoutMs), options, openStream);
+  const parser = new JsonArrayStreamParser('remote_sessions');
+  try {
+    for await (const chunk of response.body) {
+      const { values, unparsable } = parser.push(chunk as Buffer);
+      const batch: SessionBatch = { sessions: [], malformed: [] };
+      for (let i = 0; i < unparsable; i += 1) batch.malformed.push('record: not valid JSON');
+      for (const value of values) {
+        const result = normaliseRemoteSession(value);
+        if (result.ok) batch.sessions.push(result.session);
+        else batch.malformed.push(result.reason);
+      }
+      if (batch.sessions.length > 0 || batch.malformed.length > 0) yield batch;
+    }
+    const rest = parser.end();
+    checkPamEnvelope(response.statusCode, rest);
+  } catch (error) {
+    response.body.destroy();
+    if (error instanceof PamApiError) throw error;
+    if (error instanceof JsonStreamError) {
+      throw new PamApiError({ kind: 'bad_response', status: response.statusCode, retryable: false, message: `PAM Core's session list is not valid JSON: ${error.message}` });
+    }
+    throw networkFailure(error, timeoutMs);
+  }
+  if (!parser.foundArray) {
+    throw new PamApiError({
+      kind: 'bad_response',
+      retryable: false,
+      status: response.statusCode,
+      message: 'PAM Core answered the session list without a remote_sessions array',
+    });
+  }
+}
+
 export interface RemoteSessionList {
   sessions: RemoteSession[];
   /** Records PAM sent that could not be read; they are left out of `sessions`. */
   malformed: number;
 }
 
-/** `GET /api/session/remotesessions` (or the secret's list_path): every remote session PAM shows this application. */
+const MALFORMED_REASONS_LOGGED = 10;
+
+/** Every remote session PAM shows this application, normalised (records that cannot be read are counted and left out). */
 export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
-  const body = await callPam(
-    {
-      name: 'list',
-      method: 'GET',
-      path: (connection) => connection.listPath,
-      timeoutMs: envNumber('PAM_LIST_TIMEOUT_MS', 120_000, 1),
-    },
-    options,
-  );
-  const records = body.remote_sessions;
-  if (!Array.isArray(records)) {
-    throw new PamApiError({
-      kind: 'bad_response',
-      retryable: false,
-      status: 200,
-      message: 'PAM Core answered the session list without a remote_sessions array',
-    });
-  }
   const sessions: RemoteSession[] = [];
   let malformed = 0;
-  records.forEach((record, index) => {
-    const result = normaliseRemoteSession(record);
-    if (result.ok) sessions.push(result.session);
-    else {
+  for await (const batch of streamRemoteSessions(options)) {
+    sessions.push(...batch.sessions);
+    for (const reason of batch.malformed) {
       malformed += 1;
-      logger.warn('Skipped a malformed session record', { index, reason: result.reason });
+      if (malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
     }
-  });
+  }
   return { sessions, malformed };
 }
 
@@ -207,6 +257,7 @@ export async function dropSession(sessionId: string, options: PamCallOptions = {
       timeoutMs: envNumber('PAM_DROP_TIMEOUT_MS', 10_000, 1),
     },
     options,
+    readEnvelope,
   );
   return { session_id: id, status: 'terminated' };
 }

@@ -53,28 +53,30 @@ function describeBody(body: string, contentType: string | undefined): string {
  * (the success message differs per version and language). Returns the parsed body on success.
  */
 export function parsePamResponse(status: number, contentType: string | undefined, body: string): Record<string, unknown> {
-  const statusOk = status >= 200 && status < 300;
-  const retryable = RETRYABLE_STATUSES.has(status);
-  const unreadableKind = status === 401 ? 'unauthorized' : 'bad_response';
-
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     throw new PamApiError({
-      kind: unreadableKind,
+      kind: status === 401 ? 'unauthorized' : 'bad_response',
       status,
-      retryable,
+      retryable: RETRYABLE_STATUSES.has(status),
       message: `PAM Core answered HTTP ${status} with ${describeBody(body, contentType)}`,
     });
   }
+  return checkPamEnvelope(status, json);
+}
 
+/** The envelope half of parsePamResponse, for a body already parsed (or streamed). */
+export function checkPamEnvelope(status: number, json: unknown): Record<string, unknown> {
+  const statusOk = status >= 200 && status < 300;
+  const retryable = RETRYABLE_STATUSES.has(status);
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) {
     const gateway = gatewayBodySchema.safeParse(json);
     const said = gateway.success ? `: ${quote(gateway.data.message)}` : '';
     throw new PamApiError({
-      kind: unreadableKind,
+      kind: status === 401 ? 'unauthorized' : 'bad_response',
       status,
       retryable,
       pamMessage: gateway.success ? quote(gateway.data.message) : undefined,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { normaliseRemoteSession, splitDevice, type RemoteSession } from '../../lib/remote-session.js';
 
 // The first record of the vendor's documented list answer.
@@ -76,6 +77,39 @@ describe('normaliseRemoteSession', () => {
     const result = normaliseRemoteSession(raw);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toContain(where);
+  });
+
+  // The rules as a zod schema: the oracle the hand-written (fast) normaliser must agree with.
+  const scalar = z.union([z.string(), z.number(), z.boolean()]);
+  const optionalText = z.pipe(z.nullish(scalar), z.transform((value) => (value === undefined || value === null ? null : String(value))));
+  const fields = ['id', 'user', 'origin_ip', 'credential', 'credencial', 'device', 'dispositivo', 'protocol', 'proxy', 'start', 'end', 'time', 'prevent_purge', 'request', 'ITSM'];
+  const oracle = z.object({
+    session_id: z.pipe(z.pipe(scalar, z.transform(String)), z.string().check(z.minLength(1))),
+    ...Object.fromEntries(fields.map((field) => [field, optionalText])),
+  });
+
+  it('accepts and rejects exactly what the zod oracle does, with the same values', () => {
+    const value = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object({ maxDepth: 1 }), fc.array(fc.nat(), { maxLength: 2 }));
+    const record = fc.dictionary(fc.constantFrom('session_id', ...fields, 'extra'), value, { maxKeys: 8 });
+    fc.assert(
+      fc.property(record, (raw) => {
+        const expected = oracle.safeParse(raw);
+        const result = normaliseRemoteSession(raw);
+        expect(result.ok).toBe(expected.success);
+        if (result.ok && expected.success) {
+          const want = expected.data as Record<string, string | null>;
+          expect(result.session).toMatchObject({
+            session_id: want.session_id,
+            user: want.user,
+            credential: want.credential ?? want.credencial,
+            device: want.device ?? want.dispositivo,
+            end: want.end,
+            ITSM: want.ITSM,
+          });
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('never throws, whatever PAM sends', () => {
