@@ -1,4 +1,5 @@
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from './eventbridge-client.js';
 import pRetry from 'p-retry';
 import { logger } from './logger.js';
 
@@ -7,7 +8,6 @@ export const AUDIT_SOURCE = 'pam.session-responder';
 const BATCH_SIZE = 10;
 const ATTEMPTS = 4;
 
-const eventBridge = new EventBridgeClient({});
 
 export interface AuditEvent {
   detailType: string;

@@ -202,12 +202,21 @@ export async function* streamRemoteSessions(options: PamCallOptions & { timeoutM
     const rest = parser.end();
     checkPamEnvelope(response.statusCode, rest);
   } catch (error) {
-    response.body.destroy();
     if (error instanceof PamApiError) throw error;
     if (error instanceof JsonStreamError) {
       throw new PamApiError({ kind: 'bad_response', status: response.statusCode, retryable: false, message: `PAM Core's session list is not valid JSON: ${error.message}` });
     }
-    throw networkFailure(error, timeoutMs);
+    const failure = networkFailure(error, timeoutMs);
+    if (failure.kind === 'timeout') throw failure;
+    throw new PamApiError({
+      kind: 'bad_response',
+      status: response.statusCode,
+      retryable: false,
+      message: `PAM Core's session list broke off before its end (${errorCode(error)})`,
+    });
+  } finally {
+    // Also when the consumer stops early: release the connection instead of leaving the body unread.
+    response.body.destroy();
   }
   if (!parser.foundArray) {
     throw new PamApiError({

@@ -1,4 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_REQUEST_LIMITS } from './aws-request-limits.js';
 import * as z from 'zod/mini';
 import { ConfigurationError, SecretsUnavailableError } from './errors.js';
 import type { OAuth1Credentials } from './oauth1.js';
@@ -6,6 +8,13 @@ import type { OAuth1Credentials } from './oauth1.js';
 export const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 export const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+
+const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ requestHandler: AWS_REQUEST_LIMITS }) });
+
+/** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
+export function forgetCachedSecret(): void {
+  secrets.clearCache();
+}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -117,7 +126,7 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
 
   let secretString: unknown;
   try {
-    secretString = await getSecret(secretId, {
+    secretString = await secrets.get(secretId, {
       maxAge: secretMaxAgeSeconds(),
       forceFetch: options.forceFetch ?? false,
       throwOnMissing: true,

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { OAuth1Credentials } from '../../lib/oauth1.js';
 import { startPamSimulator, type PamSimulator, type PamSimulatorOptions } from '../pam-simulator/server.js';
 import { startEventBridgeStandIn, type EventBridgeStandIn, type PublishedEvent } from './eventbridge.js';
+import { startS3StandIn, type S3StandIn } from './s3.js';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager.js';
 
 export interface LocalPam {
   pam: PamSimulator;
   secrets: SecretsManagerStandIn;
   eventBridge: EventBridgeStandIn;
+  s3: S3StandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -34,17 +36,19 @@ export function pamSecretString(baseUrl: string, credentials: OAuth1Credentials,
 
 /**
  * Starts the PAM Core simulator, a Secrets Manager stand-in holding its (fresh, random) OAuth
- * credentials and an EventBridge stand-in receiving the audit trail, all on loopback.
+ * credentials, an EventBridge stand-in receiving the audit trail and an S3 server for the
+ * inventory export, all on loopback.
  */
 export async function startLocalPam(
   options: Partial<Omit<PamSimulatorOptions, 'credentials'>> & {
     secretId?: string;
     eventBridgePort?: number;
+    s3Port?: number;
     onAuditEvent?: (event: PublishedEvent) => void;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
-  const { secretId = 'pam-session-responder/local', eventBridgePort, onAuditEvent, ...simulatorOptions } = options;
+  const { secretId = 'pam-session-responder/local', eventBridgePort, s3Port, onAuditEvent, ...simulatorOptions } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
   const paths: Record<string, string> = {};
   if (options.listPath) paths.list_path = options.listPath;
@@ -54,24 +58,29 @@ export async function startLocalPam(
     ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),
     ...(onAuditEvent ? { onEvent: onAuditEvent } : {}),
   });
+  const s3 = await startS3StandIn({ bucket: 'pam-session-inventory-local', ...(s3Port === undefined ? {} : { port: s3Port }) });
   const env = {
     PAM_SECRET_ID: secretId,
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    // s3rver accepts only its own key pair; the other stand-ins check no signature.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    EXPORT_BUCKET: s3.bucket,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   return {
     pam,
     secrets,
     eventBridge,
+    s3,
     secretId,
     credentials,
     env,
     close: async () => {
-      await Promise.all([pam.close(), secrets.close(), eventBridge.close()]);
+      await Promise.all([pam.close(), secrets.close(), eventBridge.close(), s3.close()]);
     },
   };
 }

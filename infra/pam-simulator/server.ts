@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
@@ -19,7 +20,9 @@ export type Fault =
   /** `endSession`: the drop happens, then the answer is this status anyway (PAM's ambiguous 500). */
   | { kind: 'status'; status: number; body: string; contentType?: string; endSession?: boolean }
   | { kind: 'delay'; ms: number }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Sends the first `afterBytes` bytes of the real answer, then cuts the connection. */
+  | { kind: 'truncate'; afterBytes: number };
 
 export interface PamSimulatorOptions {
   credentials: OAuth1Credentials;
@@ -34,7 +37,9 @@ export interface PamSimulatorOptions {
 
 export interface PamSimulator {
   url: string;
+  /** The sessions served; after changing this array directly, call sessionsChanged(). */
   sessions: SimulatedSession[];
+  sessionsChanged(): void;
   requests: RecordedRequest[];
   setCredentials(credentials: OAuth1Credentials): void;
   injectFault(endpoint: 'list' | 'drop', fault: Fault, times?: number): void;
@@ -112,13 +117,39 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return true;
   }
 
-  function serveList(res: ServerResponse): number {
-    const remote_sessions = sessions.map((session) => {
-      if (!options.legacyFieldNames) return session;
-      const { credential, device, ...rest } = session;
-      return { ...rest, credencial: credential, dispositivo: device };
-    });
-    return send(res, 200, { code: 200, response: envelope(200, '', 0), tenant: 'Segura', remote_sessions });
+  /** The list body, rendered once and kept until a drop changes a session. */
+  let renderedList: Buffer | undefined;
+
+  function renderList(): Buffer {
+    if (renderedList) return renderedList;
+    const head = JSON.stringify({ code: 200, response: envelope(200, '', 0), tenant: 'Segura' }).slice(0, -1);
+    const parts: Buffer[] = [Buffer.from(`${head},"remote_sessions":[`)];
+    const RENDER_BATCH = 10_000;
+    for (let start = 0; start < sessions.length; start += RENDER_BATCH) {
+      const records = sessions.slice(start, start + RENDER_BATCH).map((session) => {
+        if (!options.legacyFieldNames) return JSON.stringify(session);
+        const { credential, device, ...rest } = session;
+        return JSON.stringify({ ...rest, credencial: credential, dispositivo: device });
+      });
+      parts.push(Buffer.from(`${start === 0 ? '' : ','}${records.join(',')}`));
+    }
+    parts.push(Buffer.from(']}'));
+    renderedList = Buffer.concat(parts);
+    return renderedList;
+  }
+
+  /** Streams the list in 64 KiB writes, as a large answer arrives; `limit` cuts it short. */
+  async function serveList(res: ServerResponse, limit?: number): Promise<number> {
+    const body = renderList();
+    const end = limit === undefined ? body.length : Math.min(limit, body.length);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...(limit === undefined ? { 'content-length': String(body.length) } : {}) });
+    const CHUNK = 64 * 1024;
+    for (let offset = 0; offset < end && !res.destroyed; offset += CHUNK) {
+      if (!res.write(body.subarray(offset, Math.min(end, offset + CHUNK)))) await once(res, 'drain');
+    }
+    if (limit === undefined) res.end();
+    else res.socket?.destroy();
+    return 200;
   }
 
   function serveDrop(res: ServerResponse, sessionId: string): number {
@@ -132,6 +163,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   }
 
   function endSession(session: SimulatedSession): void {
+    renderedList = undefined;
     const now = Date.now();
     session.end = pamTimestamp(new Date(now));
     session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
@@ -146,6 +178,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       res.socket?.destroy();
       return 0;
     }
+    if (fault.kind === 'truncate') return serveList(res, fault.afterBytes);
     const session = sessions.find((candidate) => candidate.session_id === sessionId && candidate.end === null);
     if (fault.endSession && session) endSession(session);
     res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
@@ -182,7 +215,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
         return record;
       }
     }
-    record.status = endpoint === 'list' ? serveList(res) : serveDrop(res, dropId ?? '');
+    record.status = endpoint === 'list' ? await serveList(res) : serveDrop(res, dropId ?? '');
     return record;
   }
 
@@ -202,6 +235,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     url: `${scheme}://${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     sessions,
     requests,
+    sessionsChanged() {
+      renderedList = undefined;
+    },
     setCredentials(next) {
       credentials = next;
     },

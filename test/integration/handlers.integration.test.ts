@@ -1,4 +1,4 @@
-import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { forgetCachedSecret } from '../../lib/pam-secret.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pamSecretString, randomCredentials, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
@@ -197,7 +197,7 @@ describe('credentials', () => {
   afterEach(async () => {
     local.pam.setCredentials(local.credentials);
     local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, local.credentials));
-    clearCaches();
+    forgetCachedSecret();
   });
 
   it('picks up a rotated secret after PAM answers 401, and retries once', async () => {
@@ -216,7 +216,7 @@ describe('credentials', () => {
 
   it('refuses a wrong signature, and says so after re-reading the secret once', async () => {
     local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, { ...local.credentials, tokenSecret: 'wrong' }));
-    clearCaches();
+    forgetCachedSecret();
     const { statusCode, body } = asJson(await drop(dropEvent(activeSession().session_id), lambdaContext()));
     expect(statusCode).toBe(502);
     expect(body.error.code).toBe('pam_unauthorized');
@@ -228,7 +228,7 @@ describe('credentials', () => {
 
   it('answers 500 naming the missing key when the secret is incomplete, and sends nothing', async () => {
     local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, consumer_key: 'ck' }));
-    clearCaches();
+    forgetCachedSecret();
     const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
     expect(statusCode).toBe(500);
     expect(body.error).toEqual({

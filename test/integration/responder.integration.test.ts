@@ -27,6 +27,7 @@ afterAll(async () => {
 beforeEach(() => {
   // Every test starts from the seeded PAM Core: the same sessions, all as seeded.
   local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
+  local.pam.sessionsChanged();
   local.pam.requests.length = 0;
   local.pam.clearFaults();
   local.eventBridge.events.length = 0;

@@ -1,9 +1,8 @@
-import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, SecretsUnavailableError } from '../../lib/errors.js';
-import { loadPamConnection, parsePamSecret } from '../../lib/pam-secret.js';
+import { forgetCachedSecret, loadPamConnection, parsePamSecret } from '../../lib/pam-secret.js';
 
 const secret = {
   base_url: 'https://pam.corp.example/',
@@ -84,7 +83,7 @@ describe('loadPamConnection', () => {
 
   beforeEach(() => {
     secretsManager.reset();
-    clearCaches();
+    forgetCachedSecret();
     process.env.PAM_SECRET_ID = 'pam/prod';
     process.env.AWS_REGION = 'us-east-1';
   });

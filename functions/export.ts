@@ -1,0 +1,14 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { deadlineFromRemainingTime } from '../lib/deadline.js';
+import { errorResponder } from '../lib/http-api.js';
+import { exportInventory } from '../lib/inventory-export.js';
+import { logger } from '../lib/logger.js';
+
+/** Scheduled (or invoked directly): writes the whole session inventory to S3. The event carries nothing it needs. */
+export const handler = middy(async (_event: unknown, context: Context) =>
+  exportInventory({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()) }),
+)
+  .use(injectLambdaContext(logger))
+  .use(errorResponder());

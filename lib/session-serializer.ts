@@ -1,0 +1,54 @@
+import { stringify } from 'csv-stringify/sync';
+import type { ExportFormat } from './export-key.js';
+import type { RemoteSession } from './remote-session.js';
+
+/** Column order of the CSV export and of the Athena table. */
+export const SESSION_COLUMNS: Array<keyof RemoteSession> = [
+  'id',
+  'session_id',
+  'user',
+  'origin_ip',
+  'credential',
+  'device',
+  'protocol',
+  'proxy',
+  'start',
+  'end',
+  'time',
+  'prevent_purge',
+  'request',
+  'ITSM',
+  'active',
+  'device_host',
+  'device_port',
+];
+
+// A cell a spreadsheet would read as a formula is prefixed with ' (OWASP's CSV injection advice).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function csvRows(sessions: RemoteSession[], header: boolean): string {
+  return stringify(
+    sessions.map((session) => SESSION_COLUMNS.map((column) => session[column])),
+    {
+      header,
+      columns: SESSION_COLUMNS,
+      cast: {
+        string: (value) => (FORMULA_START.test(value) ? `'${value}` : value),
+        boolean: (value) => (value ? 'true' : 'false'),
+      },
+    },
+  );
+}
+
+/** Writes sessions as JSON Lines or CSV (with a header row before the first batch). */
+export function createSessionSerializer(format: ExportFormat): (sessions: RemoteSession[]) => string {
+  if (format === 'jsonl') {
+    return (sessions) => (sessions.length === 0 ? '' : `${sessions.map((session) => JSON.stringify(session)).join('\n')}\n`);
+  }
+  let headerWritten = false;
+  return (sessions) => {
+    const header = !headerWritten;
+    headerWritten = true;
+    return csvRows(sessions, header);
+  };
+}

@@ -1,0 +1,164 @@
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { generateSessions, seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
+import { asJson, lambdaContext, listEvent } from '../support/lambda.js';
+import { captureOutput } from '../support/output-capture.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+let local: LocalPam;
+let exportHandler: Handler;
+let list: Handler;
+let s3: S3Client;
+const output = captureOutput();
+
+// What EventBridge Scheduler's classic schedule rule delivers to the function.
+const scheduledEvent = {
+  version: '0',
+  id: '89d1a02d-5ec7-412e-82f5-13505f849b41',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-23T02:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:123456789012:rule/pam-session-responder-dev-ExportEventsRuleSchedule1-1A2B3C4D5E6F'],
+  detail: {},
+};
+
+beforeAll(async () => {
+  local = await startLocalPam();
+  Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
+  s3 = new S3Client({});
+  ({ handler: exportHandler } = (await import('../../functions/export.js')) as unknown as { handler: Handler });
+  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await local.close();
+});
+
+function serve(sessions: SimulatedSession[]) {
+  local.pam.sessions.length = 0;
+  for (const session of sessions) local.pam.sessions.push(session);
+  local.pam.sessionsChanged();
+}
+
+beforeEach(() => {
+  serve(seedSessions());
+  local.pam.clearFaults();
+  local.eventBridge.events.length = 0;
+});
+
+afterEach(() => {
+  delete process.env.EXPORT_FORMAT;
+  delete process.env.EXPORT_PART_SIZE_MIB;
+});
+
+async function objectKeys(): Promise<string[]> {
+  const listing = await s3.send(new ListObjectsV2Command({ Bucket: local.s3.bucket, Prefix: 'remote-sessions/' }));
+  return (listing.Contents ?? []).map((object) => object.Key ?? '');
+}
+
+async function readObject(key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: local.s3.bucket, Key: key }));
+  return gunzipSync(await (object.Body?.transformToByteArray() ?? new Uint8Array())).toString('utf8');
+}
+
+describe('the inventory export', () => {
+  it('writes gzip JSON Lines under a dt= partition, normalised exactly as list answers', async () => {
+    const summary = await exportHandler(scheduledEvent, lambdaContext({ remainingMs: 60_000 }));
+    expect(summary.key).toMatch(/^remote-sessions\/dt=\d{4}-\d{2}-\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\.jsonl\.gz$/);
+    expect(summary.key.slice(19, 29)).toBe(summary.exported_at.slice(0, 10));
+    expect(summary.s3_uri).toBe(`s3://pam-session-inventory-local/${summary.key}`);
+
+    const lines = (await readObject(summary.key)).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const listed = asJson(await list(listEvent(), lambdaContext())).body.sessions;
+    expect(lines).toEqual(listed);
+    expect(summary.counts).toEqual({
+      total: 12,
+      active: listed.filter((session: { active: boolean }) => session.active).length,
+      malformed: 0,
+      by_protocol: { rdp: 4, ssh: 6, https: 2 },
+    });
+  });
+
+  it('publishes the summary on EventBridge', async () => {
+    const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(local.eventBridge.events).toEqual([
+      expect.objectContaining({ source: 'pam.session-responder', 'detail-type': 'PAM Session Inventory Exported', detail: summary }),
+    ]);
+    expect(summary.duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('writes CSV with a header row when EXPORT_FORMAT=csv', async () => {
+    process.env.EXPORT_FORMAT = 'csv';
+    const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(summary.key).toMatch(/\.csv\.gz$/);
+    const rows = parseCsv(await readObject(summary.key), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(12);
+    expect(Object.keys(rows[0] ?? {})).toEqual(['id', 'session_id', 'user', 'origin_ip', 'credential', 'device', 'protocol', 'proxy', 'start', 'end', 'time', 'prevent_purge', 'request', 'ITSM', 'active', 'device_host', 'device_port']);
+    expect(rows.find((row) => row.user === 'mchen' && row.protocol === 'rdp')).toMatchObject({ credential: 'CORP\\svc_sql', device_port: '3389', ITSM: 'CHG0041877' });
+  });
+
+  it('neutralises cells a spreadsheet would run as formulas', async () => {
+    process.env.EXPORT_FORMAT = 'csv';
+    serve([{ ...seedSessions()[0]!, user: '=HYPERLINK("http://evil.example","x")' }]);
+    const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    const [row] = parseCsv(await readObject(summary.key), { columns: true }) as Array<Record<string, string>>;
+    expect(row?.user).toBe('\'=HYPERLINK("http://evil.example","x")');
+  });
+
+  it('counts and reports a malformed record mid-stream, and exports the rest', async () => {
+    const sessions = seedSessions();
+    sessions.splice(5, 0, { ...sessions[0]!, session_id: '' }, { ...sessions[0]!, user: { first: 'x' } } as unknown as SimulatedSession);
+    serve(sessions);
+    const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(summary.counts).toMatchObject({ total: 12, malformed: 2 });
+    expect((await readObject(summary.key)).trimEnd().split('\n')).toHaveLength(12);
+  });
+
+  it('fails on a body that ends early and leaves no object behind', async () => {
+    serve(generateSessions(3_000));
+    local.pam.injectFault('list', { kind: 'truncate', afterBytes: 500_000 });
+    const before = await objectKeys();
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
+      name: 'PamApiError',
+      message: "PAM Core's session list broke off before its end (UND_ERR_SOCKET)",
+    });
+    expect(await objectKeys()).toEqual(before);
+    expect(local.eventBridge.events).toEqual([]);
+  });
+
+  it('fails on JSON that ends early even when the connection closes cleanly', async () => {
+    const cut = '{"code":200,"response":{"status":200,"error":false,"error_code":0},"tenant":"Segura","remote_sessions":[{"session_id":"a1","user":"x"},{"session_id":"b2","us';
+    local.pam.injectFault('list', { kind: 'status', status: 200, body: cut });
+    const before = await objectKeys();
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
+      message: "PAM Core's session list is not valid JSON: the body ended before its JSON was complete (truncated)",
+    });
+    expect(await objectKeys()).toEqual(before);
+  });
+
+  it('fails when PAM answers an error envelope instead of the list, and writes nothing', async () => {
+    const refusal = JSON.stringify({ code: 500, response: { status: 500, message: 'Unexpected error.', error: true, error_code: 99 } });
+    local.pam.injectFault('list', { kind: 'status', status: 200, body: refusal });
+    const before = await objectKeys();
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
+      message: 'PAM Core answered HTTP 200 (error_code 99): Unexpected error.',
+    });
+    expect(await objectKeys()).toEqual(before);
+  });
+
+  it('fails on a body cut off mid-way through a multipart upload and leaves no object behind', async () => {
+    process.env.EXPORT_PART_SIZE_MIB = '5';
+    serve(generateSessions(250_000));
+    local.pam.injectFault('list', { kind: 'truncate', afterBytes: 75_000_000 });
+    const before = await objectKeys();
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 120_000 }))).rejects.toMatchObject({ name: 'PamApiError' });
+    expect(await objectKeys()).toEqual(before);
+  }, 60_000);
+});
