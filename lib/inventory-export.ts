@@ -1,7 +1,7 @@
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
+import { PassThrough } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { publishAuditEvents } from './audit-trail.js';
+import { BlockGzipWriter } from './block-gzip.js';
 import { ConfigurationError } from './errors.js';
 import { exportKey, type ExportFormat } from './export-key.js';
 import { logger } from './logger.js';
@@ -10,7 +10,7 @@ import { s3 } from './s3-client.js';
 import { createSessionSerializer } from './session-serializer.js';
 
 export const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
-const PARTS_IN_FLIGHT = 4;
+const PARTS_IN_FLIGHT = 2;
 const MALFORMED_REASONS_LOGGED = 10;
 
 export interface ExportSummary {
@@ -46,26 +46,23 @@ export async function exportInventory(options: PamCallOptions & { now?: Date } =
   const { bucket, format, level, partSize } = exportSettings();
   const startedAt = options.now ?? new Date();
   const key = exportKey(startedAt, format);
-  const gzip = createGzip({ level });
+  const body = new PassThrough();
+  const gzip = new BlockGzipWriter(body, level);
   const upload = new Upload({
     client: s3,
-    params: { Bucket: bucket, Key: key, Body: gzip, ContentType: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' },
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' },
     partSize,
     queueSize: PARTS_IN_FLIGHT,
     leavePartsOnError: false,
   });
   const uploaded = upload.done();
   // An upload that fails while the list is still streaming stops the writer instead of leaving it waiting.
-  uploaded.catch((error: unknown) => gzip.destroy(error instanceof Error ? error : new Error(String(error))));
+  uploaded.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
 
   const serialize = createSessionSerializer(format);
   const counts: ExportSummary['counts'] = { total: 0, active: 0, malformed: 0, by_protocol: {} };
-  const write = async (text: string) => {
-    if (text !== '' && !gzip.write(text)) await once(gzip, 'drain');
-  };
-
   try {
-    await write(serialize([]));
+    await gzip.write(serialize([]));
     const deadline = options.deadline ?? Date.now() + 15 * 60_000;
     for await (const batch of streamRemoteSessions({ deadline, timeoutMs: Math.max(1, deadline - Date.now()) })) {
       for (const session of batch.sessions) {
@@ -78,13 +75,13 @@ export async function exportInventory(options: PamCallOptions & { now?: Date } =
         counts.malformed += 1;
         if (counts.malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
       }
-      await write(serialize(batch.sessions));
+      await gzip.write(serialize(batch.sessions));
     }
-    gzip.end();
+    await gzip.end();
     await uploaded;
   } catch (error) {
     // Failing the body makes the upload abort its multipart upload (leavePartsOnError: false) before it settles.
-    gzip.destroy(error instanceof Error ? error : new Error(String(error)));
+    body.destroy(error instanceof Error ? error : new Error(String(error)));
     await uploaded.catch((uploadError: unknown) => {
       if (uploadError !== error) {
         logger.warn('The upload ended with another error; the bucket lifecycle removes incomplete uploads', {

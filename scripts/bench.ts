@@ -1,8 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
-import { startLocalPam } from '../infra/local/local-pam.js';
+import { build } from 'esbuild';
+import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
+import { pamSecretString, randomCredentials, startLocalPam } from '../infra/local/local-pam.js';
+import { startS3StandIn } from '../infra/local/s3.js';
+import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/oauth1.js';
 import { lambdaContext } from '../test/support/lambda.js';
@@ -12,6 +18,8 @@ import { buildFunctions, type BundleInfo } from './build.js';
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 const WARM_DROPS = Number(process.env.BENCH_WARM_DROPS ?? 2_000);
 const WARM_UP = 200;
+const EXPORT_SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const PARTS = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'export']);
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -82,8 +90,92 @@ async function warmDrop(dropBundle: BundleInfo) {
   return timings;
 }
 
+interface ChildResult {
+  sessions: number;
+  bytes?: number;
+  seconds: number;
+  peakRssMB: number;
+}
+
+async function runChild(script: string, mode: string, env: Record<string, string>): Promise<ChildResult> {
+  const child = spawn(process.execPath, [script, mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`bench child ${mode} exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildResult;
+}
+
+async function startSimulatorProcess(sessions: number, credentials: object): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
+    env: { ...process.env, PAM_SIMULATOR_SESSIONS: String(sessions), PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [url] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** The export against `fetch` + `JSON.parse` of the whole list, each in a fresh process, alternating, on the same server. */
+async function exportBench() {
+  const childScript = 'dist/bench/bench-child.mjs';
+  await build({ entryPoints: ['scripts/bench-child.ts'], outfile: childScript, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const credentials = randomCredentials();
+  const secrets = await startSecretsManagerStandIn();
+  const eventBridge = await startEventBridgeStandIn();
+  const s3 = await startS3StandIn({ bucket: 'bench-inventory' });
+  const rows: string[] = [];
+  try {
+    for (const size of EXPORT_SIZES) {
+      const simulator = await startSimulatorProcess(size, credentials);
+      try {
+        secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
+        const env = {
+          PAM_SECRET_ID: 'bench/pam',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'S3RVER',
+          AWS_SECRET_ACCESS_KEY: 'S3RVER',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+          AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+          AWS_ENDPOINT_URL_S3: s3.url,
+          EXPORT_BUCKET: s3.bucket,
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          BENCH_PAM_URL: simulator.url,
+          BENCH_EXPORT_BUNDLE: fileURLToPath(new URL('../dist/export/index.mjs', import.meta.url)),
+          BENCH_PAM_CREDENTIALS: JSON.stringify(credentials),
+        };
+        // The first request renders the list in the simulator; keep that out of both measurements.
+        await runChild(childScript, 'baseline', env);
+        const runs = size >= 1_000_000 ? 2 : 3;
+        const baseline: ChildResult[] = [];
+        const exported: ChildResult[] = [];
+        for (let run = 0; run < runs; run += 1) {
+          baseline.push(await runChild(childScript, 'baseline', env));
+          exported.push(await runChild(childScript, 'export', env));
+        }
+        const bytes = baseline[0]?.bytes ?? 0;
+        const mbps = (results: ChildResult[]) => bytes / 1e6 / median(results.map((result) => result.seconds));
+        const peak = (results: ChildResult[]) => Math.max(...results.map((result) => result.peakRssMB));
+        if (exported.some((result) => result.sessions !== size)) throw new Error('the export did not write every session');
+        rows.push(
+          `  ${String(size).padStart(9)}  ${(bytes / 1e6).toFixed(1).padStart(7)} MB` +
+            `   export ${mbps(exported).toFixed(1).padStart(6)} MB/s ${Math.round(size / median(exported.map((r) => r.seconds))).toString().padStart(8)} sessions/s  peak RSS ${peak(exported).toFixed(0).padStart(4)} MB` +
+            `   fetch+JSON.parse ${mbps(baseline).toFixed(1).padStart(6)} MB/s  peak RSS ${peak(baseline).toFixed(0).padStart(5)} MB` +
+            `   ratio ${(mbps(exported) / mbps(baseline)).toFixed(2)}`,
+        );
+      } finally {
+        simulator.stop();
+      }
+    }
+  } finally {
+    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+  }
+  return rows;
+}
+
 const bundles = await buildFunctions();
-console.log(`pam-session-responder bench on node ${process.version}, ${COLD_RUNS} cold starts and ${WARM_DROPS} warm drops\n`);
+console.log(`pam-session-responder bench on node ${process.version}\n`);
+if (PARTS.has('functions')) {
 console.log('bundle sizes');
 for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(8)} ${kb(bundle.bytes).padStart(10)} raw  ${kb(bundle.gzipBytes).padStart(9)} gzip`);
 
@@ -100,3 +192,9 @@ console.log('\nwarm drop against the simulator on loopback');
 console.log(row('bare signed undici DELETE', warm.bare));
 console.log(row('drop handler (bundle)', warm.handler));
 console.log(`  ratio handler / bare (p50)     ${(median(warm.handler) / median(warm.bare)).toFixed(2)}x`);
+}
+
+if (PARTS.has('export')) {
+  console.log(`\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s)`);
+  for (const row of await exportBench()) console.log(row);
+}

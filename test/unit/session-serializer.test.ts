@@ -1,0 +1,39 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
+import { createSessionSerializer } from '../../lib/session-serializer.js';
+
+const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('},{"id":', '"},{"id":"x', '\\', '\n', '\u2028'));
+
+const sessionArbitrary = fc
+  .record({ id: fc.option(text), session_id: text.filter((value) => value !== ''), user: fc.option(text), device: fc.option(text), end: fc.option(text) })
+  .map((raw) => {
+    const result = normaliseRemoteSession(raw);
+    if (!result.ok) throw new Error(result.reason);
+    return result.session;
+  });
+
+describe('JSON Lines', () => {
+  const jsonl = createSessionSerializer('jsonl');
+
+  it('writes one line per session that parses back to it, whatever the strings hold', () => {
+    fc.assert(
+      fc.property(fc.array(sessionArbitrary, { maxLength: 8 }), (sessions: RemoteSession[]) => {
+        const written = jsonl(sessions);
+        const lines = written === '' ? [] : written.slice(0, -1).split('\n');
+        expect(written === '' || written.endsWith('\n')).toBe(true);
+        expect(lines.map((line) => JSON.parse(line))).toEqual(sessions);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('CSV', () => {
+  it('writes the header once, before the first rows', () => {
+    const csv = createSessionSerializer('csv');
+    const [session] = [normaliseRemoteSession({ session_id: 'a', user: 'x,"y"', device: '10.0.0.1:22', end: null })].map((result) => (result.ok ? result.session : undefined));
+    expect(csv([])).toBe('id,session_id,user,origin_ip,credential,device,protocol,proxy,start,end,time,prevent_purge,request,ITSM,active,device_host,device_port\n');
+    expect(csv(session ? [session] : [])).toBe(',a,"x,""y""",,,10.0.0.1:22,,,,,,,,,true,10.0.0.1,22\n');
+  });
+});
