@@ -1,21 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { deadlineFromRemainingTime } from '../lib/deadline.js';
+import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/deadline.js';
 import { errorResponder, jsonResponse } from '../lib/http-api.js';
 import { logger } from '../lib/logger.js';
-import { listRemoteSessions } from '../lib/pam-client.js';
-import { filterSessions, parseSessionFilter } from '../lib/session-filter.js';
+import { parseListQuery } from '../lib/session-filter.js';
+import { listSessions } from '../lib/session-listing.js';
 
-/** GET /sessions: the PAM Core's remote sessions, optionally filtered by exact match. */
+/** GET /sessions: the PAM Core's remote sessions (or the newest export's), optionally filtered by exact match. */
 export const handler = middy(async (event: APIGatewayProxyEventV2, context: Context) => {
-  const filter = parseSessionFilter(event.queryStringParameters);
-  const { sessions, malformed } = await listRemoteSessions({
-    deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()),
-  });
-  const selected = filterSessions(sessions, filter);
-  logger.info('Listed remote sessions', { total: sessions.length, selected: selected.length, malformed });
-  return jsonResponse(200, { sessions: selected, count: selected.length, malformed });
+  const query = parseListQuery(event.queryStringParameters);
+  const deadline = deadlineFromRemainingTime(Math.min(context.getRemainingTimeInMillis(), HTTP_API_BUDGET_MS));
+  const answer = await listSessions(query, deadline);
+  logger.info('Listed remote sessions', { source: answer.source, count: answer.count });
+  return jsonResponse(200, answer);
 })
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -92,3 +92,24 @@ export class ProtectedSessionError extends ResponderError {
   readonly code = 'protected_session';
   readonly httpStatus = 409;
 }
+
+/** No inventory export exists yet to answer from. */
+export class SnapshotNotFoundError extends ResponderError {
+  override readonly name = 'SnapshotNotFoundError';
+  readonly code = 'snapshot_not_found';
+  readonly httpStatus = 404;
+}
+
+/** The answer would exceed what API Gateway and Lambda can return (6 MB). */
+export class ResponseTooLargeError extends ResponderError {
+  override readonly name = 'ResponseTooLargeError';
+  readonly code = 'response_too_large';
+  readonly httpStatus = 413;
+}
+
+/** S3 failed for a reason that may pass (throttling, a network error, a 5xx). */
+export class StorageUnavailableError extends ResponderError {
+  override readonly name = 'StorageUnavailableError';
+  readonly code = 'storage_unavailable';
+  readonly httpStatus = 503;
+}

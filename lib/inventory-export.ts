@@ -6,6 +6,7 @@ import { ConfigurationError } from './errors.js';
 import { exportKey, type ExportFormat } from './export-key.js';
 import { logger } from './logger.js';
 import { streamRemoteSessions, type PamCallOptions } from './pam-client.js';
+import { storageFailure } from './s3-errors.js';
 import { s3 } from './s3-client.js';
 import { createSessionSerializer } from './session-serializer.js';
 
@@ -89,8 +90,9 @@ export async function exportInventory(options: PamCallOptions & { now?: Date } =
         });
       }
     });
-    logger.error('Inventory export failed; nothing was written', { key, reason: error instanceof Error ? error.message : String(error), counts });
-    throw error;
+    const failure = storageFailure(error, bucket);
+    logger.error('Inventory export failed; nothing was written', { key, code: failure.code, reason: failure.message, counts });
+    throw failure;
   }
 
   const summary: ExportSummary = {

@@ -9,6 +9,7 @@ const value = z
 const listQuerySchema = z.partial(
   z.strictObject(
     {
+      source: z.enum(['live', 'snapshot'], { error: 'must be "live" or "snapshot"' }),
       active: z.pipe(
         z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
         z.transform((flag) => flag === 'true'),
@@ -22,16 +23,17 @@ const listQuerySchema = z.partial(
     {
       error: (issue) =>
         issue.code === 'unrecognized_keys'
-          ? `unknown filter ${issue.keys.map((key) => `"${key}"`).join(', ')}; use active, user, origin_ip, device, protocol or credential`
+          ? `unknown filter ${issue.keys.map((key) => `"${key}"`).join(', ')}; use source, active, user, origin_ip, device, protocol or credential`
           : undefined,
     },
   ),
 );
 
-export type SessionFilter = z.output<typeof listQuerySchema>;
+export type ListQuery = z.output<typeof listQuerySchema>;
+export type SessionFilter = Omit<ListQuery, 'source'>;
 
-/** Validates the list's query string; every filter is optional, unknown ones are refused rather than ignored. */
-export function parseSessionFilter(query: Record<string, string | undefined> | null | undefined): SessionFilter {
+/** Validates the list's query string: `source` and the filters, all optional; unknown ones are refused rather than ignored. */
+export function parseListQuery(query: Record<string, string | undefined> | null | undefined): ListQuery {
   const result = listQuerySchema.safeParse(query ?? {});
   if (!result.success) {
     throw new ValidationError(

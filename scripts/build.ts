@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -8,9 +8,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 export interface BundleInfo {
   name: string;
+  /** The handler's module. */
   file: string;
+  /** What a cold start loads: the handler's module and the chunks it imports statically. */
   bytes: number;
   gzipBytes: number;
+  /** Chunks loaded only by a dynamic import (the S3 client for list's snapshots, SDK credential providers). */
+  onDemandBytes: number;
 }
 
 /** Every `functions/<name>.ts` is a Lambda handler bundled to `dist/<name>/index.mjs`. */
@@ -24,10 +28,16 @@ export function functionNames(): string[] {
 export async function buildFunctions(): Promise<BundleInfo[]> {
   const bundles: BundleInfo[] = [];
   for (const name of functionNames()) {
-    const file = join(root, 'dist', name, 'index.mjs');
-    await build({
-      entryPoints: [join(root, 'functions', `${name}.ts`)],
-      outfile: file,
+    const outdir = join(root, 'dist', name);
+    rmSync(outdir, { recursive: true, force: true });
+    const { metafile } = await build({
+      metafile: true,
+      absWorkingDir: root,
+      entryPoints: { index: join(root, 'functions', `${name}.ts`) },
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -40,8 +50,19 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
       banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
       logLevel: 'warning',
     });
-    const code = readFileSync(file);
-    bundles.push({ name, file, bytes: code.length, gzipBytes: gzipSync(code).length });
+    const file = join(outdir, 'index.mjs');
+    const outputs = metafile.outputs;
+    const entry = Object.keys(outputs).find((output) => output.endsWith(`dist/${name}/index.mjs`)) ?? '';
+    const coldStart = new Set<string>();
+    const visit = (output: string) => {
+      if (coldStart.has(output)) return;
+      coldStart.add(output);
+      for (const imported of outputs[output]?.imports ?? []) if (imported.kind === 'import-statement' && outputs[imported.path]) visit(imported.path);
+    };
+    visit(entry);
+    const code = Buffer.concat([...coldStart].map((output) => readFileSync(join(root, output))));
+    const allCode = Object.keys(outputs).filter((output) => output.endsWith('.mjs')).reduce((sum, output) => sum + (outputs[output]?.bytes ?? 0), 0);
+    bundles.push({ name, file, bytes: code.length, gzipBytes: gzipSync(code).length, onDemandBytes: allCode - code.length });
   }
   return bundles;
 }
@@ -50,6 +71,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const bundle of await buildFunctions()) {
-    console.log(`${bundle.name.padEnd(8)} dist/${bundle.name}/index.mjs  ${kb(bundle.bytes).padStart(10)}  gzip ${kb(bundle.gzipBytes).padStart(9)}`);
+    const onDemand = bundle.onDemandBytes > 0 ? `  (+${kb(bundle.onDemandBytes)} loaded on demand)` : '';
+    console.log(`${bundle.name.padEnd(8)} dist/${bundle.name}/index.mjs  ${kb(bundle.bytes).padStart(10)}  gzip ${kb(bundle.gzipBytes).padStart(9)}${onDemand}`);
   }
 }

@@ -1,13 +1,28 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildFunctions } from '../../scripts/build.js';
+import { generateSessions } from '../pam-simulator/seed-sessions.js';
+import { EVENTBRIDGE_PORT, LAMBDA_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const HTTP_PORT = Number(process.env.PORT ?? 3000);
-const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
 const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
-const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
+const S3_PORT = Number(process.env.S3_PORT ?? 4569);
+/** PAM_SIMULATOR_SESSIONS=1000000 npm start: a large generated list instead of the realistic seed. */
+const GENERATED_SESSIONS = process.env.PAM_SIMULATOR_SESSIONS ? Number(process.env.PAM_SIMULATOR_SESSIONS) : undefined;
+
+/** Refuses to start over another stack: requests would reach the old one, with its old state. */
+async function assertPortsFree(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', () => reject(new Error(`Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT`)));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  }
+}
 
 async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeoutMs = 60_000): Promise<void> {
   const giveUp = Date.now() + timeoutMs;
@@ -28,6 +43,7 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
+  await assertPortsFree([HTTP_PORT, LAMBDA_PORT, SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT]);
   if (!process.argv.includes('--no-build')) {
     console.log('Building the functions…');
     await buildFunctions();
@@ -35,6 +51,8 @@ async function main(): Promise<void> {
   const local = await startLocalPam({
     port: SIMULATOR_PORT,
     eventBridgePort: EVENTBRIDGE_PORT,
+    s3Port: S3_PORT,
+    ...(GENERATED_SESSIONS === undefined ? {} : { sessions: generateSessions(GENERATED_SESSIONS) }),
     onAuditEvent: (event) => {
       const detail = event.detail as { session_id?: string; outcome?: string };
       console.log(`audit  ${event['detail-type']}  ${detail.session_id}  ${detail.outcome}`);
@@ -63,6 +81,8 @@ async function main(): Promise<void> {
 
   const shutdown = async (code: number) => {
     offline.kill('SIGTERM');
+    // serverless-offline can linger while a function runs; do not leave it holding the ports.
+    setTimeout(() => offline.kill('SIGKILL'), 3_000).unref();
     await local.close();
     process.exit(code);
   };
@@ -79,6 +99,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   PAM Core simulator ${local.pam.url}   (${local.pam.sessions.length} seeded sessions)
   Secrets Manager    ${local.secrets.url}   (secret "${local.secretId}")
   EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
+  S3 (s3rver)        ${local.s3.url}   (bucket "${local.s3.bucket}")
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
   (locally the routes take no IAM signature; deployed, they require one)
 
@@ -90,6 +111,8 @@ Try:
   curl -s -X POST http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-drop/invocations -d '{"session_id":"${example}"}'
   curl -s -X POST ${base}/sessions/terminate -d '{"match":{"protocol":"ssh"},"reason":"preview","dry_run":true}'
   npm run event -- test/fixtures/events/guardduty-cryptocurrency-instance.json
+  npm run export
+  curl -s '${base}/sessions?source=snapshot&active=true'
 `);
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
+import { SESSION_COLUMNS } from '../../lib/session-serializer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageDir = join(root, '.serverless-test');
@@ -16,11 +17,18 @@ function ofType(type: string): Array<[string, Resource]> {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
-function fn(name: 'List' | 'Drop'): Resource {
+function fn(name: 'List' | 'Drop' | 'Export'): Resource {
   const resource = resources[`${name}LambdaFunction`];
   if (!resource) throw new Error(`no ${name}LambdaFunction`);
   return resource;
 }
+
+function statements(role: 'ListRole' | 'DropRole' | 'ExportRole'): any[] {
+  return resources[role]?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) ?? [];
+}
+
+const SECRET_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:pam-session-responder/pam-core-??????' };
+const AUDIT_BUS_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' };
 
 async function zipEntries(file: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)('unzip', ['-Z1', file]);
@@ -46,8 +54,11 @@ describe('the generated CloudFormation', () => {
   });
 
   it("packages only each function's own bundle", async () => {
-    expect(await zipEntries(join(packageDir, 'list.zip'))).toEqual(['dist/list/index.mjs', 'dist/list/index.mjs.map']);
-    expect(await zipEntries(join(packageDir, 'drop.zip'))).toEqual(['dist/drop/index.mjs', 'dist/drop/index.mjs.map']);
+    for (const name of ['list', 'drop', 'export']) {
+      const entries = await zipEntries(join(packageDir, `${name}.zip`));
+      expect(entries).toContain(`dist/${name}/index.mjs`);
+      expect(entries.every((entry) => entry.startsWith(`dist/${name}/`))).toBe(true);
+    }
   });
 
   it('routes GET /sessions and DELETE /sessions/{sessionId} behind the IAM authorizer', () => {
@@ -62,7 +73,9 @@ describe('the generated CloudFormation', () => {
   });
 
   it('deploys one rule per pattern file, exactly as the files say, each targeting drop with retries and a dead-letter queue', () => {
-    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const rules = ofType('AWS::Events::Rule')
+      .filter(([name]) => !name.startsWith('Export'))
+      .map(([, rule]) => rule.Properties);
     const deployed = rules.map((rule) => rule.EventPattern);
     const files = loadRulePatterns({ intrinsics: false }).map((rule) => rule.pattern);
     expect(deployed).toHaveLength(files.length);
@@ -132,32 +145,88 @@ describe('the generated CloudFormation', () => {
     });
   });
 
-  it('lets the functions publish audit events on that one bus only', () => {
-    const [[, role]] = ofType('AWS::IAM::Role') as [[string, Resource]];
-    const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
-    expect(statements.filter((statement: any) => JSON.stringify(statement.Action).includes('events:'))).toEqual([
+  it('gives each function its own role, allowed exactly what it does', () => {
+    expect(fn('List').Properties.Role).toEqual({ 'Fn::GetAtt': ['ListRole', 'Arn'] });
+    expect(fn('Drop').Properties.Role).toEqual({ 'Fn::GetAtt': ['DropRole', 'Arn'] });
+    expect(fn('Export').Properties.Role).toEqual({ 'Fn::GetAtt': ['ExportRole', 'Arn'] });
+    const actions = (role: 'ListRole' | 'DropRole' | 'ExportRole') => statements(role).flatMap((statement) => [statement.Action].flat()).sort();
+    expect(actions('ListRole')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'secretsmanager:GetSecretValue']);
+    expect(actions('DropRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']);
+    expect(actions('ExportRole')).toEqual([
+      'events:PutEvents',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(ofType('AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['DropRole', 'ExportRole', 'ListRole']);
+    for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
+      for (const statement of statements(role)) {
+        expect(JSON.stringify(statement.Action)).not.toContain('*');
+        expect(statement.Resource).not.toBe('*');
+      }
+    }
+  });
+
+  it('scopes each permission to the exact resource', () => {
+    const find = (role: 'ListRole' | 'DropRole' | 'ExportRole', action: string) => statements(role).find((statement) => [statement.Action].flat().includes(action));
+    for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
+      expect(find(role, 'secretsmanager:GetSecretValue')?.Resource).toEqual(SECRET_ARN);
+      expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({ 'Fn::GetAtt': [`${role.replace('Role', '')}LogGroup`, 'Arn'] });
+    }
+    expect(find('DropRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
+    expect(find('ExportRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
+    expect(find('DropRole', 'sqs:SendMessage')?.Resource).toEqual({ 'Fn::GetAtt': ['DropFailuresQueue', 'Arn'] });
+    expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' });
+    expect(find('ListRole', 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' });
+    expect(find('ListRole', 's3:ListBucket')).toMatchObject({ Resource: { 'Fn::GetAtt': ['InventoryBucket', 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'remote-sessions/*' } } });
+  });
+});
+
+describe('the inventory export infrastructure', () => {
+  it('runs the export daily, alone, with a full vCPU, 15 minutes and a small heap', () => {
+    const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('Export')) as [[string, Resource]];
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
+    expect(schedule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ExportLambdaFunction', 'Arn'] });
+    expect(fn('Export').Properties).toMatchObject({ MemorySize: 1769, Timeout: 900, ReservedConcurrentExecutions: 1 });
+    expect(fn('Export').Properties.Environment.Variables).toMatchObject({
+      EXPORT_BUCKET: { Ref: 'InventoryBucket' },
+      EXPORT_FORMAT: 'jsonl',
+      NODE_OPTIONS: '--enable-source-maps --max-old-space-size=96',
+    });
+    expect(fn('List').Properties.Environment.Variables.EXPORT_BUCKET).toEqual({ Ref: 'InventoryBucket' });
+  });
+
+  it('encrypts the bucket, blocks all public access and expires the inventory after a year', () => {
+    const bucket = resources.InventoryBucket?.Properties;
+    expect(bucket?.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(bucket?.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket?.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'expire-inventory', Status: 'Enabled', Prefix: 'remote-sessions/', ExpirationInDays: 365, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+  });
+
+  it('refuses every request to the bucket that does not use TLS', () => {
+    expect(resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement).toEqual([
       {
-        Effect: 'Allow',
-        Action: ['events:PutEvents'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+        Sid: 'RefuseRequestsWithoutTls',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [{ 'Fn::GetAtt': ['InventoryBucket', 'Arn'] }, { 'Fn::Sub': '${InventoryBucket.Arn}/*' }],
+        Condition: { Bool: { 'aws:SecureTransport': false } },
       },
     ]);
   });
 
-  it('lets the functions read that one secret and nothing wider', () => {
-    const [[, role]] = ofType('AWS::IAM::Role') as [[string, Resource]];
-    const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
-    const secretStatements = statements.filter((statement: any) => JSON.stringify(statement.Action).includes('secretsmanager'));
-    expect(secretStatements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['secretsmanager:GetSecretValue'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:pam-session-responder/pam-core-??????' },
-      },
-    ]);
-    for (const statement of statements) {
-      expect(JSON.stringify(statement.Action)).not.toMatch(/"\*"|:\*"/);
-      expect(statement.Resource).not.toBe('*');
-    }
+  it("defines the Athena table over the JSON Lines, with the export's columns and a projected dt partition", () => {
+    const table = resources.RemoteSessionsTable?.Properties.TableInput;
+    expect(table.StorageDescriptor.Columns.map((column: { Name: string }) => column.Name)).toEqual(SESSION_COLUMNS.map((column) => column.toLowerCase()));
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(table.StorageDescriptor.Location).toEqual({ 'Fn::Sub': 's3://${InventoryBucket}/remote-sessions/' });
+    expect(table.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string' }]);
+    expect(table.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.dt.type': 'date', 'projection.dt.format': 'yyyy-MM-dd' });
   });
 });

@@ -162,3 +162,100 @@ describe('the inventory export', () => {
     expect(await objectKeys()).toEqual(before);
   }, 60_000);
 });
+
+describe('what Athena reads', () => {
+  // The Glue table's columns (serverless.yml), as Athena's JSON SerDe maps them: lower-cased names.
+  const glueTypes: Record<string, 'string' | 'boolean' | 'int'> = {
+    id: 'string', session_id: 'string', user: 'string', origin_ip: 'string', credential: 'string', device: 'string', protocol: 'string',
+    proxy: 'string', start: 'string', end: 'string', time: 'string', prevent_purge: 'string', request: 'string', itsm: 'string',
+    active: 'boolean', device_host: 'string', device_port: 'int',
+  };
+
+  it('writes every line as one JSON object whose fields are exactly the table columns, with their types', async () => {
+    serve(generateSessions(2_000));
+    const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    const lines = (await readObject(summary.key)).split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(2_000);
+    for (const line of lines) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      expect(Object.keys(record).map((key) => key.toLowerCase()).sort()).toEqual(Object.keys(glueTypes).sort());
+      for (const [key, value] of Object.entries(record)) {
+        const type = glueTypes[key.toLowerCase()];
+        if (value === null) continue;
+        if (type === 'string') expect(typeof value).toBe('string');
+        if (type === 'boolean') expect(typeof value).toBe('boolean');
+        if (type === 'int') expect(Number.isInteger(value)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('GET /sessions?source=snapshot', () => {
+  it('answers from the newest export, filtered, with its timestamp', async () => {
+    await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    serve(generateSessions(50));
+    const newest = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    const { statusCode, body } = asJson(await list(listEvent({ source: 'snapshot', active: 'true', protocol: 'ssh' }), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.snapshot).toEqual({ exported_at: newest.exported_at, key: newest.key, s3_uri: newest.s3_uri });
+    expect(body.source).toBe('snapshot');
+    const expected = generateSessions(50).filter((session) => session.end === null && session.protocol === 'ssh');
+    expect(body.sessions.map((session: { session_id: string }) => session.session_id)).toEqual(expected.map((session) => session.session_id));
+    expect(body.count).toBe(expected.length);
+  });
+
+  it('asks nothing of the PAM Core', async () => {
+    await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    local.pam.requests.length = 0;
+    await list(listEvent({ source: 'snapshot' }), lambdaContext());
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
+  it('refuses an answer larger than Lambda can return, pointing to the filters', async () => {
+    serve(generateSessions(20_000));
+    await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
+    const { statusCode, body } = asJson(await list(listEvent({ source: 'snapshot' }), lambdaContext()));
+    expect(statusCode).toBe(413);
+    expect(body.error.code).toBe('response_too_large');
+  });
+
+  it('refuses an unknown source', async () => {
+    const { statusCode, body } = asJson(await list(listEvent({ source: 'cache' }), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message: 'source must be "live" or "snapshot"' } } });
+  });
+});
+
+describe('a live list slower than API Gateway waits', () => {
+  it('answers 504 and points to the snapshot', async () => {
+    process.env.PAM_LIST_TIMEOUT_MS = '300';
+    process.env.PAM_MAX_ATTEMPTS = '1';
+    try {
+      local.pam.injectFault('list', { kind: 'delay', ms: 1_000 });
+      const { statusCode, body } = asJson(await list(listEvent({ active: 'true' }), lambdaContext()));
+      expect(statusCode).toBe(504);
+      expect(body.error).toEqual({
+        code: 'pam_timeout',
+        message: 'PAM Core did not answer within 300 ms; the live list is too slow for this API: GET /sessions?source=snapshot answers from the newest inventory export',
+      });
+    } finally {
+      delete process.env.PAM_LIST_TIMEOUT_MS;
+      delete process.env.PAM_MAX_ATTEMPTS;
+    }
+  });
+});
+
+describe('S3 refusing', () => {
+  it('says which bucket does not exist, for the export and for snapshots', async () => {
+    process.env.EXPORT_BUCKET = 'no-such-bucket';
+    try {
+      await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
+        name: 'ConfigurationError',
+        message: 'Bucket "no-such-bucket" does not exist (check EXPORT_BUCKET)',
+      });
+      const { statusCode, body } = asJson(await list(listEvent({ source: 'snapshot' }), lambdaContext()));
+      expect({ statusCode, code: body.error.code }).toEqual({ statusCode: 500, code: 'configuration_error' });
+    } finally {
+      process.env.EXPORT_BUCKET = local.s3.bucket;
+    }
+  });
+});

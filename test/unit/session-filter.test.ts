@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
-import { filterSessions, parseSessionFilter } from '../../lib/session-filter.js';
+import { filterSessions, parseListQuery } from '../../lib/session-filter.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 
 const sessions: RemoteSession[] = seedSessions(Date.UTC(2026, 10, 23, 10)).map((raw) => {
@@ -10,15 +10,15 @@ const sessions: RemoteSession[] = seedSessions(Date.UTC(2026, 10, 23, 10)).map((
   return result.session;
 });
 
-describe('parseSessionFilter', () => {
+describe('parseListQuery', () => {
   it('accepts no filter at all', () => {
-    expect(parseSessionFilter(undefined)).toEqual({});
-    expect(parseSessionFilter({})).toEqual({});
+    expect(parseListQuery(undefined)).toEqual({});
+    expect(parseListQuery({})).toEqual({});
   });
 
   it('reads every documented filter', () => {
     expect(
-      parseSessionFilter({ active: 'false', user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' }),
+      parseListQuery({ active: 'false', user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' }),
     ).toEqual({ active: false, user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' });
   });
 
@@ -27,9 +27,9 @@ describe('parseSessionFilter', () => {
     [{ user: '' }, 'user must not be empty'],
     [{ user: '   ' }, 'user must not be empty'],
     [{ device: 'x'.repeat(300) }, 'device must be at most 256 characters'],
-    [{ actve: 'true' }, 'unknown filter "actve"; use active, user, origin_ip, device, protocol or credential'],
+    [{ actve: 'true' }, 'unknown filter "actve"; use source, active, user, origin_ip, device, protocol or credential'],
   ])('refuses %j with a clear message', (query, message) => {
-    expect(() => parseSessionFilter(query as Record<string, string>)).toThrow(new ValidationError(message));
+    expect(() => parseListQuery(query as Record<string, string>)).toThrow(new ValidationError(message));
   });
 });
 

@@ -1,0 +1,61 @@
+import { pathToFileURL } from 'node:url';
+import { startLocalPam, type LocalPam } from './local-pam.js';
+
+export const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
+export const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
+
+export interface Invocation {
+  result: unknown;
+  /** Events the invocation published on the (local) bus. */
+  published: unknown[];
+  where: string;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function invokeRunningStack(name: string, event: unknown): Promise<Invocation> {
+  const eventsUrl = `http://127.0.0.1:${EVENTBRIDGE_PORT}/events`;
+  const seen = ((await (await fetch(eventsUrl)).json()) as unknown[]).length;
+  const response = await fetch(`http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-${name}/invocations`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  const result = (await response.json()) as unknown;
+  const published = ((await (await fetch(eventsUrl)).json()) as unknown[]).slice(seen);
+  return { result, published, where: 'the running npm start stack' };
+}
+
+async function invokeInProcess(name: string, event: unknown, prepare?: (local: LocalPam) => void): Promise<Invocation> {
+  const local = await startLocalPam();
+  Object.assign(process.env, local.env, {
+    PROTECTED_USERS: process.env.PROTECTED_USERS ?? 'break_glass',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  prepare?.(local);
+  try {
+    const bundle = pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href;
+    const { handler } = (await import(bundle)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+    const context = { awsRequestId: 'local', functionName: `pam-session-responder-local-${name}`, getRemainingTimeInMillis: () => 900_000 };
+    const result = await handler(event, context).catch((error: Error) => ({ errorType: error.name, errorMessage: error.message }));
+    return { result, published: [...local.eventBridge.events], where: 'a fresh local stack in this process (start `npm start` to keep state between runs)' };
+  } finally {
+    await local.close();
+  }
+}
+
+/**
+ * Invokes a function as AWS would: in the running `npm start` stack when there is one (its
+ * simulator, bus and bucket keep their state), otherwise the built bundle against a fresh stack here.
+ */
+export async function invokeLocally(name: 'drop' | 'export', event: unknown): Promise<Invocation> {
+  const stackUp = (await reachable(`http://localhost:${LAMBDA_PORT}`)) && (await reachable(`http://127.0.0.1:${EVENTBRIDGE_PORT}/events`));
+  return stackUp ? invokeRunningStack(name, event) : invokeInProcess(name, event);
+}
