@@ -36,19 +36,21 @@ export class JsonStreamError extends Error {
   override readonly name = 'JsonStreamError';
 }
 
-export interface PushResult {
-  /** The array's elements completed by this chunk, parsed. */
-  values: unknown[];
-  /** Elements whose text is not valid JSON on its own (counted, not fatal). */
-  unparsable: number;
+/** The array elements a chunk completed, as raw JSON: contiguous bytes and each element's range in them. */
+export interface ElementBlock {
+  bytes: Buffer;
+  /** [start0, end0, start1, end1, …], byte offsets into `bytes`. */
+  ranges: Uint32Array;
 }
+
+const EMPTY_BLOCK: ElementBlock = { bytes: Buffer.alloc(0), ranges: new Uint32Array(0) };
 
 /**
  * Reads a JSON object arriving in chunks and hands out the elements of one of its arrays
  * (`{"…": …, "<arrayKey>": [ … ], …}`) as soon as each is complete, never holding more than the
- * element in progress. It only finds boundaries (respecting strings and escapes); each chunk's
- * complete elements are parsed together by one JSON.parse, which keeps it close to the speed of
- * parsing the whole body at once. The object's other members are kept and returned by end().
+ * element in progress. It only finds boundaries (respecting strings and escapes) and hands out the
+ * raw bytes: parsing them (session-block.ts) can then happen in one JSON.parse per block, and on
+ * another thread. The object's other members are kept and returned by end().
  */
 export class JsonArrayStreamParser {
   private pending: Buffer = Buffer.alloc(0);
@@ -75,7 +77,7 @@ export class JsonArrayStreamParser {
     return this.arraySeen;
   }
 
-  push(chunk: Uint8Array): PushResult {
+  push(chunk: Uint8Array): ElementBlock {
     const incoming = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const buf = this.pending.length > 0 ? Buffer.concat([this.pending, incoming]) : incoming;
     const completed: Array<[number, number]> = [];
@@ -211,7 +213,7 @@ export class JsonArrayStreamParser {
       }
     }
 
-    const result = this.parseElements(buf, completed);
+    const result = this.cut(buf, completed);
     if (this.tokenStart >= 0) {
       if (buf.length - this.tokenStart > this.maxTokenBytes) {
         throw new JsonStreamError(`a value in the body is larger than ${this.maxTokenBytes} bytes`);
@@ -233,25 +235,17 @@ export class JsonArrayStreamParser {
     return parseOrThrow(`{${this.members.join(',')}}`, 'the members around the array') as Record<string, unknown>;
   }
 
-  private parseElements(buf: Buffer, completed: Array<[number, number]>): PushResult {
-    if (completed.length === 0) return { values: [], unparsable: 0 };
+  private cut(buf: Buffer, completed: Array<[number, number]>): ElementBlock {
+    if (completed.length === 0) return EMPTY_BLOCK;
     const first = completed[0]?.[0] ?? 0;
     const last = completed[completed.length - 1]?.[1] ?? 0;
-    try {
-      return { values: JSON.parse(`[${buf.toString('utf8', first, last)}]`) as unknown[], unparsable: 0 };
-    } catch {
-      // One bad element must not cost the others: parse them one by one.
-      const values: unknown[] = [];
-      let unparsable = 0;
-      for (const [start, end] of completed) {
-        try {
-          values.push(JSON.parse(buf.toString('utf8', start, end)));
-        } catch {
-          unparsable += 1;
-        }
-      }
-      return { values, unparsable };
-    }
+    const ranges = new Uint32Array(completed.length * 2);
+    completed.forEach(([start, end], index) => {
+      ranges[index * 2] = start - first;
+      ranges[index * 2 + 1] = end - first;
+    });
+    // A copy, so that neither the chunk nor the parser's buffer is kept alive by the block.
+    return { bytes: Buffer.from(buf.subarray(first, last)), ranges };
   }
 
   private skipSpace(buf: Buffer, from: number): number {

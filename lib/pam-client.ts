@@ -4,10 +4,11 @@ import { PamApiError } from './errors.js';
 import { pamAgent } from './http-agent.js';
 import { logger } from './logger.js';
 import { createOAuth1Signer } from './oauth1.js';
-import { JsonArrayStreamParser, JsonStreamError } from './json-array-stream.js';
+import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from './json-array-stream.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
-import { normaliseRemoteSession, type RemoteSession } from './remote-session.js';
+import type { RemoteSession } from './remote-session.js';
+import { decodeSessionBlock, type SessionBatch } from './session-block.js';
 import { parseSessionId } from './session-id.js';
 
 export interface PamCallOptions {
@@ -161,11 +162,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
   }
 }
 
-export interface SessionBatch {
-  sessions: RemoteSession[];
-  /** Why each record of this batch that could not be read was left out. */
-  malformed: string[];
-}
+export type { SessionBatch } from './session-block.js';
 
 /** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
 const openStream: ResponseReader<Dispatcher.ResponseData> = async (response) => {
@@ -179,28 +176,20 @@ function listOperation(timeoutMs: number): Operation {
 }
 
 /**
- * `GET /api/session/remotesessions` (or the secret's list_path), read as it arrives: the body is
- * never held whole, each record is normalised, and batches are handed out as they complete. A
- * body that breaks off or is not PAM's envelope ends in a PamApiError after the last good batch.
+ * `GET /api/session/remotesessions` (or the secret's list_path), read as it arrives and handed out
+ * as raw blocks of records: the body is never held whole. A body that breaks off or is not PAM's
+ * envelope ends in a PamApiError after the last good block.
  */
-export async function* streamRemoteSessions(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<SessionBatch> {
+export async function* streamRemoteSessionBlocks(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<ElementBlock> {
   const timeoutMs = options.timeoutMs ?? envNumber('PAM_LIST_TIMEOUT_MS', 120_000, 1);
   const response = await callPam(listOperation(timeoutMs), options, openStream);
   const parser = new JsonArrayStreamParser('remote_sessions');
   try {
     for await (const chunk of response.body) {
-      const { values, unparsable } = parser.push(chunk as Buffer);
-      const batch: SessionBatch = { sessions: [], malformed: [] };
-      for (let i = 0; i < unparsable; i += 1) batch.malformed.push('record: not valid JSON');
-      for (const value of values) {
-        const result = normaliseRemoteSession(value);
-        if (result.ok) batch.sessions.push(result.session);
-        else batch.malformed.push(result.reason);
-      }
-      if (batch.sessions.length > 0 || batch.malformed.length > 0) yield batch;
+      const block = parser.push(chunk as Buffer);
+      if (block.ranges.length > 0) yield block;
     }
-    const rest = parser.end();
-    checkPamEnvelope(response.statusCode, rest);
+    checkPamEnvelope(response.statusCode, parser.end());
   } catch (error) {
     if (error instanceof PamApiError) throw error;
     if (error instanceof JsonStreamError) {
@@ -226,6 +215,11 @@ export async function* streamRemoteSessions(options: PamCallOptions & { timeoutM
       message: 'PAM Core answered the session list without a remote_sessions array',
     });
   }
+}
+
+/** The list as normalised batches of sessions, as each block arrives. */
+export async function* streamRemoteSessions(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<SessionBatch> {
+  for await (const block of streamRemoteSessionBlocks(options)) yield decodeSessionBlock(block);
 }
 
 export interface RemoteSessionList {

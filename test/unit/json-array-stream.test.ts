@@ -11,9 +11,14 @@ function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
   let unparsable = 0;
   let from = 0;
   for (const to of [...offsets, bytes.length]) {
-    const result = parser.push(bytes.subarray(from, to));
-    values.push(...result.values);
-    unparsable += result.unparsable;
+    const { bytes: block, ranges } = parser.push(bytes.subarray(from, to));
+    for (let i = 0; i < ranges.length; i += 2) {
+      try {
+        values.push(JSON.parse(block.toString('utf8', ranges[i], ranges[i + 1])));
+      } catch {
+        unparsable += 1;
+      }
+    }
     from = to;
   }
   return { values, unparsable, rest: parser.end(), foundArray: parser.foundArray };
@@ -53,7 +58,7 @@ describe('JsonArrayStreamParser', () => {
     expect(parseInChunks(body, [5, 17])).toEqual({ values: [], unparsable: 0, rest: JSON.parse(body), foundArray: false });
   });
 
-  it('counts an element that is not valid JSON, and still hands out its neighbours', () => {
+  it('hands out an element that is not valid JSON with its neighbours, for the decoder to count', () => {
     const body = '{"remote_sessions":[{"id":1},{"id":01},{"id":"x\\q"},{"id":3}]}';
     expect(parseInChunks(body, [])).toMatchObject({ values: [{ id: 1 }, { id: 3 }], unparsable: 2 });
   });
@@ -82,6 +87,14 @@ describe('JsonArrayStreamParser', () => {
       parser.push(Buffer.from(body));
       parser.end();
     }).toThrow(JsonStreamError);
+  });
+
+  it('hands out each chunk\'s elements as one contiguous block with their ranges', () => {
+    const parser = new JsonArrayStreamParser('remote_sessions');
+    const { bytes, ranges } = parser.push(Buffer.from('{"remote_sessions":[ {"a":1} , "x",[2,'));
+    expect(bytes.toString()).toBe('{"a":1} , "x"');
+    expect([...ranges]).toEqual([0, 7, 10, 13]);
+    expect(`[${bytes.toString()}]`).toBe('[{"a":1} , "x"]');
   });
 
   it('refuses an element larger than its limit instead of buffering it', () => {
