@@ -6,9 +6,12 @@ import { errorResponder } from '../lib/http-api.js';
 import { exportInventory } from '../lib/inventory-export.js';
 import { logger } from '../lib/logger.js';
 
+/** The export's worker threads run this file, which `npm run build` bundles next to the handler. */
+const workerUrl = new URL('./block-encoder-worker.mjs', import.meta.url);
+
 /** Scheduled (or invoked directly): writes the whole session inventory to S3. The event carries nothing it needs. */
 export const handler = middy(async (_event: unknown, context: Context) =>
-  exportInventory({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()) }),
+  exportInventory({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()), workerUrl }),
 )
   .use(injectLambdaContext(logger))
   .use(errorResponder());

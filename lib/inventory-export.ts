@@ -1,17 +1,21 @@
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { publishAuditEvents } from './audit-trail.js';
-import { BlockGzipWriter } from './block-gzip.js';
+import { BlockEncoderPool } from './block-encoder-pool.js';
 import { ConfigurationError } from './errors.js';
+import type { EncodedBlock } from './export-block.js';
 import { exportKey, type ExportFormat } from './export-key.js';
+import type { ElementBlock } from './json-array-stream.js';
 import { logger } from './logger.js';
-import { streamRemoteSessions, type PamCallOptions } from './pam-client.js';
-import { storageFailure } from './s3-errors.js';
+import { streamRemoteSessionBlocks, type PamCallOptions } from './pam-client.js';
 import { s3 } from './s3-client.js';
-import { createSessionSerializer } from './session-serializer.js';
+import { storageFailure } from './s3-errors.js';
 
 export const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
 const PARTS_IN_FLIGHT = 2;
+/** Raw list bytes per job sent to a worker: large enough to amortise the hand-over. */
+const JOB_BYTES = 1024 * 1024;
 const MALFORMED_REASONS_LOGGED = 10;
 
 export interface ExportSummary {
@@ -34,21 +38,39 @@ function exportSettings() {
   // S3 takes parts of 5 MiB at the least; bigger parts mean fewer requests and more memory.
   const partMiB = Number(process.env.EXPORT_PART_SIZE_MIB ?? 8);
   if (!Number.isInteger(partMiB) || partMiB < 5 || partMiB > 64) throw new ConfigurationError('EXPORT_PART_SIZE_MIB must be a whole number from 5 to 64');
-  return { bucket, format: format as ExportFormat, level, partSize: partMiB * 1024 * 1024 };
+  const workers = process.env.EXPORT_WORKERS === undefined ? undefined : Number(process.env.EXPORT_WORKERS);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 8)) throw new ConfigurationError('EXPORT_WORKERS must be a whole number from 1 to 8');
+  return { bucket, format: format as ExportFormat, level, partSize: partMiB * 1024 * 1024, workers };
+}
+
+/** Joins blocks into one job: their bytes separated by commas, their ranges moved along. */
+function joinBlocks(blocks: ElementBlock[]): { bytes: Uint8Array; ranges: Uint32Array } {
+  const length = blocks.reduce((sum, block) => sum + block.bytes.length, 0) + Math.max(0, blocks.length - 1);
+  const bytes = new Uint8Array(length);
+  const ranges = new Uint32Array(blocks.reduce((sum, block) => sum + block.ranges.length, 0));
+  let offset = 0;
+  let at = 0;
+  blocks.forEach((block, index) => {
+    if (index > 0) bytes[offset++] = 0x2c;
+    bytes.set(block.bytes, offset);
+    for (const position of block.ranges) ranges[at++] = position + offset;
+    offset += block.bytes.length;
+  });
+  return { bytes, ranges };
 }
 
 /**
  * Streams the whole session list from PAM into one gzip-compressed JSON Lines (or CSV) object in
- * S3, through a multipart upload: nothing is held whole in memory. If the list breaks off, the
- * upload is aborted, so no partial object is ever left looking complete. Publishes and logs a
- * summary when done.
+ * S3, through a multipart upload: nothing is held whole in memory. This thread only finds the
+ * records' boundaries; worker threads decode, serialise and compress blocks of them, which are
+ * written in order. If anything fails, the multipart upload is aborted, so no partial object is
+ * ever left looking complete. Publishes and logs a summary when done.
  */
-export async function exportInventory(options: PamCallOptions & { now?: Date } = {}): Promise<ExportSummary> {
-  const { bucket, format, level, partSize } = exportSettings();
+export async function exportInventory(options: PamCallOptions & { now?: Date; workerUrl: URL }): Promise<ExportSummary> {
+  const { bucket, format, level, partSize, workers } = exportSettings();
   const startedAt = options.now ?? new Date();
   const key = exportKey(startedAt, format);
   const body = new PassThrough();
-  const gzip = new BlockGzipWriter(body, level);
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: body, ContentType: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' },
@@ -60,25 +82,48 @@ export async function exportInventory(options: PamCallOptions & { now?: Date } =
   // An upload that fails while the list is still streaming stops the writer instead of leaving it waiting.
   uploaded.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
 
-  const serialize = createSessionSerializer(format);
+  const pool = new BlockEncoderPool(options.workerUrl, workers);
+  const inFlight: Array<Promise<EncodedBlock>> = [];
   const counts: ExportSummary['counts'] = { total: 0, active: 0, malformed: 0, by_protocol: {} };
-  try {
-    await gzip.write(serialize([]));
-    const deadline = options.deadline ?? Date.now() + 15 * 60_000;
-    for await (const batch of streamRemoteSessions({ deadline, timeoutMs: Math.max(1, deadline - Date.now()) })) {
-      for (const session of batch.sessions) {
-        counts.total += 1;
-        if (session.active) counts.active += 1;
-        const protocol = session.protocol ?? 'unknown';
-        counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + 1;
-      }
-      for (const reason of batch.malformed) {
-        counts.malformed += 1;
-        if (counts.malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
-      }
-      await gzip.write(serialize(batch.sessions));
+
+  const writeOldest = async () => {
+    const block = await inFlight.shift();
+    if (!block) return;
+    counts.total += block.total;
+    counts.active += block.active;
+    for (const [protocol, count] of Object.entries(block.byProtocol)) counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + count;
+    for (const reason of block.malformed) {
+      counts.malformed += 1;
+      if (counts.malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
     }
-    await gzip.end();
+    if (!body.write(block.compressed)) await once(body, 'drain');
+  };
+  const dispatch = async (blocks: ElementBlock[], header: boolean) => {
+    const encoded = pool.encode({ ...joinBlocks(blocks), format, level, header });
+    // Settled in order below; a failure surfaces when this block's turn comes.
+    encoded.catch(() => undefined);
+    inFlight.push(encoded);
+    while (inFlight.length > pool.size * 2) await writeOldest();
+  };
+
+  try {
+    // The first member carries the CSV header, and makes even an empty export valid gzip.
+    await dispatch([], true);
+    const deadline = options.deadline ?? Date.now() + 15 * 60_000;
+    let pending: ElementBlock[] = [];
+    let pendingBytes = 0;
+    for await (const block of streamRemoteSessionBlocks({ deadline, timeoutMs: Math.max(1, deadline - Date.now()) })) {
+      pending.push(block);
+      pendingBytes += block.bytes.length;
+      if (pendingBytes >= JOB_BYTES) {
+        await dispatch(pending, false);
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pending.length > 0) await dispatch(pending, false);
+    while (inFlight.length > 0) await writeOldest();
+    body.end();
     await uploaded;
   } catch (error) {
     // Failing the body makes the upload abort its multipart upload (leavePartsOnError: false) before it settles.
@@ -93,6 +138,8 @@ export async function exportInventory(options: PamCallOptions & { now?: Date } =
     const failure = storageFailure(error, bucket);
     logger.error('Inventory export failed; nothing was written', { key, code: failure.code, reason: failure.message, counts });
     throw failure;
+  } finally {
+    await pool.close();
   }
 
   const summary: ExportSummary = {

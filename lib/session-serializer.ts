@@ -50,13 +50,7 @@ function jsonLines(sessions: RemoteSession[]): string {
   return `${JSON.stringify(sessions).slice(1, -1).replaceAll('},{"id":', '}\n{"id":')}\n`;
 }
 
-/** Writes sessions as JSON Lines or CSV (with a header row before the first batch). */
-export function createSessionSerializer(format: ExportFormat): (sessions: RemoteSession[]) => string {
-  if (format === 'jsonl') return jsonLines;
-  let headerWritten = false;
-  return (sessions) => {
-    const header = !headerWritten;
-    headerWritten = true;
-    return csvRows(sessions, header);
-  };
+/** Sessions as JSON Lines, or CSV rows (after the header row when `header` is set). */
+export function serializeSessions(sessions: RemoteSession[], format: ExportFormat, header: boolean): string {
+  return format === 'jsonl' ? jsonLines(sessions) : header || sessions.length > 0 ? csvRows(sessions, header) : '';
 }

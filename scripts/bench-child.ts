@@ -25,4 +25,5 @@ if (mode === 'baseline') {
   detail = { sessions: summary.counts.total };
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(JSON.stringify({ ...detail, seconds, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+const usage = process.resourceUsage();
+console.log(JSON.stringify({ ...detail, seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMB: usage.maxRSS / 1024 }));

@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import { build } from 'esbuild';
+import { parse } from 'yaml';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { pamSecretString, randomCredentials, startLocalPam } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
@@ -94,11 +96,19 @@ interface ChildResult {
   sessions: number;
   bytes?: number;
   seconds: number;
+  cpuSeconds: number;
   peakRssMB: number;
 }
 
+/** The export runs with the NODE_OPTIONS serverless.yml deploys it with. */
+function deployedExportNodeOptions(): string {
+  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as { functions: { export: { environment: { NODE_OPTIONS?: string } } } };
+  return config.functions.export.environment.NODE_OPTIONS ?? '';
+}
+
 async function runChild(script: string, mode: string, env: Record<string, string>): Promise<ChildResult> {
-  const child = spawn(process.execPath, [script, mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeOptions = mode === 'export' ? { NODE_OPTIONS: deployedExportNodeOptions() } : {};
+  const child = spawn(process.execPath, [script, mode], { env: { ...process.env, ...env, ...nodeOptions }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number];
@@ -161,7 +171,8 @@ async function exportBench() {
           `  ${String(size).padStart(9)}  ${(bytes / 1e6).toFixed(1).padStart(7)} MB` +
             `   export ${mbps(exported).toFixed(1).padStart(6)} MB/s ${Math.round(size / median(exported.map((r) => r.seconds))).toString().padStart(8)} sessions/s  peak RSS ${peak(exported).toFixed(0).padStart(4)} MB` +
             `   fetch+JSON.parse ${mbps(baseline).toFixed(1).padStart(6)} MB/s  peak RSS ${peak(baseline).toFixed(0).padStart(5)} MB` +
-            `   ratio ${(mbps(exported) / mbps(baseline)).toFixed(2)}`,
+            `   ratio ${(mbps(exported) / mbps(baseline)).toFixed(2)}` +
+            `   CPU s export ${median(exported.map((r) => r.cpuSeconds)).toFixed(1)} / baseline ${median(baseline.map((r) => r.cpuSeconds)).toFixed(1)}`,
         );
       } finally {
         simulator.stop();

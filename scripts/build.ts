@@ -17,6 +17,11 @@ export interface BundleInfo {
   onDemandBytes: number;
 }
 
+/** Worker threads a function starts, bundled beside its handler under these names. */
+const WORKERS: Record<string, Record<string, string>> = {
+  export: { 'block-encoder-worker': 'lib/block-encoder-worker.ts' },
+};
+
 /** Every `functions/<name>.ts` is a Lambda handler bundled to `dist/<name>/index.mjs`. */
 export function functionNames(): string[] {
   return readdirSync(join(root, 'functions'))
@@ -33,7 +38,10 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
     const { metafile } = await build({
       metafile: true,
       absWorkingDir: root,
-      entryPoints: { index: join(root, 'functions', `${name}.ts`) },
+      entryPoints: {
+        index: join(root, 'functions', `${name}.ts`),
+        ...Object.fromEntries(Object.entries(WORKERS[name] ?? {}).map(([worker, file]) => [worker, join(root, file)])),
+      },
       outdir,
       outExtension: { '.js': '.mjs' },
       splitting: true,

@@ -1,25 +1,54 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 
 export interface S3StandIn {
   /** Point the AWS SDK here with AWS_ENDPOINT_URL_S3. */
   url: string;
   bucket: string;
+  /** Multipart uploads that were aborted (s3rver lacks AbortMultipartUpload; the stand-in answers it). */
+  aborted: Array<{ key: string; uploadId: string }>;
   close(): Promise<void>;
 }
 
-/** A real S3-protocol server (s3rver) on loopback, storing objects in a temporary folder. */
+/**
+ * A real S3-protocol server (s3rver) on loopback, storing objects in a temporary folder, behind a
+ * small proxy that answers AbortMultipartUpload (which s3rver does not implement) and records it.
+ */
 export async function startS3StandIn(options: { bucket: string; port?: number }): Promise<S3StandIn> {
   const directory = mkdtempSync(join(tmpdir(), 'pam-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory, configureBuckets: [{ name: options.bucket }] });
-  const { port } = await server.run();
+  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: options.bucket }] });
+  const { port: s3rverPort } = await s3rver.run();
+  const aborted: S3StandIn['aborted'] = [];
+
+  const proxy = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://s3');
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method === 'DELETE' && uploadId !== null) {
+      aborted.push({ key: decodeURIComponent(url.pathname.split('/').slice(2).join('/')), uploadId });
+      req.resume();
+      res.writeHead(204).end();
+      return;
+    }
+    const upstream = request({ host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await listenOnLoopback(proxy, options.port);
+
   return {
     url: `http://127.0.0.1:${port}`,
     bucket: options.bucket,
+    aborted,
     close: async () => {
-      await server.close();
+      await closeServer(proxy);
+      await s3rver.close();
       rmSync(directory, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,4 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -32,7 +33,8 @@ beforeAll(async () => {
   local = await startLocalPam();
   Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
   s3 = new S3Client({});
-  ({ handler: exportHandler } = (await import('../../functions/export.js')) as unknown as { handler: Handler });
+  // The export runs worker threads from a file the build puts beside the handler: test the bundle.
+  ({ handler: exportHandler } = (await import(pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href)) as { handler: Handler });
   ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
 });
 
@@ -153,12 +155,14 @@ describe('the inventory export', () => {
     expect(await objectKeys()).toEqual(before);
   });
 
-  it('fails on a body cut off mid-way through a multipart upload and leaves no object behind', async () => {
+  it('aborts the multipart upload when the body is cut off mid-way, and leaves no object behind', async () => {
     process.env.EXPORT_PART_SIZE_MIB = '5';
     serve(generateSessions(250_000));
     local.pam.injectFault('list', { kind: 'truncate', afterBytes: 75_000_000 });
     const before = await objectKeys();
+    local.s3.aborted.length = 0;
     await expect(exportHandler({}, lambdaContext({ remainingMs: 120_000 }))).rejects.toMatchObject({ name: 'PamApiError' });
+    expect(local.s3.aborted).toEqual([{ key: expect.stringMatching(/^remote-sessions\/dt=.*\.jsonl\.gz$/), uploadId: expect.any(String) }]);
     expect(await objectKeys()).toEqual(before);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
-import { createSessionSerializer } from '../../lib/session-serializer.js';
+import { serializeSessions } from '../../lib/session-serializer.js';
 
 const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('},{"id":', '"},{"id":"x', '\\', '\n', '\u2028'));
 
@@ -14,7 +14,7 @@ const sessionArbitrary = fc
   });
 
 describe('JSON Lines', () => {
-  const jsonl = createSessionSerializer('jsonl');
+  const jsonl = (sessions: RemoteSession[]) => serializeSessions(sessions, 'jsonl', false);
 
   it('writes one line per session that parses back to it, whatever the strings hold', () => {
     fc.assert(
@@ -22,7 +22,7 @@ describe('JSON Lines', () => {
         const written = jsonl(sessions);
         const lines = written === '' ? [] : written.slice(0, -1).split('\n');
         expect(written === '' || written.endsWith('\n')).toBe(true);
-        expect(lines.map((line) => JSON.parse(line))).toEqual(sessions);
+        expect(lines.map((line: string) => JSON.parse(line))).toEqual(sessions);
       }),
       { numRuns: 2000 },
     );
@@ -30,10 +30,10 @@ describe('JSON Lines', () => {
 });
 
 describe('CSV', () => {
-  it('writes the header once, before the first rows', () => {
-    const csv = createSessionSerializer('csv');
+  it('writes the header when asked, and quotes what needs quoting', () => {
     const [session] = [normaliseRemoteSession({ session_id: 'a', user: 'x,"y"', device: '10.0.0.1:22', end: null })].map((result) => (result.ok ? result.session : undefined));
-    expect(csv([])).toBe('id,session_id,user,origin_ip,credential,device,protocol,proxy,start,end,time,prevent_purge,request,ITSM,active,device_host,device_port\n');
-    expect(csv(session ? [session] : [])).toBe(',a,"x,""y""",,,10.0.0.1:22,,,,,,,,,true,10.0.0.1,22\n');
+    expect(serializeSessions([], 'csv', false)).toBe('');
+    expect(serializeSessions([], 'csv', true)).toBe('id,session_id,user,origin_ip,credential,device,protocol,proxy,start,end,time,prevent_purge,request,ITSM,active,device_host,device_port\n');
+    expect(serializeSessions(session ? [session] : [], 'csv', false)).toBe(',a,"x,""y""",,,10.0.0.1:22,,,,,,,,,true,10.0.0.1,22\n');
   });
 });
