@@ -19,7 +19,7 @@ export class BlockEncoderPool {
   constructor(workerUrl: URL, size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
     this.workers = Array.from({ length: size }, () => {
       // Each worker holds a couple of blocks at a time; a small heap keeps the export's memory flat.
-      const worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
+      const worker = new Worker(workerUrl, { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
       worker.on('message', (answer: Answer) => this.settle(answer));
       worker.on('error', (error) => this.failAll(error));
       worker.on('exit', (code) => {

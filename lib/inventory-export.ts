@@ -36,7 +36,7 @@ function exportSettings() {
   const level = Number(process.env.EXPORT_GZIP_LEVEL ?? 3);
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new ConfigurationError('EXPORT_GZIP_LEVEL must be a whole number from 1 to 9');
   // S3 takes parts of 5 MiB at the least; bigger parts mean fewer requests and more memory.
-  const partMiB = Number(process.env.EXPORT_PART_SIZE_MIB ?? 8);
+  const partMiB = Number(process.env.EXPORT_PART_SIZE_MIB ?? 5);
   if (!Number.isInteger(partMiB) || partMiB < 5 || partMiB > 64) throw new ConfigurationError('EXPORT_PART_SIZE_MIB must be a whole number from 5 to 64');
   const workers = process.env.EXPORT_WORKERS === undefined ? undefined : Number(process.env.EXPORT_WORKERS);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 8)) throw new ConfigurationError('EXPORT_WORKERS must be a whole number from 1 to 8');
