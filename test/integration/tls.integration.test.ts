@@ -1,0 +1,70 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pamSecretString, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { forgetCachedSecret } from '../../lib/pam-secret.js';
+import { asJson, lambdaContext, listEvent } from '../support/lambda.js';
+import { captureOutput } from '../support/output-capture.js';
+import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+let ca: PrivateCa;
+let rightName: LocalPam;
+let wrongName: LocalPam;
+let list: Handler;
+const output = captureOutput();
+
+// One secret stand-in serves the test; each case points the secret at one of the HTTPS simulators.
+function useSecret(pam: LocalPam, caCertificate?: string) {
+  rightName.secrets.putSecret(rightName.secretId, pamSecretString(pam.pam.url, pam.credentials, caCertificate ? { ca_certificate: caCertificate } : {}));
+  forgetCachedSecret();
+}
+
+beforeAll(async () => {
+  ca = makePrivateCa();
+  rightName = await startLocalPam({ tls: ca.serverFor('localhost') });
+  wrongName = await startLocalPam({ tls: ca.serverFor('pam.other.example') });
+  Object.assign(process.env, rightName.env, { PAM_MAX_ATTEMPTS: '2', PAM_RETRY_BASE_DELAY_MS: '5' });
+  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  delete process.env.PAM_MAX_ATTEMPTS;
+  await Promise.all([rightName.close(), wrongName.close()]);
+});
+
+afterEach(() => {
+  rightName.pam.requests.length = 0;
+});
+
+describe('a PAM Core with a certificate from a private CA', () => {
+  it('is trusted through the secret\'s ca_certificate', async () => {
+    useSecret(rightName, ca.caPem);
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.count).toBe(rightName.pam.sessions.length);
+    expect(rightName.pam.url).toMatch(/^https:\/\/localhost:/);
+  });
+
+  it('is refused without it, with a message saying what to do, and no retry', async () => {
+    useSecret(rightName);
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(502);
+    expect(body.error.code).toBe('pam_tls');
+    expect(body.error.message).toMatch(/^TLS verification of the PAM Core failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); if it uses a private CA, put that CA in the secret's ca_certificate$/);
+    expect(rightName.pam.requests).toHaveLength(0);
+  });
+
+  it('is refused when the certificate names another host, even with the CA trusted', async () => {
+    useSecret(wrongName, ca.caPem);
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(502);
+    expect(body.error).toMatchObject({ code: 'pam_tls', message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
+    expect(wrongName.pam.requests).toHaveLength(0);
+  });
+
+  it('does not trust an unrelated CA', async () => {
+    useSecret(rightName, makePrivateCa().caPem);
+    expect(asJson(await list(listEvent(), lambdaContext())).body.error.code).toBe('pam_tls');
+  });
+});
