@@ -4,6 +4,7 @@ import { PamApiError } from './errors.js';
 import { pamAgent } from './http-agent.js';
 import { logger } from './logger.js';
 import { createOAuth1Signer } from './oauth1.js';
+import { bearerToken } from './oauth2-token.js';
 import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from './json-array-stream.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
@@ -77,9 +78,17 @@ const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) =
   return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
 };
 
-async function sendOnce<T>(connection: PamConnection, operation: Operation, timeoutMs: number, read: ResponseReader<T>): Promise<T> {
+/** A fresh OAuth 1.0a signature for every attempt, or the (cached) OAuth 2.0 bearer token. */
+async function authorizationFor(connection: PamConnection, method: string, url: string, renewToken: boolean): Promise<string> {
+  if (connection.auth.kind === 'oauth1') return createOAuth1Signer(connection.auth.credentials)({ method, url });
+  const { clientId, clientSecret } = connection.auth;
+  const token = await bearerToken({ baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate }, { renew: renewToken });
+  return `Bearer ${token}`;
+}
+
+async function sendOnce<T>(connection: PamConnection, operation: Operation, timeoutMs: number, read: ResponseReader<T>, renewToken = false): Promise<T> {
   const url = `${connection.baseUrl}${operation.path(connection)}`;
-  const authorization = createOAuth1Signer(connection.credentials)({ method: operation.method, url });
+  const authorization = await authorizationFor(connection, operation.method, url, renewToken);
   try {
     const response = await request(url, {
       method: operation.method,
@@ -97,11 +106,17 @@ async function sendOnce<T>(connection: PamConnection, operation: Operation, time
 }
 
 /** Sends one operation with bounded retries (exponential backoff, jitter), each attempt freshly signed. */
-async function sendWithRetries<T>(connection: PamConnection, operation: Operation, deadline: number, read: ResponseReader<T>): Promise<T> {
+async function sendWithRetries<T>(
+  connection: PamConnection,
+  operation: Operation,
+  deadline: number,
+  read: ResponseReader<T>,
+  renewToken = false,
+): Promise<T> {
   const { attempts, baseDelayMs } = retrySettings();
   let lastError: PamApiError | undefined;
   return pRetry(
-    async () => {
+    async (attemptNumber) => {
       const remaining = deadline - Date.now();
       if (remaining < MIN_ATTEMPT_MS) {
         throw new AbortError(
@@ -109,7 +124,7 @@ async function sendWithRetries<T>(connection: PamConnection, operation: Operatio
             new PamApiError({ kind: 'timeout', retryable: false, message: 'No time left before the Lambda timeout to call the PAM Core' }),
         );
       }
-      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining), read);
+      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining), read, renewToken && attemptNumber === 1);
     },
     {
       retries: attempts - 1,
@@ -135,7 +150,7 @@ async function sendWithRetries<T>(connection: PamConnection, operation: Operatio
   );
 }
 
-/** Calls PAM; on 401 re-reads the secret once (it may have been rotated) and tries again once. */
+/** Calls PAM; on 401 re-reads the secret once (it may have been rotated), renews an OAuth 2.0 token, and tries again once. */
 async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
   const deadline = options.deadline ?? Date.now() + operation.timeoutMs * retrySettings().attempts;
   const connection = await loadPamConnection();
@@ -147,7 +162,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
   }
   const refreshed = await loadPamConnection({ forceFetch: true });
   try {
-    return await sendWithRetries(refreshed, operation, deadline, read);
+    return await sendWithRetries(refreshed, operation, deadline, read, true);
   } catch (error) {
     if (error instanceof PamApiError && error.kind === 'unauthorized') {
       throw new PamApiError({

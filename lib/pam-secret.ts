@@ -37,10 +37,12 @@ function isAllowedBaseUrl(value: string): boolean {
 const pamSecretSchema = z.object(
   {
     base_url: required.check(z.refine(isAllowedBaseUrl, 'must be an https:// URL (http:// is accepted only for localhost)')),
-    consumer_key: required,
-    consumer_secret: required,
-    token_key: required,
-    token_secret: required,
+    consumer_key: z.optional(required),
+    consumer_secret: z.optional(required),
+    token_key: z.optional(required),
+    token_secret: z.optional(required),
+    client_id: z.optional(required),
+    client_secret: z.optional(required),
     ca_certificate: z.optional(
       z
         .string({ error: 'must be a string' })
@@ -55,14 +57,43 @@ const pamSecretSchema = z.object(
   { error: 'must be a JSON object' },
 );
 
+export type PamAuth =
+  /** OAuth 1.0a: every request signed with the four A2A values. */
+  | { kind: 'oauth1'; credentials: OAuth1Credentials }
+  /** OAuth 2.0 client credentials: a bearer token from /iso/oauth2/token. */
+  | { kind: 'oauth2'; clientId: string; clientSecret: string };
+
 /** What a PAM client needs to reach and authenticate to one PAM Core. */
 export interface PamConnection {
   /** Without a trailing slash; paths are appended to it. */
   baseUrl: string;
-  credentials: OAuth1Credentials;
+  auth: PamAuth;
   caCertificate: string | undefined;
   listPath: string;
   dropPath: string;
+}
+
+const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secret'] as const;
+const OAUTH2_KEYS = ['client_id', 'client_secret'] as const;
+
+/** OAuth 2.0 when client_id or client_secret is given, OAuth 1.0a otherwise; a half-given set names what is missing. */
+function authFrom(secretId: string, secret: Partial<Record<(typeof OAUTH1_KEYS)[number] | (typeof OAUTH2_KEYS)[number], string>>): PamAuth {
+  const usesOAuth2 = OAUTH2_KEYS.some((key) => secret[key] !== undefined);
+  const missing = (usesOAuth2 ? OAUTH2_KEYS : OAUTH1_KEYS).filter((key) => secret[key] === undefined);
+  if (missing.length > 0) {
+    const wanted = usesOAuth2 ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
+    throw new ConfigurationError(`Secret "${secretId}": ${missing.map((key) => `key "${key}" is missing`).join('; ')}${wanted}`);
+  }
+  if (usesOAuth2) return { kind: 'oauth2', clientId: secret.client_id ?? '', clientSecret: secret.client_secret ?? '' };
+  return {
+    kind: 'oauth1',
+    credentials: {
+      consumerKey: secret.consumer_key ?? '',
+      consumerSecret: secret.consumer_secret ?? '',
+      tokenKey: secret.token_key ?? '',
+      tokenSecret: secret.token_secret ?? '',
+    },
+  };
 }
 
 /** Parses the secret's JSON text. Errors name the secret and the key, never a value. */
@@ -83,12 +114,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
   const secret = parsed.data;
   return {
     baseUrl: secret.base_url.replace(/\/+$/, ''),
-    credentials: {
-      consumerKey: secret.consumer_key,
-      consumerSecret: secret.consumer_secret,
-      tokenKey: secret.token_key,
-      tokenSecret: secret.token_secret,
-    },
+    auth: authFrom(secretId, secret),
     caCertificate: secret.ca_certificate,
     listPath: secret.list_path,
     dropPath: secret.drop_path,

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -9,7 +9,7 @@ import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from '
 export interface RecordedRequest {
   method: string;
   path: string;
-  endpoint: 'list' | 'drop' | 'other';
+  endpoint: 'list' | 'drop' | 'token' | 'other';
   /** The OAuth nonce sent, when there was an Authorization header. */
   nonce: string | undefined;
   status: number;
@@ -31,6 +31,9 @@ export interface PamSimulatorOptions {
   dropPath?: string;
   /** Serve older versions' field names (`credencial`, `dispositivo`). */
   legacyFieldNames?: boolean;
+  /** Also accept OAuth 2.0 bearer tokens, issued by POST /iso/oauth2/token to this client. */
+  clientCredentials?: { clientId: string; clientSecret: string };
+  tokenLifetimeSeconds?: number;
   port?: number;
   tls?: { key: string; cert: string };
 }
@@ -43,6 +46,10 @@ export interface PamSimulator {
   requests: RecordedRequest[];
   setCredentials(credentials: OAuth1Credentials): void;
   injectFault(endpoint: 'list' | 'drop', fault: Fault, times?: number): void;
+  /** OAuth 2.0 tokens issued so far. */
+  readonly tokensIssued: number;
+  /** Makes every issued token invalid, as a restart or a revocation would. */
+  revokeTokens(): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -91,6 +98,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const requests: RecordedRequest[] = [];
   const faults: Record<'list' | 'drop', Fault[]> = { list: [], drop: [] };
   const seenNonces = new Set<string>();
+  const tokens = new Map<string, number>();
+  let tokensIssued = 0;
   const scheme = options.tls ? 'https' : 'http';
 
   function send(res: ServerResponse, status: number, body: unknown): number {
@@ -186,24 +195,58 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return fault.status;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<RecordedRequest> {
+  function issueToken(res: ServerResponse, body: string): number {
+    const form = new URLSearchParams(body);
+    const client = options.clientCredentials;
+    if (
+      !client ||
+      form.get('grant_type') !== 'client_credentials' ||
+      !sameText(form.get('client_id') ?? '', client.clientId) ||
+      !sameText(form.get('client_secret') ?? '', client.clientSecret)
+    ) {
+      return send(res, 401, { message: 'Client authentication failed' });
+    }
+    const lifetime = options.tokenLifetimeSeconds ?? 3600;
+    const token = randomBytes(24).toString('base64url');
+    tokens.set(token, Date.now() + lifetime * 1000);
+    tokensIssued += 1;
+    return send(res, 200, { token_type: 'Bearer', expires_in: lifetime, access_token: token });
+  }
+
+  function validBearer(header: string): boolean {
+    const expiresAt = tokens.get(header.slice('Bearer '.length));
+    return expiresAt !== undefined && Date.now() < expiresAt;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<RecordedRequest> {
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
     const dropId =
       path.startsWith(dropPrefix) && path.endsWith(dropSuffix)
         ? decodeURIComponent(path.slice(dropPrefix.length, path.length - dropSuffix.length))
         : undefined;
     const endpoint =
-      req.method === 'GET' && path === listPath ? 'list' : req.method === 'DELETE' && dropId ? 'drop' : 'other';
+      req.method === 'GET' && path === listPath
+        ? 'list'
+        : req.method === 'DELETE' && dropId
+          ? 'drop'
+          : req.method === 'POST' && path === '/iso/oauth2/token'
+            ? 'token'
+            : 'other';
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
     const record: RecordedRequest = { method: req.method ?? '', path, endpoint, nonce: oauth?.oauth_nonce, status: 0 };
 
+    if (endpoint === 'token') {
+      record.status = issueToken(res, body);
+      return record;
+    }
     // Kong, in front of PAM, answers this when the Authorization header is missing or the route is unknown.
     if (!header || endpoint === 'other') {
       record.status = send(res, 404, { message: 'No route matched with those values' });
       return record;
     }
-    if (!oauth || !verify(req, oauth)) {
+    const bearer = header.startsWith('Bearer ');
+    if (bearer ? !validBearer(header) : !oauth || !verify(req, oauth)) {
       record.status = send(res, 401, { message: 'Client authentication failed' });
       return record;
     }
@@ -220,9 +263,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res).then(
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).then(
         (record) => requests.push(record),
         () => res.destroy(),
       );
@@ -243,6 +287,12 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     },
     injectFault(endpoint, fault, times = 1) {
       for (let i = 0; i < times; i += 1) faults[endpoint].push(fault);
+    },
+    get tokensIssued() {
+      return tokensIssued;
+    },
+    revokeTokens() {
+      tokens.clear();
     },
     clearFaults() {
       faults.list.length = 0;

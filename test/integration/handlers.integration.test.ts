@@ -233,7 +233,7 @@ describe('credentials', () => {
     expect(statusCode).toBe(500);
     expect(body.error).toEqual({
       code: 'configuration_error',
-      message: `Secret "${local.secretId}": key "consumer_secret" is missing; key "token_key" is missing; key "token_secret" is missing`,
+      message: `Secret "${local.secretId}": key "consumer_secret" is missing; key "token_key" is missing; key "token_secret" is missing (or give client_id and client_secret for OAuth 2.0)`,
     });
     expect(local.pam.requests).toHaveLength(0);
   });

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient,
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, SecretsUnavailableError } from '../../lib/errors.js';
-import { forgetCachedSecret, loadPamConnection, parsePamSecret } from '../../lib/pam-secret.js';
+import { forgetCachedSecret, loadPamConnection, parsePamSecret, type PamConnection } from '../../lib/pam-secret.js';
 
 const secret = {
   base_url: 'https://pam.corp.example/',
@@ -12,6 +12,8 @@ const secret = {
   token_secret: 'ts-SUPERSECRET-2',
 };
 const secretValues = [secret.consumer_secret, secret.token_secret, secret.consumer_key, secret.token_key];
+
+const oauth1TokenKey = (connection: PamConnection) => (connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : undefined);
 
 function configError(run: () => unknown): ConfigurationError {
   try {
@@ -27,7 +29,7 @@ describe('parsePamSecret', () => {
   it('reads the documented keys and applies the default paths', () => {
     expect(parsePamSecret('pam/prod', JSON.stringify(secret))).toEqual({
       baseUrl: 'https://pam.corp.example',
-      credentials: { consumerKey: 'ck-9f2e1d', consumerSecret: 'cs-SUPERSECRET-1', tokenKey: 'tk-77aa10', tokenSecret: 'ts-SUPERSECRET-2' },
+      auth: { kind: 'oauth1', credentials: { consumerKey: 'ck-9f2e1d', consumerSecret: 'cs-SUPERSECRET-1', tokenKey: 'tk-77aa10', tokenSecret: 'ts-SUPERSECRET-2' } },
       caCertificate: undefined,
       listPath: '/api/session/remotesessions',
       dropPath: '/iso/session/drop/{session_id}',
@@ -47,7 +49,8 @@ describe('parsePamSecret', () => {
     const partial: Record<string, string> = { ...secret };
     delete partial[key];
     const error = configError(() => parsePamSecret('pam/prod', JSON.stringify(partial)));
-    expect(error.message).toBe(`Secret "pam/prod": key "${key}" is missing`);
+    const hint = key === 'base_url' ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
+    expect(error.message).toBe(`Secret "pam/prod": key "${key}" is missing${hint}`);
     for (const value of secretValues) expect(error.message).not.toContain(value);
   });
 
@@ -61,6 +64,23 @@ describe('parsePamSecret', () => {
     [{ ca_certificate: 'not a pem' }, 'key "ca_certificate" must be a PEM certificate'],
   ])('refuses %j', (override, message) => {
     expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ ...secret, ...override }))).message).toBe(`Secret "pam/prod": ${message}`);
+  });
+
+  it('takes OAuth 2.0 client credentials instead of the four OAuth 1.0a values', () => {
+    const connection = parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7', client_secret: 'cs-SUPERSECRET-3' }));
+    expect(connection.auth).toEqual({ kind: 'oauth2', clientId: 'app-7', clientSecret: 'cs-SUPERSECRET-3' });
+  });
+
+  it('names what a half-given OAuth 2.0 secret lacks', () => {
+    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7' }))).message).toBe(
+      'Secret "pam/prod": key "client_secret" is missing',
+    );
+  });
+
+  it('asks for one credential set or the other when there is none', () => {
+    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example' }))).message).toBe(
+      'Secret "pam/prod": key "consumer_key" is missing; key "consumer_secret" is missing; key "token_key" is missing; key "token_secret" is missing (or give client_id and client_secret for OAuth 2.0)',
+    );
   });
 
   it('accepts plain HTTP to localhost only', () => {
@@ -95,7 +115,7 @@ describe('loadPamConnection', () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: 'pam/prod' }).resolves({ SecretString: JSON.stringify(secret) });
     await loadPamConnection();
     const connection = await loadPamConnection();
-    expect(connection.credentials.tokenKey).toBe('tk-77aa10');
+    expect((connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : '')).toBe('tk-77aa10');
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 
@@ -104,9 +124,9 @@ describe('loadPamConnection', () => {
       .on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: JSON.stringify(secret) })
       .resolves({ SecretString: JSON.stringify({ ...secret, token_key: 'tk-rotated' }) });
-    expect((await loadPamConnection()).credentials.tokenKey).toBe('tk-77aa10');
-    expect((await loadPamConnection({ forceFetch: true })).credentials.tokenKey).toBe('tk-rotated');
-    expect((await loadPamConnection()).credentials.tokenKey).toBe('tk-rotated');
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-77aa10');
+    expect(oauth1TokenKey(await loadPamConnection({ forceFetch: true }))).toBe('tk-rotated');
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-rotated');
   });
 
   it('honours PAM_SECRET_MAX_AGE_SECONDS=0 as no caching', async () => {

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { forgetCachedSecret } from '../../lib/pam-secret.js';
+import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
+import { captureOutput } from '../support/output-capture.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+const client = { clientId: 'pam-session-responder', clientSecret: 'oauth2-SUPERSECRET-7f3a' };
+let local: LocalPam;
+let list: Handler;
+let drop: Handler;
+const output = captureOutput();
+
+beforeAll(async () => {
+  local = await startLocalPam({ clientCredentials: client, tokenLifetimeSeconds: 2 });
+  local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: client.clientSecret }));
+  Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
+  forgetCachedSecret();
+  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await local.close();
+});
+
+beforeEach(() => {
+  local.pam.requests.length = 0;
+});
+
+const tokenRequests = () => local.pam.requests.filter((request) => request.endpoint === 'token');
+
+describe('OAuth 2.0 client credentials', () => {
+  it('gets a token from /iso/oauth2/token and reuses it until shortly before it expires', async () => {
+    expect(asJson(await list(listEvent(), lambdaContext())).statusCode).toBe(200);
+    expect(asJson(await list(listEvent({ active: 'true' }), lambdaContext())).statusCode).toBe(200);
+    expect(tokenRequests()).toEqual([expect.objectContaining({ method: 'POST', path: '/iso/oauth2/token', status: 200 })]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(asJson(await list(listEvent(), lambdaContext())).statusCode).toBe(200);
+    expect(tokenRequests()).toHaveLength(2);
+    expect(local.pam.requests.filter((request) => request.endpoint === 'list').every((request) => request.status === 200)).toBe(true);
+  });
+
+  it('shares one token request between concurrent calls', async () => {
+    local.pam.revokeTokens();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const before = local.pam.tokensIssued;
+    const answers = await Promise.all(Array.from({ length: 8 }, () => list(listEvent(), lambdaContext())));
+    expect(answers.map((answer) => asJson(answer).statusCode)).toEqual(Array(8).fill(200));
+    expect(local.pam.tokensIssued - before).toBe(1);
+  });
+
+  it('fetches a new token once when PAM answers 401, and goes on', async () => {
+    await list(listEvent(), lambdaContext());
+    local.pam.revokeTokens();
+    local.pam.requests.length = 0;
+    const target = local.pam.sessions.find((session) => session.end === null);
+    const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: target?.session_id, status: 'terminated' } });
+    expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual(['list 401', 'token 200', 'list 200', 'drop 200']);
+  });
+
+  it('says so when the client credentials are refused, without quoting them', async () => {
+    local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: 'wrong' }));
+    forgetCachedSecret();
+    local.pam.revokeTokens();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    try {
+      const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+      expect(statusCode).toBe(502);
+      expect(body.error.code).toBe('pam_unauthorized');
+      expect(JSON.stringify(body)).not.toContain('wrong');
+    } finally {
+      local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: client.clientSecret }));
+      forgetCachedSecret();
+    }
+  });
+
+  it('never logs the client secret or a bearer token', () => {
+    const logs = output.text();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(client.clientSecret);
+    expect(logs).not.toMatch(/Bearer [A-Za-z0-9_-]{10,}/);
+  });
+});
