@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +15,8 @@ export interface BundleInfo {
   gzipBytes: number;
   /** Chunks loaded only by a dynamic import (the S3 client for list's snapshots, SDK credential providers). */
   onDemandBytes: number;
+  /** The npm packages bundled in, by name. */
+  packages: string[];
 }
 
 /** Worker threads a function starts, bundled beside its handler under these names. */
@@ -70,8 +72,16 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
     visit(entry);
     const code = Buffer.concat([...coldStart].map((output) => readFileSync(join(root, output))));
     const allCode = Object.keys(outputs).filter((output) => output.endsWith('.mjs')).reduce((sum, output) => sum + (outputs[output]?.bytes ?? 0), 0);
-    bundles.push({ name, file, bytes: code.length, gzipBytes: gzipSync(code).length, onDemandBytes: allCode - code.length });
+    const packages = new Set(
+      Object.keys(metafile.inputs).flatMap((input) => {
+        const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
+        return match?.[1] ? [match[1]] : [];
+      }),
+    );
+    bundles.push({ name, file, bytes: code.length, gzipBytes: gzipSync(code).length, onDemandBytes: allCode - code.length, packages: [...packages].sort() });
   }
+  // What each bundle holds, for the tests to check without building again.
+  writeFileSync(join(root, 'dist', 'bundles.json'), `${JSON.stringify(bundles, null, 2)}\n`);
   return bundles;
 }
 

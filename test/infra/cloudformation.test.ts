@@ -134,6 +134,10 @@ describe('the generated CloudFormation', () => {
     expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({ Name: 'Terminate PAM sessions', Id: 'TerminatePamSession' });
   });
 
+  it('caps how many drops run at once', () => {
+    expect(fn('Drop').Properties.ReservedConcurrentExecutions).toBe(10);
+  });
+
   it('gives drop its guardrails and the audit bus', () => {
     expect(fn('Drop').Properties.Environment.Variables).toMatchObject({
       AUDIT_EVENT_BUS: 'default',

@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BundleInfo } from '../../scripts/build.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let bundles: BundleInfo[];
+let production: Set<string>;
+
+interface NpmTree {
+  dependencies?: Record<string, NpmTree>;
+}
+
+function names(tree: NpmTree, into = new Set<string>()): Set<string> {
+  for (const [name, child] of Object.entries(tree.dependencies ?? {})) {
+    into.add(name);
+    names(child, into);
+  }
+  return into;
+}
+
+// test/support/build-once.ts built the bundles before any test ran.
+beforeAll(() => {
+  bundles = JSON.parse(readFileSync(new URL('../../dist/bundles.json', import.meta.url), 'utf8')) as BundleInfo[];
+  const tree = JSON.parse(execFileSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: root, encoding: 'utf8' })) as NpmTree;
+  production = names(tree);
+});
+
+describe('the bundles', () => {
+  it('contain production dependencies only', () => {
+    for (const bundle of bundles) {
+      const development = bundle.packages.filter((name) => !production.has(name));
+      expect({ bundle: bundle.name, development }).toEqual({ bundle: bundle.name, development: [] });
+    }
+  });
+
+  it('bundle the AWS SDK, and list does not load EventBridge', () => {
+    const list = bundles.find((bundle) => bundle.name === 'list');
+    expect(list?.packages).toContain('@aws-sdk/client-secrets-manager');
+    expect(list?.packages).not.toContain('@aws-sdk/client-eventbridge');
+  });
+});
