@@ -14,6 +14,7 @@ import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/oauth1.js';
 import { lambdaContext } from '../test/support/lambda.js';
+import { driveTerminations } from '../test/support/load.js';
 import { buildFunctions, type BundleInfo } from './build.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
@@ -21,7 +22,9 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 const WARM_DROPS = Number(process.env.BENCH_WARM_DROPS ?? 2_000);
 const WARM_UP = 200;
 const EXPORT_SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
-const PARTS = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'export']);
+const PARTS = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'load', 'export']);
+const LOAD_REQUESTS = 1_000;
+const LOAD_CONCURRENCY = 50;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -111,6 +114,20 @@ async function warmDrop(dropBundle: BundleInfo) {
   await agent.close();
   await local.close();
   return timings;
+}
+
+/** 1,000 SIEM termination requests through the drop bundle, 50 at a time, each listing 1,000 sessions. */
+async function loadBench(dropBundle: BundleInfo) {
+  const local = await startLocalPam({ sessions: generateSessions(LOAD_REQUESTS, { activeShare: 1 }) });
+  Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+  try {
+    const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<any> };
+    const { seconds, outcomes } = await driveTerminations(handler, local.pam.sessions.map((session) => session.session_id), LOAD_CONCURRENCY);
+    const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').length;
+    return { seconds, terminated };
+  } finally {
+    await local.close();
+  }
 }
 
 interface ChildResult {
@@ -224,6 +241,14 @@ console.log(`\nwarm drop against the simulator on loopback (${WARM_SESSIONS} ses
 console.log(row('bare signed undici DELETE', warm.bare));
 console.log(row('drop handler: list + drop + audit', warm.handler));
 console.log(`  ratio handler / bare (p50)     ${(median(warm.handler) / median(warm.bare)).toFixed(2)}x`);
+}
+
+if (PARTS.has('load')) {
+  const dropForLoad = bundles.find((bundle) => bundle.name === 'drop');
+  if (!dropForLoad) throw new Error('no drop bundle');
+  const { seconds, terminated } = await loadBench(dropForLoad);
+  console.log(`\nload: ${LOAD_REQUESTS} termination requests, ${LOAD_CONCURRENCY} at a time, each listing ${LOAD_REQUESTS} sessions`);
+  console.log(`  ${terminated} terminated in ${seconds.toFixed(2)} s: ${(LOAD_REQUESTS / seconds).toFixed(0)} requests/s`);
 }
 
 if (PARTS.has('export')) {

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { captureOutput } from '../support/output-capture.js';
+import { driveTerminations } from '../support/load.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+const REQUESTS = 1_000;
+let local: LocalPam;
+let drop: Handler;
+const output = captureOutput();
+
+beforeAll(async () => {
+  // Every session is open; each request targets its own.
+  local = await startLocalPam({ sessions: generateSessions(REQUESTS, { activeShare: 1 }) });
+  Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' });
+  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await local.close();
+});
+
+describe('1,000 termination requests at concurrency 50', () => {
+  it('terminate every targeted session exactly once, lose nothing, and audit each', async () => {
+    const ids = local.pam.sessions.map((session) => session.session_id);
+    const { outcomes } = await driveTerminations(drop, ids, 50);
+
+    expect(outcomes).toHaveLength(REQUESTS);
+    expect(outcomes.every((outcome) => outcome.outcome === 'terminated')).toBe(true);
+    expect(new Set(outcomes.map((outcome) => outcome.session_id))).toEqual(new Set(ids));
+
+    const drops = local.pam.requests.filter((request) => request.endpoint === 'drop');
+    const perSession = new Map<string, number>();
+    for (const request of drops) perSession.set(request.path, (perSession.get(request.path) ?? 0) + 1);
+    expect(drops).toHaveLength(REQUESTS);
+    expect([...perSession.values()].every((count) => count === 1)).toBe(true);
+    expect(drops.every((request) => request.status === 200)).toBe(true);
+
+    expect(local.pam.sessions.every((session) => session.end !== null)).toBe(true);
+    expect(local.eventBridge.events.filter((event) => event['detail-type'] === 'PAM Session Terminated')).toHaveLength(REQUESTS);
+  }, 120_000);
+});
