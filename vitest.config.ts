@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/build-once.ts'],
+    setupFiles: ['test/support/scan-output.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -17,9 +17,18 @@ export interface LocalPam {
   close(): Promise<void>;
 }
 
+const issued: string[] = [];
+
+/** Every credential this process made, so tests can check none of them ever reaches a log. */
+export function issuedCredentialValues(): readonly string[] {
+  return issued;
+}
+
 export function randomCredentials(): OAuth1Credentials {
   const token = () => randomBytes(16).toString('hex');
-  return { consumerKey: token(), consumerSecret: token(), tokenKey: token(), tokenSecret: token() };
+  const credentials = { consumerKey: token(), consumerSecret: token(), tokenKey: token(), tokenSecret: token() };
+  issued.push(...Object.values(credentials));
+  return credentials;
 }
 
 /** The secret's JSON as an operator stores it in Secrets Manager. */

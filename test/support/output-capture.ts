@@ -1,18 +1,43 @@
-/** Records everything written to stdout and stderr (Powertools Logger writes there) while still printing nothing. */
+/**
+ * Records everything written to stdout and stderr (Powertools Logger writes there) while printing
+ * nothing. One recording per test file: test/support/scan-output.ts starts it for every file, and a
+ * file's own captureOutput() reads the same recording.
+ */
+const recorded: string[] = [];
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+let original:
+  | { out: typeof process.stdout.write; err: typeof process.stderr.write; console: Record<(typeof CONSOLE_METHODS)[number], (...args: unknown[]) => void> }
+  | undefined;
+
 export function captureOutput() {
-  const lines: string[] = [];
-  const original = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  const record = (chunk: unknown) => {
-    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  process.stdout.write = record as typeof process.stdout.write;
-  process.stderr.write = record as typeof process.stderr.write;
+  if (!original) {
+    original = {
+      out: process.stdout.write.bind(process.stdout),
+      err: process.stderr.write.bind(process.stderr),
+      console: Object.fromEntries(CONSOLE_METHODS.map((method) => [method, console[method]])) as NonNullable<typeof original>['console'],
+    };
+    const record = (chunk: unknown) => {
+      recorded.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return true;
+    };
+    process.stdout.write = record as typeof process.stdout.write;
+    process.stderr.write = record as typeof process.stderr.write;
+    // Vitest routes console output around process.stdout: record it as well.
+    for (const method of CONSOLE_METHODS) console[method] = (...args: unknown[]) => record(`${args.map(String).join(' ')}\n`);
+  }
   return {
-    text: () => lines.join(''),
-    restore: () => {
-      process.stdout.write = original.out;
-      process.stderr.write = original.err;
-    },
+    text: () => recorded.join(''),
+    // The scan of test/support/scan-output.ts ends the recording.
+    restore: () => undefined,
   };
+}
+
+export function stopCapturing(): string {
+  if (original) {
+    process.stdout.write = original.out;
+    process.stderr.write = original.err;
+    for (const method of CONSOLE_METHODS) console[method] = original.console[method];
+    original = undefined;
+  }
+  return recorded.join('');
 }
