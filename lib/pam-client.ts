@@ -71,9 +71,31 @@ function networkFailure(error: unknown, timeoutMs: number): PamApiError {
 /** What to do with PAM's answer once its status and headers are in. */
 type ResponseReader<T> = (response: Dispatcher.ResponseData) => Promise<T>;
 
-/** Reads the whole body and decides success from status and envelope. */
+/** PAM's envelope is a few hundred bytes; a larger answer is not one, and is not read whole. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+async function readLimited(body: Dispatcher.ResponseData['body'], status: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ENVELOPE_BYTES) {
+      body.destroy();
+      throw new PamApiError({
+        kind: 'bad_response',
+        status,
+        retryable: false,
+        message: `PAM Core answered HTTP ${status} with more than ${MAX_ENVELOPE_BYTES} bytes where its short response envelope was expected`,
+      });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads the (bounded) body and decides success from status and envelope. */
 const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
-  const body = await response.body.text();
+  const body = await readLimited(response.body, response.statusCode);
   const contentType = response.headers['content-type'];
   return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
 };
@@ -98,7 +120,20 @@ async function sendOnce<T>(connection: PamConnection, operation: Operation, time
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    return await read(response);
+    try {
+      return await read(response);
+    } catch (error) {
+      if (error instanceof PamApiError) throw error;
+      // The answer began and broke off: PAM has likely acted already, so it is not sent again.
+      const failure = networkFailure(error, timeoutMs);
+      if (failure.kind === 'timeout') throw failure;
+      throw new PamApiError({
+        kind: 'bad_response',
+        status: response.statusCode,
+        retryable: false,
+        message: `PAM Core's answer broke off before its end (${errorCode(error)})`,
+      });
+    }
   } catch (error) {
     if (error instanceof PamApiError) throw error;
     throw networkFailure(error, timeoutMs);

@@ -21,8 +21,10 @@ export type Fault =
   | { kind: 'status'; status: number; body: string; contentType?: string; endSession?: boolean }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' }
-  /** Sends the first `afterBytes` bytes of the real answer, then cuts the connection. */
-  | { kind: 'truncate'; afterBytes: number };
+  /** Sends the first `afterBytes` bytes of `body` (the list when not given), then cuts the connection. */
+  | { kind: 'truncate'; afterBytes: number; body?: string }
+  /** Sends `body` (the list when not given) a few bytes at a time, pausing between them. */
+  | { kind: 'drip'; bytesPerWrite: number; pauseMs: number; body?: string };
 
 export interface PamSimulatorOptions {
   credentials: OAuth1Credentials;
@@ -157,7 +159,11 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       if (!res.write(body.subarray(offset, Math.min(end, offset + CHUNK)))) await once(res, 'drain');
     }
     if (limit === undefined) res.end();
-    else res.socket?.destroy();
+    else {
+      // Let what was written reach the client before the connection is cut.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.socket?.destroy();
+    }
     return 200;
   }
 
@@ -187,7 +193,24 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       res.socket?.destroy();
       return 0;
     }
+    if (fault.kind === 'truncate' && fault.body !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(fault.body)) });
+      res.write(Buffer.from(fault.body).subarray(0, fault.afterBytes));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.socket?.destroy();
+      return 200;
+    }
     if (fault.kind === 'truncate') return serveList(res, fault.afterBytes);
+    if (fault.kind === 'drip') {
+      const body = fault.body === undefined ? renderList() : Buffer.from(fault.body);
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) });
+      for (let offset = 0; offset < body.length && !res.destroyed; offset += fault.bytesPerWrite) {
+        res.write(body.subarray(offset, offset + fault.bytesPerWrite));
+        await new Promise((resolve) => setTimeout(resolve, fault.pauseMs));
+      }
+      res.end();
+      return 200;
+    }
     const session = sessions.find((candidate) => candidate.session_id === sessionId && candidate.end === null);
     if (fault.endSession && session) endSession(session);
     res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
@@ -235,6 +258,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
     const record: RecordedRequest = { method: req.method ?? '', path, endpoint, nonce: oauth?.oauth_nonce, status: 0 };
+    // Recorded on arrival, so a request still being answered (delayed, dripping) is already seen.
+    requests.push(record);
 
     if (endpoint === 'token') {
       record.status = issueToken(res, body);
@@ -266,10 +291,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).then(
-        (record) => requests.push(record),
-        () => res.destroy(),
-      );
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy());
     });
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
