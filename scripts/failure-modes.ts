@@ -14,7 +14,8 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
   ['EventBridge PutEvents: some entries refused', 'only those entries are sent again (4 attempts, backoff)', 'test/unit/audit-trail.test.ts › retries only the entries PutEvents reports as failed'],
   ['EventBridge PutEvents fails entirely', 'counted as not published; a termination request then throws so Lambda retries it', 'test/unit/audit-trail.test.ts › reports what it could not publish after its retries, without throwing'],
   ['S3: the bucket does not exist', '500 `configuration_error` naming the bucket (export and snapshot)', 'test/integration/export.integration.test.ts › says which bucket does not exist, for the export and for snapshots'],
-  ['S3 fails during the upload / the list breaks off mid-upload', 'the multipart upload is aborted, no object is left', 'test/integration/export.integration.test.ts › aborts the multipart upload when the body is cut off mid-way, and leaves no object behind'],
+  ['S3 fails during the upload (UploadPart answers 500, past the SDK\'s retries)', '`storage_unavailable`; the multipart upload is aborted, no object is left, no summary event', 'test/integration/export.integration.test.ts › fails the export as storage_unavailable, aborts the multipart upload and leaves no object'],
+  ['the list breaks off while parts are being uploaded', 'the multipart upload is aborted, no object is left', 'test/integration/export.integration.test.ts › aborts the multipart upload when the body is cut off mid-way, and leaves no object behind'],
   ['TLS: certificate from an unknown CA, or for another host', '502 `pam_tls`, not retried, saying to set `ca_certificate`', 'test/integration/tls.integration.test.ts'],
 ];
 

@@ -11,6 +11,8 @@ export interface S3StandIn {
   bucket: string;
   /** Multipart uploads that were aborted (s3rver lacks AbortMultipartUpload; the stand-in answers it). */
   aborted: Array<{ key: string; uploadId: string }>;
+  /** From now on, answers the next `count` UploadPart requests with S3's 500 InternalError (0: none). */
+  failUploadParts(count: number): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
   const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: options.bucket }] });
   const { port: s3rverPort } = await s3rver.run();
   const aborted: S3StandIn['aborted'] = [];
+  let partFailures = 0;
 
   const proxy = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://s3');
@@ -31,6 +34,13 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
       aborted.push({ key: decodeURIComponent(url.pathname.split('/').slice(2).join('/')), uploadId });
       req.resume();
       res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'PUT' && url.searchParams.has('partNumber') && partFailures > 0) {
+      partFailures -= 1;
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
       return;
     }
     const upstream = request({ host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -46,6 +56,9 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
     url: `http://127.0.0.1:${port}`,
     bucket: options.bucket,
     aborted,
+    failUploadParts(count) {
+      partFailures = count;
+    },
     close: async () => {
       await closeServer(proxy);
       await s3rver.close();

@@ -167,6 +167,25 @@ describe('the inventory export', () => {
   }, 60_000);
 });
 
+describe('S3 failing during the upload', () => {
+  it('fails the export as storage_unavailable, aborts the multipart upload and leaves no object', async () => {
+    process.env.EXPORT_PART_SIZE_MIB = '5';
+    serve(generateSessions(120_000));
+    const before = await objectKeys();
+    local.s3.aborted.length = 0;
+    // More failures than the SDK's own 3 attempts per part.
+    local.s3.failUploadParts(12);
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 120_000 }))).rejects.toMatchObject({
+      name: 'StorageUnavailableError',
+      message: expect.stringMatching(/^S3 failed for bucket "pam-session-inventory-local": /),
+    });
+    expect(local.s3.aborted).toHaveLength(1);
+    expect(await objectKeys()).toEqual(before);
+    expect(local.eventBridge.events).toEqual([]);
+    local.s3.failUploadParts(0);
+  }, 60_000);
+});
+
 describe('what Athena reads', () => {
   // The Glue table's columns (serverless.yml), as Athena's JSON SerDe maps them: lower-cased names.
   const glueTypes: Record<string, 'string' | 'boolean' | 'int'> = {
