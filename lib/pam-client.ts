@@ -68,6 +68,13 @@ function networkFailure(error: unknown, timeoutMs: number): PamApiError {
   return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
 }
 
+/** An answer that stopped after its headers: a timeout, or a body that broke off (never retried). */
+function brokeOff(error: unknown, timeoutMs: number, status: number, what: string): PamApiError {
+  const failure = networkFailure(error, timeoutMs);
+  if (failure.kind === 'timeout') return failure;
+  return new PamApiError({ kind: 'bad_response', status, retryable: false, message: `${what} broke off before its end (${errorCode(error)})` });
+}
+
 /** What to do with PAM's answer once its status and headers are in. */
 type ResponseReader<T> = (response: Dispatcher.ResponseData) => Promise<T>;
 
@@ -125,14 +132,7 @@ async function sendOnce<T>(connection: PamConnection, operation: Operation, time
     } catch (error) {
       if (error instanceof PamApiError) throw error;
       // The answer began and broke off: PAM has likely acted already, so it is not sent again.
-      const failure = networkFailure(error, timeoutMs);
-      if (failure.kind === 'timeout') throw failure;
-      throw new PamApiError({
-        kind: 'bad_response',
-        status: response.statusCode,
-        retryable: false,
-        message: `PAM Core's answer broke off before its end (${errorCode(error)})`,
-      });
+      throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's answer");
     }
   } catch (error) {
     if (error instanceof PamApiError) throw error;
@@ -245,14 +245,7 @@ export async function* streamRemoteSessionBlocks(options: PamCallOptions & { tim
     if (error instanceof JsonStreamError) {
       throw new PamApiError({ kind: 'bad_response', status: response.statusCode, retryable: false, message: `PAM Core's session list is not valid JSON: ${error.message}` });
     }
-    const failure = networkFailure(error, timeoutMs);
-    if (failure.kind === 'timeout') throw failure;
-    throw new PamApiError({
-      kind: 'bad_response',
-      status: response.statusCode,
-      retryable: false,
-      message: `PAM Core's session list broke off before its end (${errorCode(error)})`,
-    });
+    throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's session list");
   } finally {
     // Also when the consumer stops early: release the connection instead of leaving the body unread.
     response.body.destroy();

@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { pamSecretString, randomCredentials, startLocalPam } from '../infra/local/local-pam.js';
+import { localAwsEnv, pamSecretString, randomCredentials, startLocalPam } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
@@ -178,14 +178,7 @@ async function exportBench() {
       try {
         secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
         const env = {
-          PAM_SECRET_ID: 'bench/pam',
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'S3RVER',
-          AWS_SECRET_ACCESS_KEY: 'S3RVER',
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
-          AWS_ENDPOINT_URL_S3: s3.url,
-          EXPORT_BUCKET: s3.bucket,
+          ...localAwsEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 }),
           POWERTOOLS_LOG_LEVEL: 'WARN',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           BENCH_PAM_URL: simulator.url,

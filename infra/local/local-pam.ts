@@ -31,6 +31,22 @@ export function randomCredentials(): OAuth1Credentials {
   return credentials;
 }
 
+/** The variables under which the unchanged functions find their secret, bus and bucket in the stand-ins. */
+export function localAwsEnv(stack: { secretId: string; secrets: SecretsManagerStandIn; eventBridge: EventBridgeStandIn; s3: S3StandIn }): Record<string, string> {
+  return {
+    PAM_SECRET_ID: stack.secretId,
+    AWS_REGION: 'us-east-1',
+    // s3rver accepts only its own key pair; the other stand-ins check no signature.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.secrets.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridge.url,
+    AWS_ENDPOINT_URL_S3: stack.s3.url,
+    EXPORT_BUCKET: stack.s3.bucket,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 /** The secret's JSON as an operator stores it in Secrets Manager. */
 export function pamSecretString(baseUrl: string, credentials: OAuth1Credentials, extra: Record<string, string> = {}): string {
   return JSON.stringify({
@@ -68,18 +84,7 @@ export async function startLocalPam(
     ...(onAuditEvent ? { onEvent: onAuditEvent } : {}),
   });
   const s3 = await startS3StandIn({ bucket: 'pam-session-inventory-local', ...(s3Port === undefined ? {} : { port: s3Port }) });
-  const env = {
-    PAM_SECRET_ID: secretId,
-    AWS_REGION: 'us-east-1',
-    // s3rver accepts only its own key pair; the other stand-ins check no signature.
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
-    AWS_ENDPOINT_URL_S3: s3.url,
-    EXPORT_BUCKET: s3.bucket,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3 });
   return {
     pam,
     secrets,
