@@ -1,10 +1,10 @@
 import { forgetCachedSecret } from '../../lib/pam-secret.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pamSecretString, randomCredentials, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { pamSecretString, randomCredentials, type LocalPam } from '../../infra/local/local-pam.js';
+import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
 import { captureOutput } from '../support/output-capture.js';
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 let local: LocalPam;
 let list: Handler;
@@ -13,11 +13,7 @@ const output = captureOutput();
 const PAM_ENV = ['PAM_MAX_ATTEMPTS', 'PAM_RETRY_BASE_DELAY_MS', 'PAM_DROP_TIMEOUT_MS', 'PAM_LIST_TIMEOUT_MS'];
 
 beforeAll(async () => {
-  local = await startLocalPam();
-  Object.assign(process.env, local.env);
-  // Imported only now, so the SDK's first look at AWS_ENDPOINT_URL_SECRETS_MANAGER finds the stand-in.
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+  ({ local, list, drop } = await startLocalHandlers());
 });
 
 afterAll(async () => {

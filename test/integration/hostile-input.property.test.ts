@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import type { LocalPam } from '../../infra/local/local-pam.js';
+import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
 import { normaliseRemoteSession } from '../../lib/remote-session.js';
 import { sessionMatches } from '../../lib/session-match.js';
 import { dropEvent, httpApiEvent, lambdaContext, listEvent } from '../support/lambda.js';
 import { captureOutput } from '../support/output-capture.js';
 
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let local: LocalPam;
 let list: Handler;
@@ -17,10 +17,7 @@ const VALID_ID = /^\/iso\/session\/drop\/[A-Za-z0-9_-]{1,128}$/;
 const TYPED_ERRORS = new Set(['ValidationError', 'SessionNotFoundError', 'ProtectedSessionError']);
 
 beforeAll(async () => {
-  local = await startLocalPam();
-  Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', PROTECTED_USERS: 'break_glass' });
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+  ({ local, list, drop } = await startLocalHandlers({}, { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', PROTECTED_USERS: 'break_glass' }));
 });
 
 afterAll(async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import type { LocalPam } from '../../infra/local/local-pam.js';
+import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { forgetCachedSecret } from '../../lib/pam-secret.js';
 import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
 import { captureOutput } from '../support/output-capture.js';
 
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 const client = { clientId: 'pam-session-responder', clientSecret: 'oauth2-SUPERSECRET-7f3a' };
 let local: LocalPam;
@@ -13,12 +13,10 @@ let drop: Handler;
 const output = captureOutput();
 
 beforeAll(async () => {
-  local = await startLocalPam({ clientCredentials: client, tokenLifetimeSeconds: 2 });
-  local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: client.clientSecret }));
-  Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
+  ({ local, list, drop } = await startLocalHandlers({ clientCredentials: client, tokenLifetimeSeconds: 2 }, { PAM_RETRY_BASE_DELAY_MS: '5' }, (stack) =>
+    stack.secrets.putSecret(stack.secretId, JSON.stringify({ base_url: stack.pam.url, client_id: client.clientId, client_secret: client.clientSecret })),
+  ));
   forgetCachedSecret();
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
 });
 
 afterAll(async () => {
