@@ -3,7 +3,7 @@ import { eventBridge } from './eventbridge-client.js';
 import pRetry from 'p-retry';
 import { logger } from './logger.js';
 
-export const AUDIT_SOURCE = 'pam.session-responder';
+const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
 const ATTEMPTS = 4;

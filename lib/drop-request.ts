@@ -6,9 +6,9 @@ import type { ResponderSettings } from './responder-settings.js';
 import { parseSessionId } from './session-id.js';
 import { parseTerminationDetail, type TerminationRequest, type Trigger } from './termination-request.js';
 
-export const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
+const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
 /** A termination request body larger than this is refused before it is parsed. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 export type DropInput =
   /** DELETE /sessions/{sessionId} or a direct {"session_id"}: answered as one session. */

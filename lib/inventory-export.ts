@@ -12,7 +12,7 @@ import { streamRemoteSessionBlocks, type PamCallOptions } from './pam-client.js'
 import { s3 } from './s3-client.js';
 import { storageFailure } from './s3-errors.js';
 
-export const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
+const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
 const PARTS_IN_FLIGHT = 2;
 /** Raw list bytes per job sent to a worker: large enough to amortise the hand-over. */
 const JOB_BYTES = 1024 * 1024;

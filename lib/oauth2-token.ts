@@ -3,7 +3,7 @@ import { PamApiError } from './errors.js';
 import { pamAgent } from './http-agent.js';
 import { parsePamResponse } from './pam-response.js';
 
-export const TOKEN_PATH = '/iso/oauth2/token';
+const TOKEN_PATH = '/iso/oauth2/token';
 const TOKEN_TIMEOUT_MS = 10_000;
 /** Renew before expiry: a tenth of the lifetime, at most a minute. */
 const RENEW_MARGIN = (lifetimeMs: number) => Math.min(60_000, lifetimeMs / 10);

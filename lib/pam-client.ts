@@ -1,5 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { request, type Dispatcher } from 'undici';
+import { envNumber } from './env-number.js';
 import { PamApiError } from './errors.js';
 import { pamAgent } from './http-agent.js';
 import { logger } from './logger.js';
@@ -9,7 +10,7 @@ import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from './jso
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
 import type { RemoteSession } from './remote-session.js';
-import { decodeSessionBlock, type SessionBatch } from './session-block.js';
+import { decodeSessionBlock } from './session-block.js';
 import { parseSessionId } from './session-id.js';
 
 export interface PamCallOptions {
@@ -27,11 +28,6 @@ interface Operation {
 /** Below this, starting another attempt cannot end in an answer. */
 const MIN_ATTEMPT_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const value = Number(process.env[name]);
-  return process.env[name] !== undefined && Number.isFinite(value) && value >= min ? value : fallback;
-}
 
 function retrySettings() {
   return {
@@ -212,8 +208,6 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
   }
 }
 
-export type { SessionBatch } from './session-block.js';
-
 /** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
 const openStream: ResponseReader<Dispatcher.ResponseData> = async (response) => {
   // Outside 2xx, reading the (small) body throws the typed error: PAM's or its gateway's.
@@ -260,11 +254,6 @@ export async function* streamRemoteSessionBlocks(options: PamCallOptions & { tim
   }
 }
 
-/** The list as normalised batches of sessions, as each block arrives. */
-export async function* streamRemoteSessions(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<SessionBatch> {
-  for await (const block of streamRemoteSessionBlocks(options)) yield decodeSessionBlock(block);
-}
-
 export interface RemoteSessionList {
   sessions: RemoteSession[];
   /** Records PAM sent that could not be read; they are left out of `sessions`. */
@@ -277,7 +266,8 @@ const MALFORMED_REASONS_LOGGED = 10;
 export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
   const sessions: RemoteSession[] = [];
   let malformed = 0;
-  for await (const batch of streamRemoteSessions(options)) {
+  for await (const block of streamRemoteSessionBlocks(options)) {
+    const batch = decodeSessionBlock(block);
     sessions.push(...batch.sessions);
     for (const reason of batch.malformed) {
       malformed += 1;

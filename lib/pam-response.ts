@@ -22,7 +22,7 @@ const envelopeSchema = z.object({
 const gatewayBodySchema = z.object({ message: z.string() });
 
 /** Statuses after which a fresh attempt may well succeed and cannot do harm twice. */
-export const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 const MAX_QUOTED = 200;
 

@@ -1,12 +1,13 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_REQUEST_LIMITS } from './aws-request-limits.js';
+import { envNumber } from './env-number.js';
 import * as z from 'zod/mini';
 import { ConfigurationError, SecretsUnavailableError } from './errors.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
-export const DEFAULT_LIST_PATH = '/api/session/remotesessions';
-export const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
+const DEFAULT_LIST_PATH = '/api/session/remotesessions';
+const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 
 const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ requestHandler: AWS_REQUEST_LIMITS }) });
@@ -121,11 +122,6 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
   };
 }
 
-function secretMaxAgeSeconds(): number {
-  const configured = Number(process.env.PAM_SECRET_MAX_AGE_SECONDS);
-  return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_SECRET_MAX_AGE_SECONDS;
-}
-
 function errorName(error: unknown): string | undefined {
   const cause = error instanceof Error ? (error.cause ?? error) : error;
   return cause instanceof Error ? cause.name : undefined;
@@ -153,7 +149,7 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   let secretString: unknown;
   try {
     secretString = await secrets.get(secretId, {
-      maxAge: secretMaxAgeSeconds(),
+      maxAge: envNumber('PAM_SECRET_MAX_AGE_SECONDS', DEFAULT_SECRET_MAX_AGE_SECONDS, 0),
       forceFetch: options.forceFetch ?? false,
       throwOnMissing: true,
     });

@@ -25,7 +25,7 @@ export interface RemoteSession {
 
 const NO_END = new Set(['', '0000-00-00 00:00:00']);
 
-export function isActiveEnd(end: string | null): boolean {
+function isActiveEnd(end: string | null): boolean {
   return end === null || NO_END.has(end.trim());
 }
 

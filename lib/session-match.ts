@@ -15,7 +15,7 @@ export interface MatchCriteria {
 
 const MATCH_FIELDS = ['user', 'origin_ip', 'device', 'credential', 'protocol'] as const;
 
-export function hasCriteria(criteria: MatchCriteria): boolean {
+function hasCriteria(criteria: MatchCriteria): boolean {
   return MATCH_FIELDS.some((field) => criteria[field] !== undefined && criteria[field] !== '');
 }
 

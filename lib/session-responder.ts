@@ -45,7 +45,7 @@ export interface TerminationResult {
   errors: Map<string, PamApiError | SessionNotFoundError>;
 }
 
-export const AUDIT_DETAIL_TYPES: Record<OutcomeKind, string> = {
+const AUDIT_DETAIL_TYPES: Record<OutcomeKind, string> = {
   terminated: 'PAM Session Terminated',
   already_ended: 'PAM Session Terminated',
   failed: 'PAM Session Termination Failed',

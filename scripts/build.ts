@@ -25,7 +25,7 @@ const WORKERS: Record<string, Record<string, string>> = {
 };
 
 /** Every `functions/<name>.ts` is a Lambda handler bundled to `dist/<name>/index.mjs`. */
-export function functionNames(): string[] {
+function functionNames(): string[] {
   return readdirSync(join(root, 'functions'))
     .filter((file) => file.endsWith('.ts'))
     .map((file) => basename(file, '.ts'))

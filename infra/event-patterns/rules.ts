@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const patternsDir = join(root, 'infra', 'event-patterns');
 
 /** The custom action's ARN as CloudFormation would give it, for matching locally. */
-export const LOCAL_CUSTOM_ACTION_ARN = 'arn:aws:securityhub:us-east-1:000000000000:action/custom/TerminatePamSession';
+const LOCAL_CUSTOM_ACTION_ARN = 'arn:aws:securityhub:us-east-1:000000000000:action/custom/TerminatePamSession';
 
 export interface RulePattern {
   /** The pattern file's name without .json, e.g. "guardduty-finding". */
@@ -17,7 +17,7 @@ export interface RulePattern {
 }
 
 /** serverless.yml's `params` for a stage: the defaults overlaid with the stage's own. */
-export function serverlessParams(stage = 'dev'): Record<string, unknown> {
+function serverlessParams(stage = 'dev'): Record<string, unknown> {
   const config = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
     params?: Record<string, Record<string, unknown>>;
   };

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { startLocalPam, type LocalPam } from './local-pam.js';
+import { startLocalPam } from './local-pam.js';
 
 export const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
 export const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
@@ -32,14 +32,13 @@ async function invokeRunningStack(name: string, event: unknown): Promise<Invocat
   return { result, published, where: 'the running npm start stack' };
 }
 
-async function invokeInProcess(name: string, event: unknown, prepare?: (local: LocalPam) => void): Promise<Invocation> {
+async function invokeInProcess(name: string, event: unknown): Promise<Invocation> {
   const local = await startLocalPam();
   Object.assign(process.env, local.env, {
     PROTECTED_USERS: process.env.PROTECTED_USERS ?? 'break_glass',
     POWERTOOLS_LOG_LEVEL: 'WARN',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  prepare?.(local);
   try {
     const bundle = pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href;
     const { handler } = (await import(bundle)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };

@@ -28,7 +28,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  output.restore();
   delete process.env.PAM_MAX_ATTEMPTS;
   await Promise.all([rightName.close(), wrongName.close()]);
 });

@@ -25,11 +25,8 @@ export function captureOutput() {
     // Vitest routes console output around process.stdout: record it as well.
     for (const method of CONSOLE_METHODS) console[method] = (...args: unknown[]) => record(`${args.map(String).join(' ')}\n`);
   }
-  return {
-    text: () => recorded.join(''),
-    // The scan of test/support/scan-output.ts ends the recording.
-    restore: () => undefined,
-  };
+  // The scan of test/support/scan-output.ts ends the recording.
+  return { text: () => recorded.join('') };
 }
 
 export function stopCapturing(): string {
