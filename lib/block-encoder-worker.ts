@@ -1,5 +1,8 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EncoderWorkerData } from './block-encoder-pool.js';
 import { encodeBlock, type BlockJob } from './export-block.js';
+
+const { finished, index } = workerData as EncoderWorkerData;
 
 // A worker thread of the export: encodes the blocks it is sent, answering each with its id.
 parentPort?.on('message', (job: BlockJob & { id: number }) => {
@@ -10,5 +13,7 @@ parentPort?.on('message', (job: BlockJob & { id: number }) => {
     parentPort?.postMessage({ id: job.id, result: { ...result, compressed } }, [compressed.buffer]);
   } catch (error) {
     parentPort?.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    Atomics.add(finished, index, 1);
   }
 });

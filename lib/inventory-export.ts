@@ -6,7 +6,7 @@ import { BlockEncoderPool } from './block-encoder-pool.js';
 import { ConfigurationError } from './errors.js';
 import type { EncodedBlock } from './export-block.js';
 import { exportKey, type ExportFormat } from './export-key.js';
-import type { ElementBlock } from './json-array-stream.js';
+import { joinElementBlocks, type ElementBlock } from './json-array-stream.js';
 import { logger } from './logger.js';
 import { streamRemoteSessionBlocks, type PamCallOptions } from './pam-client.js';
 import { s3 } from './s3-client.js';
@@ -14,8 +14,13 @@ import { storageFailure } from './s3-errors.js';
 
 const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
 const PARTS_IN_FLIGHT = 2;
-/** Raw list bytes per job sent to a worker: large enough to amortise the hand-over. */
-const JOB_BYTES = 1024 * 1024;
+/**
+ * Raw list bytes per job: large enough to amortise the hand-over to a worker, small enough that
+ * a job's parsed records die young in whichever heap encodes them (256 KiB makes about 1.5 MB).
+ */
+const JOB_BYTES = 256 * 1024;
+/** Encoded blocks waiting their turn to be written: they are compressed, so a few cost little. */
+const BLOCKS_IN_FLIGHT = 6;
 const MALFORMED_REASONS_LOGGED = 10;
 
 export interface ExportSummary {
@@ -33,7 +38,7 @@ function exportSettings() {
   if (!bucket) throw new ConfigurationError('EXPORT_BUCKET is not set: name the bucket the inventory is written to');
   const format = (process.env.EXPORT_FORMAT ?? 'jsonl').toLowerCase();
   if (format !== 'jsonl' && format !== 'csv') throw new ConfigurationError(`EXPORT_FORMAT must be "jsonl" or "csv" (it is "${process.env.EXPORT_FORMAT}")`);
-  const level = Number(process.env.EXPORT_GZIP_LEVEL ?? 3);
+  const level = Number(process.env.EXPORT_GZIP_LEVEL ?? 1);
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new ConfigurationError('EXPORT_GZIP_LEVEL must be a whole number from 1 to 9');
   // S3 takes parts of 5 MiB at the least; bigger parts mean fewer requests and more memory.
   const partMiB = Number(process.env.EXPORT_PART_SIZE_MIB ?? 5);
@@ -41,22 +46,6 @@ function exportSettings() {
   const workers = process.env.EXPORT_WORKERS === undefined ? undefined : Number(process.env.EXPORT_WORKERS);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 8)) throw new ConfigurationError('EXPORT_WORKERS must be a whole number from 1 to 8');
   return { bucket, format: format as ExportFormat, level, partSize: partMiB * 1024 * 1024, workers };
-}
-
-/** Joins blocks into one job: their bytes separated by commas, their ranges moved along. */
-function joinBlocks(blocks: ElementBlock[]): { bytes: Uint8Array; ranges: Uint32Array } {
-  const length = blocks.reduce((sum, block) => sum + block.bytes.length, 0) + Math.max(0, blocks.length - 1);
-  const bytes = new Uint8Array(length);
-  const ranges = new Uint32Array(blocks.reduce((sum, block) => sum + block.ranges.length, 0));
-  let offset = 0;
-  let at = 0;
-  blocks.forEach((block, index) => {
-    if (index > 0) bytes[offset++] = 0x2c;
-    bytes.set(block.bytes, offset);
-    for (const position of block.ranges) ranges[at++] = position + offset;
-    offset += block.bytes.length;
-  });
-  return { bytes, ranges };
 }
 
 /**
@@ -99,11 +88,11 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
     if (!body.write(block.compressed)) await once(body, 'drain');
   };
   const dispatch = async (blocks: ElementBlock[], header: boolean) => {
-    const encoded = pool.encode({ ...joinBlocks(blocks), format, level, header });
+    const encoded = pool.encode({ ...joinElementBlocks(blocks), format, level, header });
     // Settled in order below; a failure surfaces when this block's turn comes.
     encoded.catch(() => undefined);
     inFlight.push(encoded);
-    while (inFlight.length > pool.size * 2) await writeOldest();
+    while (inFlight.length > BLOCKS_IN_FLIGHT) await writeOldest();
   };
 
   try {
@@ -141,6 +130,7 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
   } finally {
     await pool.close();
   }
+  logger.debug('Blocks encoded on the function\'s own thread while the workers were busy', { blocks: pool.encodedByCaller });
 
   const summary: ExportSummary = {
     s3_uri: `s3://${bucket}/${key}`,

@@ -36,14 +36,34 @@ export class JsonStreamError extends Error {
   override readonly name = 'JsonStreamError';
 }
 
-/** The array elements a chunk completed, as raw JSON: contiguous bytes and each element's range in them. */
+/** The array elements a chunk completed, as raw JSON: one array text holding them, and each element's range in it. */
 export interface ElementBlock {
+  /** `[element0,element1,…]`, the elements' bytes as they arrived (whitespace between them included). */
   bytes: Buffer;
   /** [start0, end0, start1, end1, …], byte offsets into `bytes`. */
   ranges: Uint32Array;
 }
 
-const EMPTY_BLOCK: ElementBlock = { bytes: Buffer.alloc(0), ranges: new Uint32Array(0) };
+const EMPTY_BLOCK: ElementBlock = { bytes: Buffer.from('[]'), ranges: new Uint32Array(0) };
+
+/** Joins blocks into one: one array text holding all their elements, their ranges moved along. */
+export function joinElementBlocks(blocks: ElementBlock[]): { bytes: Uint8Array; ranges: Uint32Array } {
+  // Each block is `[…]`: its brackets give way to the commas between blocks and the job's own brackets.
+  const length = blocks.reduce((sum, block) => sum + block.bytes.length - 1, 0) + 1 + (blocks.length === 0 ? 1 : 0);
+  const bytes = new Uint8Array(length);
+  const ranges = new Uint32Array(blocks.reduce((sum, block) => sum + block.ranges.length, 0));
+  bytes[0] = OPEN_ARRAY;
+  let offset = 0;
+  let at = 0;
+  blocks.forEach((block, index) => {
+    if (index > 0) bytes[offset] = COMMA;
+    bytes.set(block.bytes.subarray(1, -1), offset + 1);
+    for (const position of block.ranges) ranges[at++] = position + offset;
+    offset += block.bytes.length - 1;
+  });
+  bytes[length - 1] = CLOSE_ARRAY;
+  return { bytes, ranges };
+}
 
 /**
  * Reads a JSON object arriving in chunks and hands out the elements of one of its arrays
@@ -240,12 +260,18 @@ export class JsonArrayStreamParser {
     const first = completed[0]?.[0] ?? 0;
     const last = completed[completed.length - 1]?.[1] ?? 0;
     const ranges = new Uint32Array(completed.length * 2);
+    // The brackets make the block one JSON text, so it is parsed without another copy.
+    const shift = 1 - first;
     completed.forEach(([start, end], index) => {
-      ranges[index * 2] = start - first;
-      ranges[index * 2 + 1] = end - first;
+      ranges[index * 2] = start + shift;
+      ranges[index * 2 + 1] = end + shift;
     });
     // A copy, so that neither the chunk nor the parser's buffer is kept alive by the block.
-    return { bytes: Buffer.from(buf.subarray(first, last)), ranges };
+    const bytes = Buffer.allocUnsafe(last - first + 2);
+    bytes[0] = OPEN_ARRAY;
+    buf.copy(bytes, 1, first, last);
+    bytes[bytes.length - 1] = CLOSE_ARRAY;
+    return { bytes, ranges };
   }
 
   private skipSpace(buf: Buffer, from: number): number {

@@ -17,7 +17,7 @@ export function decodeSessionBlock({ bytes, ranges }: ElementBlock): SessionBatc
   if (ranges.length === 0) return batch;
   let values: unknown[];
   try {
-    values = JSON.parse(`[${bytes.toString('utf8')}]`) as unknown[];
+    values = JSON.parse(bytes.toString('utf8')) as unknown[];
   } catch {
     values = [];
     for (let i = 0; i < ranges.length; i += 2) {

@@ -187,7 +187,7 @@ async function exportBench() {
         };
         // The first request renders the list in the simulator; keep that out of both measurements.
         await runChild(childScript, 'baseline', env);
-        const runs = size >= 1_000_000 ? 2 : 3;
+        const runs = 3;
         const baseline: ChildResult[] = [];
         const exported: ChildResult[] = [];
         for (let run = 0; run < runs; run += 1) {

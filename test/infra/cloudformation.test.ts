@@ -198,7 +198,7 @@ describe('the inventory export infrastructure', () => {
     expect(fn('Export').Properties.Environment.Variables).toMatchObject({
       EXPORT_BUCKET: { Ref: 'InventoryBucket' },
       EXPORT_FORMAT: 'jsonl',
-      NODE_OPTIONS: '--enable-source-maps --max-old-space-size=96',
+      NODE_OPTIONS: '--enable-source-maps --max-old-space-size=96 --max-semi-space-size=4',
     });
     expect(fn('List').Properties.Environment.Variables.EXPORT_BUCKET).toEqual({ Ref: 'InventoryBucket' });
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonArrayStreamParser, JsonStreamError } from '../../lib/json-array-stream.js';
+import { joinElementBlocks, JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../../lib/json-array-stream.js';
 
 /** Feeds `text` in chunks cut at `cuts` (byte offsets) and collects what the parser hands out. */
 function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
@@ -8,10 +8,12 @@ function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
   const offsets = [...new Set(cuts.map((cut) => Math.min(bytes.length, Math.max(0, cut))))].sort((a, b) => a - b);
   const parser = new JsonArrayStreamParser(key);
   const values: unknown[] = [];
+  const blocks: ElementBlock[] = [];
   let unparsable = 0;
   let from = 0;
   for (const to of [...offsets, bytes.length]) {
     const { bytes: block, ranges } = parser.push(bytes.subarray(from, to));
+    if (ranges.length > 0) blocks.push({ bytes: block, ranges });
     for (let i = 0; i < ranges.length; i += 2) {
       try {
         values.push(JSON.parse(block.toString('utf8', ranges[i], ranges[i + 1])));
@@ -21,7 +23,20 @@ function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
     }
     from = to;
   }
+  expectJoinedBlocksToHold(blocks, values, unparsable);
   return { values, unparsable, rest: parser.end(), foundArray: parser.foundArray };
+}
+
+/** Blocks joined into one are one array text of every element, and each range still points at its element. */
+function expectJoinedBlocksToHold(blocks: ElementBlock[], values: unknown[], unparsable: number) {
+  const joined = joinElementBlocks(blocks);
+  const text = Buffer.from(joined.bytes.buffer, joined.bytes.byteOffset, joined.bytes.byteLength);
+  const perRange = blocks.flatMap((block) => Array.from({ length: block.ranges.length / 2 }, (_, i) => block.bytes.toString('utf8', block.ranges[2 * i], block.ranges[2 * i + 1])));
+  expect(Array.from({ length: joined.ranges.length / 2 }, (_, i) => text.toString('utf8', joined.ranges[2 * i], joined.ranges[2 * i + 1]))).toEqual(perRange);
+  if (unparsable === 0) {
+    for (const block of blocks) expect(JSON.parse(block.bytes.toString('utf8'))).toHaveLength(block.ranges.length / 2);
+    expect(JSON.parse(text.toString('utf8'))).toEqual(values);
+  }
 }
 
 function everyCut(text: string, size: number): number[] {
@@ -89,12 +104,12 @@ describe('JsonArrayStreamParser', () => {
     }).toThrow(JsonStreamError);
   });
 
-  it('hands out each chunk\'s elements as one contiguous block with their ranges', () => {
+  it('hands out each chunk\'s elements as one array text with their ranges', () => {
     const parser = new JsonArrayStreamParser('remote_sessions');
     const { bytes, ranges } = parser.push(Buffer.from('{"remote_sessions":[ {"a":1} , "x",[2,'));
-    expect(bytes.toString()).toBe('{"a":1} , "x"');
-    expect([...ranges]).toEqual([0, 7, 10, 13]);
-    expect(`[${bytes.toString()}]`).toBe('[{"a":1} , "x"]');
+    expect(bytes.toString()).toBe('[{"a":1} , "x"]');
+    expect([...ranges]).toEqual([1, 8, 11, 14]);
+    expect(JSON.parse(bytes.toString())).toEqual([{ a: 1 }, 'x']);
   });
 
   it('refuses an element larger than its limit instead of buffering it', () => {

@@ -14,7 +14,7 @@ const sessionArbitrary = fc
   });
 
 describe('JSON Lines', () => {
-  const jsonl = (sessions: RemoteSession[]) => serializeSessions(sessions, 'jsonl', false);
+  const jsonl = (sessions: RemoteSession[]) => serializeSessions(sessions, 'jsonl', false).toString('utf8');
 
   it('writes one line per session that parses back to it, whatever the strings hold', () => {
     fc.assert(
@@ -32,8 +32,9 @@ describe('JSON Lines', () => {
 describe('CSV', () => {
   it('writes the header when asked, and quotes what needs quoting', () => {
     const [session] = [normaliseRemoteSession({ session_id: 'a', user: 'x,"y"', device: '10.0.0.1:22', end: null })].map((result) => (result.ok ? result.session : undefined));
-    expect(serializeSessions([], 'csv', false)).toBe('');
-    expect(serializeSessions([], 'csv', true)).toBe('id,session_id,user,origin_ip,credential,device,protocol,proxy,start,end,time,prevent_purge,request,ITSM,active,device_host,device_port\n');
-    expect(serializeSessions(session ? [session] : [], 'csv', false)).toBe(',a,"x,""y""",,,10.0.0.1:22,,,,,,,,,true,10.0.0.1,22\n');
+    const csv = (sessions: RemoteSession[], header: boolean) => serializeSessions(sessions, 'csv', header).toString('utf8');
+    expect(csv([], false)).toBe('');
+    expect(csv([], true)).toBe('id,session_id,user,origin_ip,credential,device,protocol,proxy,start,end,time,prevent_purge,request,ITSM,active,device_host,device_port\n');
+    expect(csv(session ? [session] : [], false)).toBe(',a,"x,""y""",,,10.0.0.1:22,,,,,,,,,true,10.0.0.1,22\n');
   });
 });
