@@ -91,7 +91,9 @@ async function main(): Promise<void> {
   offline.on('exit', (code) => void shutdown(code ?? 1));
 
   const base = `http://localhost:${HTTP_PORT}`;
-  await waitForHttp(`${base}/sessions?active=true`, offline);
+  // An unknown filter is refused before PAM is called: the probe loads the function without
+  // listing what may be a million sessions, again each time a probe times out.
+  await waitForHttp(`${base}/sessions?readiness=probe`, offline);
   const example = local.pam.sessions.find((session) => session.end === null)?.session_id ?? '<session_id>';
   console.log(`
 pam-session-responder is running locally (Ctrl+C stops it)
