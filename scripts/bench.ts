@@ -8,10 +8,10 @@ import { Agent, request } from 'undici';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { localAwsEnv, pamSecretString, randomCredentials, startLocalPam } from '../infra/local/local-pam.js';
+import { localAwsEnv, pamSecretString, randomCredentials, startLocalPam, type LocalPam } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
-import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
+import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/oauth1.js';
 import { lambdaContext } from '../test/support/lambda.js';
 import { driveTerminations } from '../test/support/load.js';
@@ -59,17 +59,28 @@ function coldStarts(bundles: BundleInfo[]) {
 const WARM_SESSIONS = 50;
 
 /**
+ * One local stack for every part that runs the drop bundle in this process: once loaded, the
+ * bundle keeps its secret and its clients' endpoints for the life of the process, as in Lambda.
+ */
+let dropStack: Promise<LocalPam> | undefined;
+async function dropStackServing(sessions: SimulatedSession[]): Promise<LocalPam> {
+  dropStack ??= startLocalPam().then((local) => {
+    Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    return local;
+  });
+  const local = await dropStack;
+  local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
+  local.pam.sessionsChanged();
+  return local;
+}
+
+/**
  * Warm drop through the built bundle's handler (it looks the session up in the list, drops it and
  * publishes the audit event) vs. a bare signed undici DELETE, against one simulator holding a
  * realistic 50 sessions; each dropped session is opened again so the list keeps its size.
  */
 async function warmDrop(dropBundle: BundleInfo) {
-  const local = await startLocalPam({ sessions: generateSessions(WARM_SESSIONS, { activeShare: 1 }) });
-  Object.assign(process.env, local.env, {
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
+  const local = await dropStackServing(generateSessions(WARM_SESSIONS, { activeShare: 1 }));
   const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
   const sign = createOAuth1Signer(local.credentials);
   const agent = new Agent({ keepAliveTimeout: 30_000 });
@@ -112,22 +123,16 @@ async function warmDrop(dropBundle: BundleInfo) {
     timings.handler.push(performance.now() - started);
   }
   await agent.close();
-  await local.close();
   return timings;
 }
 
 /** 1,000 SIEM termination requests through the drop bundle, 50 at a time, each listing 1,000 sessions. */
 async function loadBench(dropBundle: BundleInfo) {
-  const local = await startLocalPam({ sessions: generateSessions(LOAD_REQUESTS, { activeShare: 1 }) });
-  Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
-  try {
-    const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<any> };
-    const { seconds, outcomes } = await driveTerminations(handler, local.pam.sessions.map((session) => session.session_id), LOAD_CONCURRENCY);
-    const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').length;
-    return { seconds, terminated };
-  } finally {
-    await local.close();
-  }
+  const local = await dropStackServing(generateSessions(LOAD_REQUESTS, { activeShare: 1 }));
+  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<any> };
+  const { seconds, outcomes } = await driveTerminations(handler, local.pam.sessions.map((session) => session.session_id), LOAD_CONCURRENCY);
+  const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').length;
+  return { seconds, terminated };
 }
 
 interface ChildResult {
@@ -243,6 +248,8 @@ if (PARTS.has('load')) {
   console.log(`\nload: ${LOAD_REQUESTS} termination requests, ${LOAD_CONCURRENCY} at a time, each listing ${LOAD_REQUESTS} sessions`);
   console.log(`  ${terminated} terminated in ${seconds.toFixed(2)} s: ${(LOAD_REQUESTS / seconds).toFixed(0)} requests/s`);
 }
+
+if (dropStack) await (await dropStack).close();
 
 if (PARTS.has('export')) {
   console.log(`\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s)`);
