@@ -3,11 +3,13 @@ import { PassThrough } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { publishAuditEvents } from './audit-trail.js';
 import { BlockEncoderPool } from './block-encoder-pool.js';
+import { wholeNumberSetting } from './env-number.js';
 import { ConfigurationError } from './errors.js';
 import type { EncodedBlock } from './export-block.js';
 import { exportKey, type ExportFormat } from './export-key.js';
 import { joinElementBlocks, type ElementBlock } from './json-array-stream.js';
 import { logger } from './logger.js';
+import { MalformedRecords } from './malformed-records.js';
 import { streamRemoteSessionBlocks, type PamCallOptions } from './pam-client.js';
 import { s3 } from './s3-client.js';
 import { storageFailure } from './s3-errors.js';
@@ -21,7 +23,6 @@ const PARTS_IN_FLIGHT = 2;
 const JOB_BYTES = 256 * 1024;
 /** Encoded blocks waiting their turn to be written: they are compressed, so a few cost little. */
 const BLOCKS_IN_FLIGHT = 6;
-const MALFORMED_REASONS_LOGGED = 10;
 
 export interface ExportSummary {
   s3_uri: string;
@@ -38,21 +39,18 @@ function exportSettings() {
   if (!bucket) throw new ConfigurationError('EXPORT_BUCKET is not set: name the bucket the inventory is written to');
   const format = (process.env.EXPORT_FORMAT ?? 'jsonl').toLowerCase();
   if (format !== 'jsonl' && format !== 'csv') throw new ConfigurationError(`EXPORT_FORMAT must be "jsonl" or "csv" (it is "${process.env.EXPORT_FORMAT}")`);
-  const level = Number(process.env.EXPORT_GZIP_LEVEL ?? 1);
-  if (!Number.isInteger(level) || level < 1 || level > 9) throw new ConfigurationError('EXPORT_GZIP_LEVEL must be a whole number from 1 to 9');
+  const level = wholeNumberSetting('EXPORT_GZIP_LEVEL', 1, 9) ?? 1;
   // S3 takes parts of 5 MiB at the least; bigger parts mean fewer requests and more memory.
-  const partMiB = Number(process.env.EXPORT_PART_SIZE_MIB ?? 5);
-  if (!Number.isInteger(partMiB) || partMiB < 5 || partMiB > 64) throw new ConfigurationError('EXPORT_PART_SIZE_MIB must be a whole number from 5 to 64');
-  const workers = process.env.EXPORT_WORKERS === undefined ? undefined : Number(process.env.EXPORT_WORKERS);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 8)) throw new ConfigurationError('EXPORT_WORKERS must be a whole number from 1 to 8');
+  const partMiB = wholeNumberSetting('EXPORT_PART_SIZE_MIB', 5, 64) ?? 5;
+  const workers = wholeNumberSetting('EXPORT_WORKERS', 1, 8);
   return { bucket, format: format as ExportFormat, level, partSize: partMiB * 1024 * 1024, workers };
 }
 
 /**
  * Streams the whole session list from PAM into one gzip-compressed JSON Lines (or CSV) object in
- * S3, through a multipart upload: nothing is held whole in memory. This thread only finds the
- * records' boundaries; worker threads decode, serialise and compress blocks of them, which are
- * written in order. If anything fails, the multipart upload is aborted, so no partial object is
+ * S3, through a multipart upload: nothing is held whole in memory. This thread finds the records'
+ * boundaries; worker threads (and this one, when they are all busy) decode, serialise and
+ * compress jobs of them, which are written in order. If anything fails, the multipart upload is aborted, so no partial object is
  * ever left looking complete. Publishes and logs a summary when done.
  */
 export async function exportInventory(options: PamCallOptions & { now?: Date; workerUrl: URL }): Promise<ExportSummary> {
@@ -74,6 +72,7 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
   const pool = new BlockEncoderPool(options.workerUrl, workers);
   const inFlight: Array<Promise<EncodedBlock>> = [];
   const counts: ExportSummary['counts'] = { total: 0, active: 0, malformed: 0, by_protocol: {} };
+  const malformed = new MalformedRecords();
 
   const writeOldest = async () => {
     const block = await inFlight.shift();
@@ -81,10 +80,7 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
     counts.total += block.total;
     counts.active += block.active;
     for (const [protocol, count] of Object.entries(block.byProtocol)) counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + count;
-    for (const reason of block.malformed) {
-      counts.malformed += 1;
-      if (counts.malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
-    }
+    counts.malformed = malformed.add(block.malformed);
     if (!body.write(block.compressed)) await once(body, 'drain');
   };
   const dispatch = async (blocks: ElementBlock[], header: boolean) => {

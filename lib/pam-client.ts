@@ -10,6 +10,7 @@ import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from './jso
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
 import type { RemoteSession } from './remote-session.js';
+import { MalformedRecords } from './malformed-records.js';
 import { decodeSessionBlock } from './session-block.js';
 import { parseSessionId } from './session-id.js';
 
@@ -260,21 +261,16 @@ export interface RemoteSessionList {
   malformed: number;
 }
 
-const MALFORMED_REASONS_LOGGED = 10;
-
 /** Every remote session PAM shows this application, normalised (records that cannot be read are counted and left out). */
 export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
   const sessions: RemoteSession[] = [];
-  let malformed = 0;
+  const malformed = new MalformedRecords();
   for await (const block of streamRemoteSessionBlocks(options)) {
     const batch = decodeSessionBlock(block);
     sessions.push(...batch.sessions);
-    for (const reason of batch.malformed) {
-      malformed += 1;
-      if (malformed <= MALFORMED_REASONS_LOGGED) logger.warn('Skipped a malformed session record', { reason });
-    }
+    malformed.add(batch.malformed);
   }
-  return { sessions, malformed };
+  return { sessions, malformed: malformed.count };
 }
 
 export interface DropResult {

@@ -1,3 +1,4 @@
+import { wholeNumberSetting } from './env-number.js';
 import { ConfigurationError } from './errors.js';
 
 export interface ResponderSettings {
@@ -19,14 +20,6 @@ function list(value: string | undefined, normalise: (item: string) => string): S
   );
 }
 
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`${name} must be a whole number of at least 1 (it is "${raw}")`);
-  return value;
-}
-
 function flag(name: string): boolean {
   const raw = (process.env[name] ?? '').trim().toLowerCase();
   if (raw === '' || raw === 'false' || raw === '0') return false;
@@ -41,9 +34,9 @@ export function responderSettings(): ResponderSettings {
   return {
     protectedUsers: list(process.env.PROTECTED_USERS, (item) => item.toLowerCase()),
     protectedCredentials: list(process.env.PROTECTED_CREDENTIALS, (item) => item.toLowerCase()),
-    maxSessionsPerEvent: positiveInteger('MAX_SESSIONS_PER_EVENT', 10),
+    maxSessionsPerEvent: wholeNumberSetting('MAX_SESSIONS_PER_EVENT', 1) ?? 10,
     dryRun: flag('DRY_RUN'),
-    dropConcurrency: positiveInteger('DROP_CONCURRENCY', 8),
+    dropConcurrency: wholeNumberSetting('DROP_CONCURRENCY', 1) ?? 8,
     guardDutyMinSeverity: severity,
     securityHubLabels: list(process.env.SECURITYHUB_SEVERITY_LABELS ?? 'HIGH,CRITICAL', (item) => item.toUpperCase()),
   };

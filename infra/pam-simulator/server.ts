@@ -18,7 +18,7 @@ export interface RecordedRequest {
 /** A canned misbehaviour for the next request(s) to an endpoint. */
 export type Fault =
   /** `endSession`: the drop happens, then the answer is this status anyway (PAM's ambiguous 500). */
-  | { kind: 'status'; status: number; body: string; contentType?: string; endSession?: boolean }
+  | { kind: 'status'; status: number; body: string | Uint8Array; contentType?: string; endSession?: boolean }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' }
   /** Sends the first `afterBytes` bytes of `body` (the list when not given), then cuts the connection. */

@@ -29,7 +29,7 @@ export interface PamFaultRow {
 
 const PAM_500 = JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } });
 const DROP_OK = JSON.stringify({ response: { status: 200, message: 'Sessão interrompida com sucesso', error: false, error_code: 0 } });
-const status = (code: number, body: string, contentType = 'application/json'): Fault => ({ kind: 'status', status: code, body, contentType });
+const status = (code: number, body: string | Uint8Array, contentType = 'application/json'): Fault => ({ kind: 'status', status: code, body, contentType });
 
 export const PAM_FAULTS: PamFaultRow[] = [
   {
@@ -116,7 +116,8 @@ export const PAM_FAULTS: PamFaultRow[] = [
   {
     id: 'body-50mb',
     fault: 'HTTP 200 with a 50 MB body that is not the answer',
-    inject: () => status(200, 'x'.repeat(50 * 1024 * 1024), 'text/plain'),
+    // Bytes, not a string: encoding 50 MB on every request delayed the answer past the tests' 250 ms timeout on a busy machine.
+    inject: () => status(200, Buffer.alloc(50 * 1024 * 1024, 'x'), 'text/plain'),
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
