@@ -2,29 +2,26 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/deadline.js';
-import { answerDrop } from '../lib/drop-answer.js';
-import { parseDropInput } from '../lib/drop-request.js';
-import { errorResponder } from '../lib/http-api.js';
-import { logger } from '../lib/logger.js';
-import { metrics } from '../lib/outcome-metrics.js';
-import { responderSettings } from '../lib/responder-settings.js';
-import { respondToTermination } from '../lib/session-responder.js';
+import { logger } from '../lib/core/logger.js';
+import { terminationSettings } from '../lib/core/settings.js';
+import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
+import { errorResponder } from '../lib/invocation/http-response.js';
+import { parseTerminationInput } from '../lib/invocation/termination-input.js';
+import { terminationResponse } from '../lib/invocation/termination-response.js';
+import { metrics } from '../lib/termination/outcome-metrics.js';
+import { terminateSessions } from '../lib/termination/terminate-sessions.js';
 
 /**
  * Terminates sessions: DELETE /sessions/{sessionId}, POST /sessions/terminate, a direct
  * {"session_id": "…"}, or an EventBridge event (SIEM request, GuardDuty or Security Hub finding).
  */
 export const handler = middy(async (event: unknown, context: Context) => {
-  const settings = responderSettings();
-  const input = parseDropInput(event, context, settings);
+  const settings = terminationSettings();
+  const input = parseTerminationInput(event, context, settings);
   const remaining = context.getRemainingTimeInMillis();
   const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-  const result = await respondToTermination(input.request, settings, {
-    deadline: deadlineFromRemainingTime(budget),
-    ignored: input.kind === 'batch' ? input.ignored : undefined,
-  });
-  return answerDrop(input, result);
+  const report = await terminateSessions(input.request, settings, { deadline: deadlineFromRemainingTime(budget) });
+  return terminationResponse(input, report);
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))

@@ -12,10 +12,10 @@ import { localAwsEnv, pamSecretString, randomCredentials, startLocalPam, type Lo
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
-import { createOAuth1Signer } from '../lib/oauth1.js';
-import { lambdaContext } from '../test/support/lambda.js';
-import { driveTerminations } from '../test/support/load.js';
-import { buildFunctions, type BundleInfo } from './build.js';
+import { createOAuth1Signer } from '../lib/pam/oauth1.js';
+import { lambdaContext } from '../infra/local/lambda-events.js';
+import { driveTerminations } from '../infra/local/termination-load.js';
+import { buildFunctions, type BundleInfo } from '../infra/build/bundles.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);

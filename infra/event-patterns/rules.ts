@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { EventPattern } from '../../lib/event-pattern.js';
+import type { EventPattern } from './event-pattern.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const patternsDir = join(root, 'infra', 'event-patterns');

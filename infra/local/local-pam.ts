@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OAuth1Credentials } from '../../lib/oauth1.js';
+import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { startPamSimulator, type PamSimulator, type PamSimulatorOptions } from '../pam-simulator/server.js';
 import { startEventBridgeStandIn, type EventBridgeStandIn, type PublishedEvent } from './eventbridge.js';
 import { startS3StandIn, type S3StandIn } from './s3.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { matchesEventPattern } from '../../lib/event-pattern.js';
+import { matchesEventPattern } from '../event-patterns/event-pattern.js';
 import { loadRulePatterns } from '../event-patterns/rules.js';
 import { invokeLocally } from './local-invoke.js';
 

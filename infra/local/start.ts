@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { buildFunctions } from '../../scripts/build.js';
+import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
 import { EVENTBRIDGE_PORT, LAMBDA_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';

@@ -1,4 +1,4 @@
-import type { OAuth1Credentials } from '../../lib/oauth1.js';
+import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { generateSessions, seedSessions } from './seed-sessions.js';
 import { startPamSimulator } from './server.js';
 

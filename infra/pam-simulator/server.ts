@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
-import { oauth1Signature, type OAuth1Credentials } from '../../lib/oauth1.js';
+import { oauth1Signature, type OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from './seed-sessions.js';
 
 export interface RecordedRequest {

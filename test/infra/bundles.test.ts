@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BundleInfo } from '../../scripts/build.js';
+import type { BundleInfo } from '../../infra/build/bundles.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let bundles: BundleInfo[];

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
-import { SESSION_COLUMNS } from '../../lib/session-serializer.js';
+import { SESSION_COLUMNS } from '../../lib/inventory/session-serializer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageDir = join(root, '.serverless-test');

@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
-import { BlockEncoderPool } from '../../lib/block-encoder-pool.js';
-import { encodeBlock, type BlockJob } from '../../lib/export-block.js';
-import { JsonArrayStreamParser } from '../../lib/json-array-stream.js';
+import { BlockEncoderPool } from '../../lib/inventory/block-encoder-pool.js';
+import { encodeBlock, type BlockJob } from '../../lib/inventory/export-block.js';
+import { JsonArrayStreamParser } from '../../lib/sessions/json-array-stream.js';
 
 // The worker runs from the file the build puts beside the export handler.
 const workerUrl = new URL('../../dist/export/block-encoder-worker.mjs', import.meta.url);

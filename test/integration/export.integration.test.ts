@@ -5,7 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
-import { asJson, lambdaContext, listEvent } from '../support/lambda.js';
+import { asJson, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { captureOutput } from '../support/output-capture.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;

@@ -4,10 +4,10 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
-import { renderFailureModes } from '../../scripts/failure-modes.js';
+import { renderFailureModes } from '../fault-matrix/failure-modes-doc.js';
 import { PAM_FAULTS, PATHS, type FaultPath, type PamFaultRow } from '../fault-matrix/pam-faults.js';
 import { eventFixture } from '../support/fixtures.js';
-import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
+import { asJson, dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 

@@ -1,8 +1,8 @@
-import { forgetCachedSecret } from '../../lib/pam-secret.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pamSecretString, randomCredentials, type LocalPam } from '../../infra/local/local-pam.js';
 import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
-import { asJson, dropEvent, lambdaContext, listEvent } from '../support/lambda.js';
+import { asJson, dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { captureOutput } from '../support/output-capture.js';
 
 

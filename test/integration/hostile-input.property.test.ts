@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { LocalPam } from '../../infra/local/local-pam.js';
 import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
-import { normaliseRemoteSession } from '../../lib/remote-session.js';
-import { sessionMatches } from '../../lib/session-match.js';
-import { dropEvent, httpApiEvent, lambdaContext, listEvent } from '../support/lambda.js';
+import { normaliseRemoteSession } from '../../lib/sessions/remote-session.js';
+import { sessionMatches } from '../../lib/sessions/session-match.js';
+import { dropEvent, httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { captureOutput } from '../support/output-capture.js';
 
 

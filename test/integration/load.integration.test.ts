@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { captureOutput } from '../support/output-capture.js';
-import { driveTerminations } from '../support/load.js';
+import { driveTerminations } from '../../infra/local/termination-load.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 

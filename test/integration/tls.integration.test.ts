@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pamSecretString, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
-import { forgetCachedSecret } from '../../lib/pam-secret.js';
-import { asJson, lambdaContext, listEvent } from '../support/lambda.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
+import { asJson, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { captureOutput } from '../support/output-capture.js';
 import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
 

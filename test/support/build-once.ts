@@ -1,4 +1,4 @@
-import { buildFunctions } from '../../scripts/build.js';
+import { buildFunctions } from '../../infra/build/bundles.js';
 
 /** The bundles are built once, before any test reads dist/ (packaging, the local stack). */
 export default async function setup(): Promise<void> {

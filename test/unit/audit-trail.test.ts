@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { publishAuditEvents } from '../../lib/audit-trail.js';
+import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const events = (count: number) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesEventPattern as matches } from '../../lib/event-pattern.js';
+import { matchesEventPattern as matches } from '../../infra/event-patterns/event-pattern.js';
 
 // Cases follow the EventBridge user guide's "Event patterns" and "Content filtering" pages.
 describe('EventBridge pattern matching', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
-import { matchesEventPattern } from '../../lib/event-pattern.js';
+import { matchesEventPattern } from '../../infra/event-patterns/event-pattern.js';
 import { eventFixture } from '../support/fixtures.js';
 
 const rules = loadRulePatterns();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.js';
-import { guardDutyTargets, securityHubTargets } from '../../lib/finding-criteria.js';
+import { ValidationError } from '../../lib/core/errors.js';
+import { guardDutyTargets, securityHubTargets } from '../../lib/termination/finding-targets.js';
 import { eventFixture } from '../support/fixtures.js';
 
 describe('GuardDuty findings', () => {

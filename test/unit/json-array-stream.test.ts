@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { joinElementBlocks, JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../../lib/json-array-stream.js';
+import { joinElementBlocks, JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../../lib/sessions/json-array-stream.js';
 
 /** Feeds `text` in chunks cut at `cuts` (byte offsets) and collects what the parser hands out. */
 function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createOAuth1Signer, oauth1Signature } from '../../lib/oauth1.js';
+import { createOAuth1Signer, oauth1Signature } from '../../lib/pam/oauth1.js';
 
 // RFC 5849 section 1.2 (and its OAuth Core 1.0 predecessor, which also sent oauth_version).
 const photos = {

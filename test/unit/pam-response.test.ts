@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PamApiError } from '../../lib/errors.js';
-import { parsePamResponse } from '../../lib/pam-response.js';
+import { PamApiError } from '../../lib/core/errors.js';
+import { parsePamResponse } from '../../lib/pam/pam-response.js';
 
 const envelope = (fields: Record<string, unknown>) => JSON.stringify({ response: fields });
 

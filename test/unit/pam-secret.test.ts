@@ -1,8 +1,8 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, SecretsUnavailableError } from '../../lib/errors.js';
-import { forgetCachedSecret, loadPamConnection, parsePamSecret, type PamConnection } from '../../lib/pam-secret.js';
+import { ConfigurationError, SecretsUnavailableError } from '../../lib/core/errors.js';
+import { forgetCachedSecret, loadPamConnection, parsePamSecret, type PamConnection } from '../../lib/pam/pam-secret.js';
 
 const secret = {
   base_url: 'https://pam.corp.example/',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { normaliseRemoteSession, splitDevice, type RemoteSession } from '../../lib/remote-session.js';
+import { normaliseRemoteSession, splitDevice, type RemoteSession } from '../../lib/sessions/remote-session.js';
 
 // The first record of the vendor's documented list answer.
 const vendorRecord = {

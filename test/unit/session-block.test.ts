@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayStreamParser } from '../../lib/json-array-stream.js';
-import { decodeSessionBlock } from '../../lib/session-block.js';
+import { JsonArrayStreamParser } from '../../lib/sessions/json-array-stream.js';
+import { decodeSessionBlock } from '../../lib/sessions/session-block.js';
 
 const block = (body: string) => new JsonArrayStreamParser('remote_sessions').push(Buffer.from(body));
 

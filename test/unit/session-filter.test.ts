@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.js';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
-import { filterSessions, parseListQuery } from '../../lib/session-filter.js';
+import { ValidationError } from '../../lib/core/errors.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import { filterSessions, parseListQuery } from '../../lib/sessions/session-filter.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 
 const sessions: RemoteSession[] = seedSessions(Date.UTC(2026, 10, 23, 10)).map((raw) => {

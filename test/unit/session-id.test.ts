@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.js';
-import { parseSessionId } from '../../lib/session-id.js';
+import { ValidationError } from '../../lib/core/errors.js';
+import { parseSessionId } from '../../lib/sessions/session-id.js';
 
 const allowed = /^[A-Za-z0-9_-]$/;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
-import { isAddressOrCidr, sessionMatches } from '../../lib/session-match.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import { isAddressOrCidr } from '../../lib/sessions/ip-address.js';
+import { sessionMatches } from '../../lib/sessions/session-match.js';
 
 function session(fields: Record<string, unknown>): RemoteSession {
   const result = normaliseRemoteSession({ session_id: 'abc', user: 'jsilva', credential: 'Root', device: '10.66.33.17:22', origin_ip: '172.16.20.131', protocol: 'ssh', end: null, ...fields });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/remote-session.js';
-import { serializeSessions } from '../../lib/session-serializer.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import { serializeSessions } from '../../lib/inventory/session-serializer.js';
 
 const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('},{"id":', '"},{"id":"x', '\\', '\n', '\u2028'));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.js';
-import { MAX_SESSION_IDS, parseTerminationDetail } from '../../lib/termination-request.js';
+import { ValidationError } from '../../lib/core/errors.js';
+import { MAX_SESSION_IDS, parseTerminationDetail } from '../../lib/termination/termination-request.js';
 
 const trigger = { event_id: 'e1', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' };
 const id = 'e5618522d5737fac6d001bc864892095f066abb5';

@@ -1,0 +1,99 @@
+import { addressMatches } from '../../lib/sessions/ip-address.js';
+
+/**
+ * EventBridge content filtering, for the operators this project's rules use: exact values,
+ * prefix, suffix, equals-ignore-case, numeric, exists, anything-but, cidr and $or. Used to tell
+ * locally and in tests which rule an event would trigger; AWS's TestEventPattern needs an account.
+ */
+export type EventPattern = { [field: string]: unknown };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const NUMERIC_OPS: Record<string, (a: number, b: number) => boolean> = {
+  '=': (a, b) => a === b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function inCidr(value: unknown, cidr: string): boolean {
+  return typeof value === 'string' && cidr.includes('/') && addressMatches(value, cidr);
+}
+
+function matchesNumeric(value: unknown, conditions: unknown[]): boolean {
+  if (typeof value !== 'number') return false;
+  for (let i = 0; i < conditions.length; i += 2) {
+    const op = NUMERIC_OPS[String(conditions[i])];
+    const bound = conditions[i + 1];
+    if (!op || typeof bound !== 'number' || !op(value, bound)) return false;
+  }
+  return true;
+}
+
+function matchesAnythingBut(value: unknown, excluded: unknown): boolean {
+  if (isPlainObject(excluded)) {
+    if (typeof excluded.prefix === 'string') return typeof value === 'string' && !value.startsWith(excluded.prefix);
+    if (typeof excluded.suffix === 'string') return typeof value === 'string' && !value.endsWith(excluded.suffix);
+    return false;
+  }
+  const values = Array.isArray(excluded) ? excluded : [excluded];
+  return !values.some((candidate) => candidate === value);
+}
+
+/** One element of a pattern's value array against one (scalar) value of the event. */
+function matchesCondition(value: Json, condition: unknown): boolean {
+  if (!isPlainObject(condition)) return condition === value;
+  if ('prefix' in condition) return typeof value === 'string' && typeof condition.prefix === 'string' && value.startsWith(condition.prefix);
+  if ('suffix' in condition) return typeof value === 'string' && typeof condition.suffix === 'string' && value.endsWith(condition.suffix);
+  if ('equals-ignore-case' in condition) {
+    return typeof value === 'string' && typeof condition['equals-ignore-case'] === 'string' && value.toLowerCase() === condition['equals-ignore-case'].toLowerCase();
+  }
+  if ('numeric' in condition) return Array.isArray(condition.numeric) && matchesNumeric(value, condition.numeric);
+  if ('anything-but' in condition) return matchesAnythingBut(value, condition['anything-but']);
+  if ('cidr' in condition) return typeof condition.cidr === 'string' && inCidr(value, condition.cidr);
+  return false;
+}
+
+function matchesField(present: boolean, value: Json | undefined, conditions: unknown[]): boolean {
+  const exists = conditions.find((condition) => isPlainObject(condition) && 'exists' in condition) as { exists: unknown } | undefined;
+  if (exists) {
+    const wanted = exists.exists === true;
+    // "exists" looks at leaves: an object or an empty array is not a match for true.
+    const isLeaf = present && !isPlainObject(value) && !(Array.isArray(value) && value.length === 0);
+    if (wanted === isLeaf) return true;
+  }
+  if (!present || value === undefined) return false;
+  // An array in the event matches when any of its elements does.
+  const values = Array.isArray(value) ? value : [value];
+  return values.some((element) => conditions.some((condition) => !(isPlainObject(condition) && 'exists' in condition) && matchesCondition(element, condition)));
+}
+
+function matchesLevel(pattern: EventPattern, event: Json | undefined): boolean {
+  for (const [key, expected] of Object.entries(pattern)) {
+    if (key === '$or') {
+      if (!Array.isArray(expected) || !expected.some((branch) => isPlainObject(branch) && matchesLevel(branch, event))) return false;
+      continue;
+    }
+    const container = isPlainObject(event) ? event : undefined;
+    const present = container !== undefined && Object.hasOwn(container, key);
+    const value = container?.[key] as Json | undefined;
+    if (Array.isArray(expected)) {
+      if (!matchesField(present, value, expected)) return false;
+    } else if (isPlainObject(expected)) {
+      const children = Array.isArray(value) ? value : [value];
+      if (!present || !children.some((child) => isPlainObject(child) && matchesLevel(expected, child))) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function matchesEventPattern(pattern: EventPattern, event: unknown): boolean {
+  return matchesLevel(pattern, event as Json);
+}

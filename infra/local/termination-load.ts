@@ -1,0 +1,37 @@
+import pMap from 'p-map';
+import { lambdaContext } from './lambda-events.js';
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+export interface LoadResult {
+  seconds: number;
+  outcomes: Array<{ session_id: string; outcome: string }>;
+}
+
+/**
+ * One SIEM termination request per session, `concurrency` at a time, each naming its session twice
+ * (session_id and session_ids) so that de-duplication within a request is exercised too.
+ */
+export async function driveTerminations(drop: Handler, sessionIds: string[], concurrency: number): Promise<LoadResult> {
+  const started = performance.now();
+  const reports = await pMap(
+    sessionIds,
+    (sessionId, index) =>
+      drop(
+        {
+          version: '0',
+          id: `load-${index}`,
+          'detail-type': 'PAM Session Termination Requested',
+          source: 'com.example.soar',
+          account: '123456789012',
+          time: new Date().toISOString(),
+          region: 'us-east-1',
+          resources: [],
+          detail: { session_id: sessionId, session_ids: [sessionId], reason: `load test ${index}`, requested_by: 'load-test' },
+        },
+        lambdaContext({ remainingMs: 120_000 }),
+      ) as Promise<{ outcomes: LoadResult['outcomes'] }>,
+    { concurrency },
+  );
+  return { seconds: (performance.now() - started) / 1000, outcomes: reports.flatMap((report) => report.outcomes) };
+}

@@ -1,0 +1,69 @@
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from './eventbridge-client.js';
+import pRetry from 'p-retry';
+import { logger } from '../core/logger.js';
+import { auditSettings } from '../core/settings.js';
+
+const AUDIT_SOURCE = 'pam.session-responder';
+/** PutEvents takes at most 10 entries a call. */
+const BATCH_SIZE = 10;
+const ATTEMPTS = 4;
+
+
+export interface AuditEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditResult {
+  published: number;
+  /** Entries EventBridge still refused after every retry. */
+  failed: number;
+}
+
+class EntriesRefused extends Error {
+  constructor(readonly remaining: PutEventsRequestEntry[], readonly errorCodes: string[]) {
+    super(`EventBridge refused ${remaining.length} audit entries (${[...new Set(errorCodes)].join(', ')})`);
+  }
+}
+
+/** Sends one batch, retrying only the entries PutEvents reports as failed. */
+async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
+  let pending = entries;
+  try {
+    await pRetry(
+      async () => {
+        const answer = await eventBridge.send(new PutEventsCommand({ Entries: pending }));
+        if (!answer.FailedEntryCount) return;
+        const results = answer.Entries ?? [];
+        const refused = pending.filter((_, index) => results[index]?.ErrorCode !== undefined);
+        const codes = results.flatMap((result) => (result.ErrorCode ? [result.ErrorCode] : []));
+        pending = refused.length > 0 ? refused : pending;
+        throw new EntriesRefused(pending, codes);
+      },
+      { retries: ATTEMPTS - 1, minTimeout: 100, factor: 2, maxTimeout: 2_000, randomize: true },
+    );
+    return 0;
+  } catch (error) {
+    logger.error('Audit events could not be published', {
+      failed: pending.length,
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    return pending.length;
+  }
+}
+
+/** Publishes audit events on AUDIT_EVENT_BUS (the default bus unless set), batched. */
+export async function publishAuditEvents(events: AuditEvent[]): Promise<AuditResult> {
+  const bus = auditSettings().eventBus;
+  const entries: PutEventsRequestEntry[] = events.map((event) => ({
+    Source: AUDIT_SOURCE,
+    DetailType: event.detailType,
+    Detail: JSON.stringify(event.detail),
+    EventBusName: bus,
+  }));
+  const batches: PutEventsRequestEntry[][] = [];
+  for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
+  const failed = (await Promise.all(batches.map(sendBatch))).reduce((sum, count) => sum + count, 0);
+  return { published: entries.length - failed, failed };
+}

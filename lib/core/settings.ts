@@ -1,0 +1,182 @@
+import { ConfigurationError } from './errors.js';
+
+/**
+ * The one place that reads the environment. Each reader is strict: a value that is set but wrong
+ * is a ConfigurationError naming the variable and what it accepts, never a silent default; unset
+ * or blank gives the default.
+ */
+
+/** Names read while an area's settings are being built, so its cache knows what to watch. */
+let reading: Set<string> | undefined;
+
+function raw(name: string): string | undefined {
+  reading?.add(name);
+  const value = process.env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function refuse(name: string, accepted: string, value: string): never {
+  throw new ConfigurationError(`${name} must be ${accepted} (it is "${value}")`);
+}
+
+interface Range {
+  min: number;
+  max?: number;
+}
+
+function rangeText({ min, max }: Range): string {
+  return max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+}
+
+function readNumber(name: string, range: Range, whole: boolean): number | undefined {
+  const value = raw(name);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  const valid = whole ? Number.isInteger(number) : Number.isFinite(number);
+  if (!valid || number < range.min || number > (range.max ?? Number.MAX_SAFE_INTEGER)) {
+    refuse(name, `${whole ? 'a whole number' : 'a number'} ${rangeText(range)}`, value);
+  }
+  return number;
+}
+
+export function optionalInteger(name: string, range: Range): number | undefined {
+  return readNumber(name, range, true);
+}
+
+export function integer(name: string, fallback: number, range: Range): number {
+  return readNumber(name, range, true) ?? fallback;
+}
+
+export function decimal(name: string, fallback: number, range: Range): number {
+  return readNumber(name, range, false) ?? fallback;
+}
+
+/** A duration in `unit` from the variable, answered in milliseconds. */
+export function duration(name: string, unit: 'ms' | 's', fallback: number, range: Range): number {
+  return integer(name, fallback, range) * (unit === 's' ? 1_000 : 1);
+}
+
+export function boolean(name: string, fallback: boolean): boolean {
+  const value = raw(name);
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === '1') return true;
+  if (lower === 'false' || lower === '0') return false;
+  return refuse(name, '"true" or "false"', value);
+}
+
+export function choice<T extends string>(name: string, values: readonly T[], fallback: T): T {
+  const value = raw(name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if ((values as readonly string[]).includes(value)) return value as T;
+  return refuse(name, values.map((item) => `"${item}"`).join(' or '), raw(name) ?? '');
+}
+
+/** Comma-separated items, trimmed, empty ones left out; `allowed` (compared after `normalise`) refuses others. */
+export function list(
+  name: string,
+  fallback: readonly string[],
+  options: { normalise?: (item: string) => string; allowed?: readonly string[] } = {},
+): string[] {
+  const value = raw(name);
+  const normalise = options.normalise ?? ((item: string) => item);
+  const items = (value === undefined ? fallback : value.split(',')).map((item) => normalise(item.trim())).filter((item) => item !== '');
+  const unknown = options.allowed ? items.filter((item) => !options.allowed?.includes(item)) : [];
+  if (unknown.length > 0) refuse(name, `a comma-separated list of ${options.allowed?.join(', ')}`, value ?? '');
+  return items;
+}
+
+export function text(name: string, fallback: string): string {
+  return raw(name) ?? fallback;
+}
+
+/** A setting without which the area cannot work; `why` says what to put there. */
+export function required(name: string, why: string): string {
+  const value = raw(name);
+  if (value === undefined) throw new ConfigurationError(`${name} is not set: ${why}`);
+  return value;
+}
+
+const caches: Array<() => void> = [];
+
+/**
+ * An area's settings, read once and kept while the variables they were read from keep their
+ * values (in Lambda, for the container's life). A test that changes a variable gets the new
+ * settings, also inside a bundle it cannot reach; resetSettings() forgets them all.
+ */
+export function settingsArea<T>(read: () => T): () => T {
+  let cached: { names: string[]; values: Array<string | undefined>; value: T } | undefined;
+  caches.push(() => {
+    cached = undefined;
+  });
+  return () => {
+    if (cached?.names.every((name, index) => process.env[name] === cached?.values[index])) return cached.value;
+    const names = new Set<string>();
+    const outer = reading;
+    reading = names;
+    try {
+      const value = read();
+      cached = { names: [...names], values: [...names].map((name) => process.env[name]), value };
+      return value;
+    } finally {
+      reading = outer;
+    }
+  };
+}
+
+export function resetSettings(): void {
+  for (const forget of caches) forget();
+}
+
+/** Service name and metrics namespace (Powertools' own variables). */
+export const observabilitySettings = settingsArea(() => ({
+  serviceName: text('POWERTOOLS_SERVICE_NAME', 'pam-session-responder'),
+  metricsNamespace: text('POWERTOOLS_METRICS_NAMESPACE', 'PamSessionResponder'),
+}));
+
+/** How the PAM Core is reached: the secret, time limits and retries. */
+export const pamSettings = settingsArea(() => ({
+  secretId: required('PAM_SECRET_ID', 'name the Secrets Manager secret holding the PAM credentials'),
+  secretMaxAgeMs: duration('PAM_SECRET_MAX_AGE_SECONDS', 's', 300, { min: 0 }),
+  dropTimeoutMs: duration('PAM_DROP_TIMEOUT_MS', 'ms', 10_000, { min: 1 }),
+  listTimeoutMs: duration('PAM_LIST_TIMEOUT_MS', 'ms', 120_000, { min: 1 }),
+  maxAttempts: integer('PAM_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
+  retryBaseDelayMs: duration('PAM_RETRY_BASE_DELAY_MS', 'ms', 200, { min: 0 }),
+}));
+
+export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+/** The guardrails of a termination and which findings count. */
+export const terminationSettings = settingsArea(() => ({
+  protectedUsers: new Set(list('PROTECTED_USERS', [], { normalise: (item) => item.toLowerCase() })),
+  protectedCredentials: new Set(list('PROTECTED_CREDENTIALS', [], { normalise: (item) => item.toLowerCase() })),
+  maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
+  dryRun: boolean('DRY_RUN', false),
+  dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
+  guardDutyMinSeverity: decimal('GUARDDUTY_MIN_SEVERITY', 7, { min: 0, max: 10 }),
+  securityHubLabels: new Set(
+    list('SECURITYHUB_SEVERITY_LABELS', ['HIGH', 'CRITICAL'], {
+      normalise: (item) => item.toUpperCase(),
+      allowed: SECURITY_HUB_LABELS,
+    }),
+  ),
+}));
+
+export type TerminationSettings = ReturnType<typeof terminationSettings>;
+
+/** Where audit events (and the export's summary) are published. */
+export const auditSettings = settingsArea(() => ({ eventBus: text('AUDIT_EVENT_BUS', 'default') }));
+
+/** The inventory bucket, read by snapshots and written by the export. */
+export const inventoryBucket = settingsArea(() =>
+  required('EXPORT_BUCKET', 'name the inventory bucket (the export writes there, snapshots are read from it)'),
+);
+
+/** How the export writes. */
+export const exportSettings = settingsArea(() => ({
+  format: choice('EXPORT_FORMAT', ['jsonl', 'csv'] as const, 'jsonl'),
+  gzipLevel: integer('EXPORT_GZIP_LEVEL', 1, { min: 1, max: 9 }),
+  // S3 takes parts of 5 MiB at the least; bigger parts mean fewer requests and more memory.
+  partSize: integer('EXPORT_PART_SIZE_MIB', 5, { min: 5, max: 64 }) * 1024 * 1024,
+  workers: optionalInteger('EXPORT_WORKERS', { min: 1, max: 8 }),
+}));

@@ -1,0 +1,57 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { PamApiError, ResponderError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+
+/** True for an API Gateway HTTP API (payload 2.0) event, false for a direct invocation. */
+export function isHttpApiEvent(event: unknown): boolean {
+  const http = (event as { requestContext?: { http?: { method?: unknown } } } | null)?.requestContext?.http;
+  return typeof http?.method === 'string';
+}
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+function logFailure(error: unknown): void {
+  if (!(error instanceof ResponderError)) {
+    logger.error('Unexpected error', error as Error);
+    return;
+  }
+  const facts = {
+    code: error.code,
+    status: error.httpStatus,
+    reason: error.message,
+    ...(error instanceof PamApiError ? { pam_status: error.status, pam_error_code: error.pamErrorCode } : {}),
+  };
+  if (error.httpStatus >= 500) logger.error('Request failed', facts);
+  else logger.warn('Request refused', facts);
+}
+
+/**
+ * Answers HTTP API requests that failed with `{"error":{"code","message"}}` and the status of the
+ * error; no stack trace leaves the function. Direct invocations get the error thrown back, so
+ * Step Functions and Lambda's retry see a failure.
+ */
+export function errorResponder(): MiddlewareObj<unknown, unknown, Error, Context> {
+  return {
+    onError: async (request) => {
+      logFailure(request.error);
+      if (!isHttpApiEvent(request.event)) return;
+      const error = request.error;
+      request.response =
+        error instanceof ResponderError
+          ? jsonResponse(error.httpStatus, { error: { code: error.code, message: error.message } })
+          : jsonResponse(500, {
+              error: {
+                code: 'internal_error',
+                message: `Unexpected error; the function's logs hold the details under request id ${request.context.awsRequestId}`,
+              },
+            });
+    },
+  };
+}

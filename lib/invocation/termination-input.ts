@@ -1,0 +1,123 @@
+import type { Context } from 'aws-lambda';
+import { ValidationError } from '../core/errors.js';
+import { guardDutyTargets, securityHubTargets, type FindingTargets } from '../termination/finding-targets.js';
+import { isHttpApiEvent } from './http-response.js';
+import type { TerminationSettings } from '../core/settings.js';
+import { parseSessionId } from '../sessions/session-id.js';
+import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
+
+const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
+/** A termination request body larger than this is refused before it is parsed. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export type TerminationInput =
+  /** DELETE /sessions/{sessionId} or a direct {"session_id"}: answered as one session. */
+  | { kind: 'single'; source: 'http' | 'direct'; request: TerminationRequest }
+  /** POST /sessions/terminate or an EventBridge event: answered with every outcome. */
+  | { kind: 'batch'; source: 'http' | 'event'; request: TerminationRequest };
+
+interface HttpEvent {
+  routeKey?: string;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  pathParameters?: Record<string, unknown>;
+  requestContext: { requestId?: string; http: { method: string }; authorizer?: { iam?: { userArn?: string } } };
+}
+
+interface EventBridgeEvent {
+  id: string;
+  source: string;
+  'detail-type': string;
+  detail: unknown;
+}
+
+function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
+  const candidate = event as Partial<EventBridgeEvent> | null;
+  return typeof candidate?.['detail-type'] === 'string' && typeof candidate.source === 'string' && 'detail' in (candidate as object);
+}
+
+function single(sessionId: unknown, reason: string, trigger: Trigger, requestedBy: string | undefined, source: 'http' | 'direct'): TerminationInput {
+  return {
+    kind: 'single',
+    source,
+    request: { sessionIds: [parseSessionId(sessionId)], criteria: [], reason, requestedBy, dryRun: false, trigger },
+  };
+}
+
+function parseJsonBody(event: HttpEvent): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ValidationError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (text.trim() === '') throw new ValidationError('the request body is empty; send the termination request as JSON');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('the request body is not valid JSON');
+  }
+}
+
+function fromHttp(event: HttpEvent, context: Context): TerminationInput {
+  const caller = event.requestContext.authorizer?.iam?.userArn;
+  const trigger: Trigger = {
+    event_id: event.requestContext.requestId ?? context.awsRequestId,
+    source: 'api',
+    detail_type: event.routeKey ?? event.requestContext.http.method,
+    ...(caller ? { caller } : {}),
+  };
+  if (event.requestContext.http.method === 'DELETE') {
+    return single(event.pathParameters?.sessionId, 'Requested through DELETE /sessions/{sessionId}', trigger, caller, 'http');
+  }
+  const request = parseTerminationDetail(parseJsonBody(event), trigger);
+  return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
+}
+
+function fromFinding(event: EventBridgeEvent, targets: FindingTargets): TerminationInput {
+  return {
+    kind: 'batch',
+    source: 'event',
+    request: {
+      sessionIds: [],
+      criteria: targets.criteria,
+      reason: targets.reason,
+      requestedBy: event.source,
+      dryRun: false,
+      trigger: { event_id: event.id, source: event.source, detail_type: event['detail-type'], finding_id: targets.findingId, finding_title: targets.findingTitle },
+      ...(targets.ignored ? { ignored: targets.ignored } : {}),
+    },
+  };
+}
+
+function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings): TerminationInput {
+  const detailType = event['detail-type'];
+  const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
+  if (detailType === TERMINATION_REQUESTED) {
+    return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger) };
+  }
+  if (event.source === 'aws.guardduty' && detailType === 'GuardDuty Finding') {
+    return fromFinding(event, guardDutyTargets(event.detail, settings.guardDutyMinSeverity));
+  }
+  if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Imported') {
+    return fromFinding(event, securityHubTargets(event.detail, settings.securityHubLabels));
+  }
+  if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Custom Action') {
+    return fromFinding(event, securityHubTargets(event.detail, undefined));
+  }
+  throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
+}
+
+/**
+ * Tells apart what the drop function receives: the HTTP API (DELETE one session, POST a
+ * termination request), an EventBridge event (a SIEM's request, a GuardDuty or Security Hub
+ * finding), or a direct invocation {"session_id": "…"}.
+ */
+export function parseTerminationInput(event: unknown, context: Context, settings: TerminationSettings): TerminationInput {
+  if (isHttpApiEvent(event)) return fromHttp(event as HttpEvent, context);
+  if (isEventBridgeEvent(event)) return fromEventBridge(event, settings);
+  if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
+    const trigger: Trigger = { event_id: context.awsRequestId, source: 'lambda.invoke', detail_type: 'Direct invocation' };
+    return single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
+  }
+  throw new ValidationError(
+    'Expected {"session_id": "<id>"}, an EventBridge event, or an API Gateway request (DELETE /sessions/{sessionId}, POST /sessions/terminate)',
+  );
+}

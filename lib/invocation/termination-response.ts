@@ -1,0 +1,60 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PamApiError, ProtectedSessionError, TerminationIncompleteError } from '../core/errors.js';
+import type { TerminationReport } from '../termination/termination-report.js';
+import { jsonResponse } from './http-response.js';
+import type { TerminationInput } from './termination-input.js';
+
+export interface SingleTerminationResponse {
+  session_id: string;
+  status: 'terminated' | 'already_ended' | 'would_terminate';
+}
+
+/** The report as callers see it: each outcome without the error object behind it. */
+export type PublishedReport = Omit<TerminationReport, 'outcomes'> & {
+  outcomes: Array<Omit<TerminationReport['outcomes'][number], 'error'>>;
+};
+
+function published(report: TerminationReport): PublishedReport {
+  return { ...report, outcomes: report.outcomes.map(({ error: _error, ...outcome }) => outcome) };
+}
+
+/** One session asked for by id: its outcome as {session_id, status}, or the error explaining why not. */
+function singleResponse(report: TerminationReport, sessionId: string): SingleTerminationResponse {
+  const outcome = report.outcomes.find((candidate) => candidate.session_id === sessionId);
+  switch (outcome?.outcome) {
+    case 'terminated':
+    case 'already_ended':
+    case 'would_terminate':
+      return { session_id: sessionId, status: outcome.outcome };
+    case 'skipped_protected':
+      throw new ProtectedSessionError(`Session ${sessionId} was not terminated: ${outcome.message}`);
+    default:
+      throw (
+        outcome?.error ??
+        new PamApiError({ kind: 'rejected', retryable: false, message: `Session ${sessionId} was not terminated` })
+      );
+  }
+}
+
+/**
+ * Maps the report to what each caller expects. For EventBridge, throws after every target was
+ * attempted when a drop truly failed or the audit was not written, so Lambda's retries and the
+ * on-failure destination take over (what succeeded is not undone; a retry finds it ended).
+ */
+export function terminationResponse(
+  input: TerminationInput,
+  report: TerminationReport,
+): APIGatewayProxyStructuredResultV2 | SingleTerminationResponse | PublishedReport {
+  if (input.kind === 'single') {
+    const response = singleResponse(report, input.request.sessionIds[0] ?? '');
+    return input.source === 'http' ? jsonResponse(200, response) : response;
+  }
+  if (input.source === 'http') return jsonResponse(200, published(report));
+  const dropFailures = report.outcomes.flatMap(({ error }) => (error instanceof PamApiError ? [error] : []));
+  if (dropFailures.length > 0 || report.audit.failed > 0) {
+    throw new TerminationIncompleteError(
+      `${dropFailures.length} drop(s) failed and ${report.audit.failed} audit event(s) were not published; failed: ${dropFailures.map((error) => error.message).join(' | ')}`,
+    );
+  }
+  return published(report);
+}

@@ -1,0 +1,81 @@
+import { request } from 'undici';
+import { PamApiError } from '../core/errors.js';
+import { pamAgent } from './http-agent.js';
+import { parsePamResponse } from './pam-response.js';
+
+const TOKEN_PATH = '/iso/oauth2/token';
+const TOKEN_TIMEOUT_MS = 10_000;
+/** Renew before expiry: a tenth of the lifetime, at most a minute. */
+const RENEW_MARGIN = (lifetimeMs: number) => Math.min(60_000, lifetimeMs / 10);
+
+interface CachedToken {
+  value: string;
+  renewAt: number;
+}
+
+export interface TokenSource {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  caCertificate: string | undefined;
+}
+
+const tokens = new Map<string, CachedToken>();
+const inFlight = new Map<string, Promise<string>>();
+
+const cacheKey = (source: TokenSource) => `${source.baseUrl}\n${source.clientId}`;
+
+async function requestToken(source: TokenSource): Promise<string> {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: source.clientId, client_secret: source.clientSecret });
+  let answer: Record<string, unknown>;
+  try {
+    const response = await request(`${source.baseUrl}${TOKEN_PATH}`, {
+      method: 'POST',
+      dispatcher: pamAgent(source.caCertificate),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 400) {
+      // Never quote the body back: a misbehaving server could echo the client secret.
+      throw new PamApiError({
+        kind: response.statusCode === 401 || response.statusCode === 400 ? 'unauthorized' : 'rejected',
+        status: response.statusCode,
+        retryable: false,
+        message: `PAM Core refused the OAuth 2.0 client credentials (HTTP ${response.statusCode} from ${TOKEN_PATH})`,
+      });
+    }
+    answer = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof PamApiError) throw error;
+    throw new PamApiError({ kind: 'bad_response', retryable: false, message: `PAM Core's ${TOKEN_PATH} did not answer with a token` });
+  }
+  const token = answer.access_token;
+  const lifetime = Number(answer.expires_in);
+  if (typeof token !== 'string' || token === '' || !Number.isFinite(lifetime) || lifetime <= 0) {
+    // Some versions wrap errors in PAM's envelope even with a 2xx.
+    if ('response' in answer) parsePamResponse(200, 'application/json', JSON.stringify(answer));
+    throw new PamApiError({ kind: 'bad_response', retryable: false, message: `PAM Core's ${TOKEN_PATH} answered without access_token and expires_in` });
+  }
+  const lifetimeMs = lifetime * 1000;
+  tokens.set(cacheKey(source), { value: token, renewAt: Date.now() + lifetimeMs - RENEW_MARGIN(lifetimeMs) });
+  return token;
+}
+
+/**
+ * A bearer token for the PAM Core, cached until shortly before `expires_in` runs out; concurrent
+ * callers share one token request. `renew` drops the cached one (PAM answered 401).
+ */
+export async function bearerToken(source: TokenSource, options: { renew?: boolean } = {}): Promise<string> {
+  const key = cacheKey(source);
+  if (options.renew) tokens.delete(key);
+  const cached = tokens.get(key);
+  if (cached && Date.now() < cached.renewAt) return cached.value;
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = requestToken(source).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}

@@ -1,0 +1,282 @@
+import pRetry, { AbortError } from 'p-retry';
+import { request, type Dispatcher } from 'undici';
+import { PamApiError } from '../core/errors.js';
+import { pamSettings } from '../core/settings.js';
+import { pamAgent } from './http-agent.js';
+import { logger } from '../core/logger.js';
+import { createOAuth1Signer } from './oauth1.js';
+import { bearerToken } from './oauth2-token.js';
+import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../sessions/json-array-stream.js';
+import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
+import { loadPamConnection, type PamConnection } from './pam-secret.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
+import { MalformedRecords } from '../sessions/malformed-records.js';
+import { decodeSessionBlock } from '../sessions/session-block.js';
+import { parseSessionId } from '../sessions/session-id.js';
+
+export interface PamCallOptions {
+  /** Epoch ms by which every attempt must be over (see deadlineFromRemainingTime). */
+  deadline?: number;
+}
+
+interface Operation {
+  name: 'list' | 'drop';
+  method: 'GET' | 'DELETE';
+  path: (connection: PamConnection) => string;
+  timeoutMs: number;
+}
+
+/** Below this, starting another attempt cannot end in an answer. */
+const MIN_ATTEMPT_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string {
+  const { code, name, cause } = (error ?? {}) as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  // DOMException (an aborted signal) has a numeric code; its name is what tells.
+  for (const candidate of [code, cause?.code, name]) {
+    if (typeof candidate === 'string') return candidate;
+  }
+  return 'unknown error';
+}
+
+/** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */
+function networkFailure(error: unknown, timeoutMs: number): PamApiError {
+  const code = errorCode(error);
+  if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
+    return new PamApiError({ kind: 'timeout', retryable: true, message: `PAM Core did not answer within ${timeoutMs} ms` });
+  }
+  if (TLS_ERROR.test(code)) {
+    return new PamApiError({
+      kind: 'tls',
+      retryable: false,
+      message: `TLS verification of the PAM Core failed (${code}); if it uses a private CA, put that CA in the secret's ca_certificate`,
+    });
+  }
+  return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
+}
+
+/** An answer that stopped after its headers: a timeout, or a body that broke off (never retried). */
+function brokeOff(error: unknown, timeoutMs: number, status: number, what: string): PamApiError {
+  const failure = networkFailure(error, timeoutMs);
+  if (failure.kind === 'timeout') return failure;
+  return new PamApiError({ kind: 'bad_response', status, retryable: false, message: `${what} broke off before its end (${errorCode(error)})` });
+}
+
+/** What to do with PAM's answer once its status and headers are in. */
+type ResponseReader<T> = (response: Dispatcher.ResponseData) => Promise<T>;
+
+/** PAM's envelope is a few hundred bytes; a larger answer is not one, and is not read whole. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+async function readLimited(body: Dispatcher.ResponseData['body'], status: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ENVELOPE_BYTES) {
+      body.destroy();
+      throw new PamApiError({
+        kind: 'bad_response',
+        status,
+        retryable: false,
+        message: `PAM Core answered HTTP ${status} with more than ${MAX_ENVELOPE_BYTES} bytes where its short response envelope was expected`,
+      });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads the (bounded) body and decides success from status and envelope. */
+const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
+  const body = await readLimited(response.body, response.statusCode);
+  const contentType = response.headers['content-type'];
+  return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
+};
+
+/** A fresh OAuth 1.0a signature for every attempt, or the (cached) OAuth 2.0 bearer token. */
+async function authorizationFor(connection: PamConnection, method: string, url: string, renewToken: boolean): Promise<string> {
+  if (connection.auth.kind === 'oauth1') return createOAuth1Signer(connection.auth.credentials)({ method, url });
+  const { clientId, clientSecret } = connection.auth;
+  const token = await bearerToken({ baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate }, { renew: renewToken });
+  return `Bearer ${token}`;
+}
+
+async function sendOnce<T>(connection: PamConnection, operation: Operation, timeoutMs: number, read: ResponseReader<T>, renewToken = false): Promise<T> {
+  const url = `${connection.baseUrl}${operation.path(connection)}`;
+  const authorization = await authorizationFor(connection, operation.method, url, renewToken);
+  try {
+    const response = await request(url, {
+      method: operation.method,
+      dispatcher: pamAgent(connection.caCertificate),
+      headers: { authorization, accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    try {
+      return await read(response);
+    } catch (error) {
+      if (error instanceof PamApiError) throw error;
+      // The answer began and broke off: PAM has likely acted already, so it is not sent again.
+      throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's answer");
+    }
+  } catch (error) {
+    if (error instanceof PamApiError) throw error;
+    throw networkFailure(error, timeoutMs);
+  }
+}
+
+/** Sends one operation with bounded retries (exponential backoff, jitter), each attempt freshly signed. */
+async function sendWithRetries<T>(
+  connection: PamConnection,
+  operation: Operation,
+  deadline: number,
+  read: ResponseReader<T>,
+  renewToken = false,
+): Promise<T> {
+  const { maxAttempts: attempts, retryBaseDelayMs: baseDelayMs } = pamSettings();
+  let lastError: PamApiError | undefined;
+  return pRetry(
+    async (attemptNumber) => {
+      const remaining = deadline - Date.now();
+      if (remaining < MIN_ATTEMPT_MS) {
+        throw new AbortError(
+          lastError ??
+            new PamApiError({ kind: 'timeout', retryable: false, message: 'No time left before the Lambda timeout to call the PAM Core' }),
+        );
+      }
+      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining), read, renewToken && attemptNumber === 1);
+    },
+    {
+      retries: attempts - 1,
+      factor: 2,
+      minTimeout: baseDelayMs,
+      maxTimeout: MAX_BACKOFF_MS,
+      randomize: true,
+      maxRetryTime: Math.max(0, deadline - Date.now()),
+      shouldRetry: ({ error }) => error instanceof PamApiError && error.retryable,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (!(error instanceof PamApiError)) return;
+        lastError = error;
+        if (error.retryable && retriesLeft > 0) {
+          logger.warn('PAM request failed, will retry', {
+            operation: operation.name,
+            attempt: attemptNumber,
+            kind: error.kind,
+            status: error.status,
+          });
+        }
+      },
+    },
+  );
+}
+
+/** Calls PAM; on 401 re-reads the secret once (it may have been rotated), renews an OAuth 2.0 token, and tries again once. */
+async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
+  const deadline = options.deadline ?? Date.now() + operation.timeoutMs * pamSettings().maxAttempts;
+  const connection = await loadPamConnection();
+  try {
+    return await sendWithRetries(connection, operation, deadline, read);
+  } catch (error) {
+    if (!(error instanceof PamApiError) || error.kind !== 'unauthorized') throw error;
+    logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', { operation: operation.name });
+  }
+  const refreshed = await loadPamConnection({ forceFetch: true });
+  try {
+    return await sendWithRetries(refreshed, operation, deadline, read, true);
+  } catch (error) {
+    if (error instanceof PamApiError && error.kind === 'unauthorized') {
+      throw new PamApiError({
+        kind: 'unauthorized',
+        retryable: false,
+        status: error.status,
+        pamMessage: error.pamMessage,
+        message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${pamSettings().secretId}`,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
+const openStream: ResponseReader<Dispatcher.ResponseData> = async (response) => {
+  // Outside 2xx, reading the (small) body throws the typed error: PAM's or its gateway's.
+  if (response.statusCode < 200 || response.statusCode >= 300) await readEnvelope(response);
+  return response;
+};
+
+function listOperation(timeoutMs: number): Operation {
+  return { name: 'list', method: 'GET', path: (connection) => connection.listPath, timeoutMs };
+}
+
+/**
+ * `GET /api/session/remotesessions` (or the secret's list_path), read as it arrives and handed out
+ * as raw blocks of records: the body is never held whole. A body that breaks off or is not PAM's
+ * envelope ends in a PamApiError after the last good block.
+ */
+export async function* streamRemoteSessionBlocks(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<ElementBlock> {
+  const timeoutMs = options.timeoutMs ?? pamSettings().listTimeoutMs;
+  const response = await callPam(listOperation(timeoutMs), options, openStream);
+  const parser = new JsonArrayStreamParser('remote_sessions');
+  try {
+    for await (const chunk of response.body) {
+      const block = parser.push(chunk as Buffer);
+      if (block.ranges.length > 0) yield block;
+    }
+    checkPamEnvelope(response.statusCode, parser.end());
+  } catch (error) {
+    if (error instanceof PamApiError) throw error;
+    if (error instanceof JsonStreamError) {
+      throw new PamApiError({ kind: 'bad_response', status: response.statusCode, retryable: false, message: `PAM Core's session list is not valid JSON: ${error.message}` });
+    }
+    throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's session list");
+  } finally {
+    // Also when the consumer stops early: release the connection instead of leaving the body unread.
+    response.body.destroy();
+  }
+  if (!parser.foundArray) {
+    throw new PamApiError({
+      kind: 'bad_response',
+      retryable: false,
+      status: response.statusCode,
+      message: 'PAM Core answered the session list without a remote_sessions array',
+    });
+  }
+}
+
+export interface RemoteSessionList {
+  sessions: RemoteSession[];
+  /** Records PAM sent that could not be read; they are left out of `sessions`. */
+  malformed: number;
+}
+
+/** Every remote session PAM shows this application, normalised (records that cannot be read are counted and left out). */
+export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
+  const sessions: RemoteSession[] = [];
+  const malformed = new MalformedRecords();
+  for await (const block of streamRemoteSessionBlocks(options)) {
+    const batch = decodeSessionBlock(block);
+    sessions.push(...batch.sessions);
+    malformed.add(batch.malformed);
+  }
+  return { sessions, malformed: malformed.count };
+}
+
+/** `DELETE /iso/session/drop/{session_id}` (or the secret's drop_path). The id is validated before anything is sent. */
+export async function dropSession(sessionId: string, options: PamCallOptions = {}): Promise<void> {
+  const id = parseSessionId(sessionId);
+  await callPam(
+    {
+      name: 'drop',
+      method: 'DELETE',
+      path: (connection) => connection.dropPath.replaceAll('{session_id}', encodeURIComponent(id)),
+      timeoutMs: pamSettings().dropTimeoutMs,
+    },
+    options,
+    readEnvelope,
+  );
+}

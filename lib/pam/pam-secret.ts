@@ -1,0 +1,157 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import * as z from 'zod/mini';
+import { awsErrorName, awsFailureKind } from '../aws/aws-errors.js';
+import { secretsManager } from '../aws/secrets-manager-client.js';
+import { ConfigurationError, SecretsUnavailableError } from '../core/errors.js';
+import { pamSettings } from '../core/settings.js';
+import { issuesMessage } from '../core/zod-issues.js';
+import type { OAuth1Credentials } from './oauth1.js';
+
+const DEFAULT_LIST_PATH = '/api/session/remotesessions';
+const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
+
+const secrets = new SecretsProvider({ awsSdkV3Client: secretsManager });
+
+/** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
+export function forgetCachedSecret(): void {
+  secrets.clearCache();
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const required = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
+  .check(z.minLength(1, 'must not be empty'));
+
+const apiPath = z.string({ error: 'must be a string' }).check(z.regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"'));
+
+function isAllowedBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    // Plain HTTP is only acceptable when the PAM Core is on this very host.
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+const pamSecretSchema = z.object(
+  {
+    base_url: required.check(z.refine(isAllowedBaseUrl, 'must be an https:// URL (http:// is accepted only for localhost)')),
+    consumer_key: z.optional(required),
+    consumer_secret: z.optional(required),
+    token_key: z.optional(required),
+    token_secret: z.optional(required),
+    client_id: z.optional(required),
+    client_secret: z.optional(required),
+    ca_certificate: z.optional(
+      z
+        .string({ error: 'must be a string' })
+        .check(z.refine((pem) => pem.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate')),
+    ),
+    list_path: z._default(apiPath, DEFAULT_LIST_PATH),
+    drop_path: z._default(
+      apiPath.check(z.refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')),
+      DEFAULT_DROP_PATH,
+    ),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export type PamAuth =
+  /** OAuth 1.0a: every request signed with the four A2A values. */
+  | { kind: 'oauth1'; credentials: OAuth1Credentials }
+  /** OAuth 2.0 client credentials: a bearer token from /iso/oauth2/token. */
+  | { kind: 'oauth2'; clientId: string; clientSecret: string };
+
+/** What a PAM client needs to reach and authenticate to one PAM Core. */
+export interface PamConnection {
+  /** Without a trailing slash; paths are appended to it. */
+  baseUrl: string;
+  auth: PamAuth;
+  caCertificate: string | undefined;
+  listPath: string;
+  dropPath: string;
+}
+
+const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secret'] as const;
+const OAUTH2_KEYS = ['client_id', 'client_secret'] as const;
+
+/** OAuth 2.0 when client_id or client_secret is given, OAuth 1.0a otherwise; a half-given set names what is missing. */
+function authFrom(secretId: string, secret: Partial<Record<(typeof OAUTH1_KEYS)[number] | (typeof OAUTH2_KEYS)[number], string>>): PamAuth {
+  const usesOAuth2 = OAUTH2_KEYS.some((key) => secret[key] !== undefined);
+  const missing = (usesOAuth2 ? OAUTH2_KEYS : OAUTH1_KEYS).filter((key) => secret[key] === undefined);
+  if (missing.length > 0) {
+    const wanted = usesOAuth2 ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
+    throw new ConfigurationError(`Secret "${secretId}": ${missing.map((key) => `key "${key}" is missing`).join('; ')}${wanted}`);
+  }
+  if (usesOAuth2) return { kind: 'oauth2', clientId: secret.client_id ?? '', clientSecret: secret.client_secret ?? '' };
+  return {
+    kind: 'oauth1',
+    credentials: {
+      consumerKey: secret.consumer_key ?? '',
+      consumerSecret: secret.consumer_secret ?? '',
+      tokenKey: secret.token_key ?? '',
+      tokenSecret: secret.token_secret ?? '',
+    },
+  };
+}
+
+/** Parses the secret's JSON text. Errors name the secret and the key, never a value. */
+export function parsePamSecret(secretId: string, secretString: string): PamConnection {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new ConfigurationError(`Secret "${secretId}" is not valid JSON`);
+  }
+  const parsed = pamSecretSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = issuesMessage(parsed.error, {
+      subject: (path) => (path.length === 0 ? '' : `key "${path.join('.')}" `),
+    });
+    throw new ConfigurationError(`Secret "${secretId}": ${problems}`);
+  }
+  const secret = parsed.data;
+  return {
+    baseUrl: secret.base_url.replace(/\/+$/, ''),
+    auth: authFrom(secretId, secret),
+    caCertificate: secret.ca_certificate,
+    listPath: secret.list_path,
+    dropPath: secret.drop_path,
+  };
+}
+
+/**
+ * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
+ * Powertools' cache (PAM_SECRET_MAX_AGE_SECONDS, 5 minutes by default). `forceFetch` bypasses
+ * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
+ */
+export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
+  const { secretId, secretMaxAgeMs } = pamSettings();
+
+  let secretString: unknown;
+  try {
+    secretString = await secrets.get(secretId, {
+      maxAge: secretMaxAgeMs / 1_000,
+      forceFetch: options.forceFetch ?? false,
+      throwOnMissing: true,
+    });
+  } catch (error) {
+    const name = awsErrorName(error);
+    switch (awsFailureKind(name)) {
+      case 'not_found':
+        throw new ConfigurationError(`Secret "${secretId}" was not found (check PAM_SECRET_ID and the region)`);
+      case 'operator_must_act':
+        throw new ConfigurationError(
+          `Secret "${secretId}" could not be read: ${name} (check the function's IAM role and the key policy)`,
+        );
+      default:
+        throw new SecretsUnavailableError(`Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`);
+    }
+  }
+  if (typeof secretString !== 'string') {
+    throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
+  }
+  return parsePamSecret(secretId, secretString);
+}

@@ -1,0 +1,13 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { observabilitySettings } from '../core/settings.js';
+
+const { serviceName, metricsNamespace } = observabilitySettings();
+
+/** CloudWatch metrics (EMF in the logs): one count per outcome, for dashboards and alarms. */
+export const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
+
+export function countOutcomes(outcomes: Array<{ outcome: string }>): void {
+  const counts = new Map<string, number>();
+  for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
+}

@@ -1,0 +1,29 @@
+import type { ResponderError } from '../core/errors.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
+
+export type OutcomeKind = 'terminated' | 'already_ended' | 'skipped_protected' | 'would_terminate' | 'blocked' | 'failed';
+
+/** What the audit trail and the caller are told about the session an outcome is for. */
+export interface SessionFacts {
+  id: string | null;
+  user: string | null;
+  origin_ip: string | null;
+  device: string | null;
+  credential: string | null;
+  protocol: string | null;
+}
+
+/** What happened to one target of a termination request. */
+export interface Outcome {
+  session_id: string;
+  outcome: OutcomeKind;
+  session: SessionFacts | null;
+  message?: string;
+  /** Behind a `failed` outcome: what the caller is answered with (kept out of reports and audit events). */
+  error?: ResponderError;
+}
+
+export function sessionFacts(session: RemoteSession): SessionFacts {
+  const { id, user, origin_ip, device, credential, protocol } = session;
+  return { id, user, origin_ip, device, credential, protocol };
+}

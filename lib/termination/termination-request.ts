@@ -1,0 +1,102 @@
+import * as z from 'zod/mini';
+import { ValidationError } from '../core/errors.js';
+import { issuesMessage } from '../core/zod-issues.js';
+import { sessionIdSchema } from '../sessions/session-id.js';
+import { isAddressOrCidr } from '../sessions/ip-address.js';
+import type { MatchCriteria } from '../sessions/session-match.js';
+
+/** Where a termination request came from, carried into every audit event. */
+export interface Trigger {
+  event_id: string;
+  source: string;
+  detail_type: string;
+  finding_id?: string | undefined;
+  finding_title?: string | undefined;
+  /** The IAM principal that called the HTTP API, when it did. */
+  caller?: string | undefined;
+}
+
+export interface TerminationRequest {
+  sessionIds: string[];
+  /** Each entry ANDs its fields; a session matching any entry is a target. */
+  criteria: MatchCriteria[];
+  reason: string;
+  requestedBy: string | undefined;
+  dryRun: boolean;
+  trigger: Trigger;
+  /** Why nothing is to be resolved, when a finding is deliberately not acted on (below the threshold…). */
+  ignored?: string | undefined;
+}
+
+/** More ids than this in one request is refused: it is a mistake or an attack, not an incident. */
+export const MAX_SESSION_IDS = 100;
+
+const text = (field: string, max: number) =>
+  z.string({ error: `${field} must be a string` }).check(
+    z.trim(),
+    z.minLength(1, `${field} must not be empty`),
+    z.maxLength(max, `${field} must be at most ${max} characters`),
+  );
+
+const matchSchema = z
+  .strictObject(
+    {
+      user: z.optional(text('match.user', 256)),
+      origin_ip: z.optional(
+        text('match.origin_ip', 64).check(z.refine(isAddressOrCidr, 'match.origin_ip must be an IP address or a CIDR block')),
+      ),
+      device: z.optional(text('match.device', 256)),
+      credential: z.optional(text('match.credential', 256)),
+      protocol: z.optional(text('match.protocol', 32)),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `match accepts only user, origin_ip, device, credential and protocol (not ${issue.keys.join(', ')})`
+          : 'match must be an object',
+    },
+  )
+  .check(
+    z.refine((match) => Object.values(match).some((value) => value !== undefined), 'match needs at least one of user, origin_ip, device, credential, protocol'),
+  );
+
+const detailSchema = z
+  .object(
+    {
+      session_id: z.optional(sessionIdSchema),
+      session_ids: z.optional(
+        z
+          .array(sessionIdSchema, { error: 'session_ids must be an array of session ids' })
+          .check(z.minLength(1, 'session_ids must not be empty'), z.maxLength(MAX_SESSION_IDS, `session_ids may hold at most ${MAX_SESSION_IDS} ids`)),
+      ),
+      match: z.optional(matchSchema),
+      reason: text('reason', 1024),
+      requested_by: z.optional(text('requested_by', 256)),
+      dry_run: z.optional(z.boolean({ error: 'dry_run must be true or false' })),
+    },
+    { error: 'the request must be a JSON object' },
+  )
+  .check(
+    z.refine(
+      (detail) => detail.session_id !== undefined || detail.session_ids !== undefined || detail.match !== undefined,
+      'give at least one of session_id, session_ids or match',
+    ),
+  );
+
+/**
+ * Validates a termination request's detail (from a SIEM on EventBridge, or POST /sessions/terminate).
+ * Throws a ValidationError listing every problem; nothing is resolved or sent on its behalf.
+ */
+export function parseTerminationDetail(detail: unknown, trigger: Trigger): TerminationRequest {
+  const parsed = detailSchema.safeParse(detail);
+  if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
+  const { session_id, session_ids, match, reason, requested_by, dry_run } = parsed.data;
+  return {
+    sessionIds: [...new Set([...(session_id ? [session_id] : []), ...(session_ids ?? [])])],
+    criteria: match ? [match] : [],
+    reason,
+    requestedBy: requested_by,
+    dryRun: dry_run ?? false,
+    trigger,
+  };
+}
