@@ -129,7 +129,7 @@ async function warmDrop(dropBundle: BundleInfo) {
 /** 1,000 SIEM termination requests through the drop bundle, 50 at a time, each listing 1,000 sessions. */
 async function loadBench(dropBundle: BundleInfo) {
   const local = await dropStackServing(generateSessions(LOAD_REQUESTS, { activeShare: 1 }));
-  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<any> };
+  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
   const { seconds, outcomes } = await driveTerminations(handler, local.pam.sessions.map((session) => session.session_id), LOAD_CONCURRENCY);
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').length;
   return { seconds, terminated };

@@ -1,7 +1,7 @@
 import pMap from 'p-map';
 import { lambdaContext } from './lambda-events.js';
 
-type Handler = (event: unknown, context: unknown) => Promise<any>;
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 export interface LoadResult {
   seconds: number;

@@ -7,7 +7,7 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
-const enum State {
+enum State {
   Start,
   KeyOrEnd,
   Key,

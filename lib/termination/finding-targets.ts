@@ -79,7 +79,9 @@ function unique(addresses: Array<string | null | undefined>): string[] {
 
 /** Every remoteIpDetails.ipAddressV4/V6 under service.action, whatever the action type (network, port probe, API call, RDS login…). */
 function remoteIps(node: unknown, found: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((item) => remoteIps(item, found));
+  if (Array.isArray(node)) {
+    for (const item of node) remoteIps(item, found);
+  }
   else if (typeof node === 'object' && node !== null) {
     for (const [key, value] of Object.entries(node)) {
       if (key === 'remoteIpDetails' && typeof value === 'object' && value !== null) {

@@ -5,8 +5,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
-import { asJson, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
-import { captureOutput } from '../support/output-capture.js';
+import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { asJson } from '../support/json-result.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 
@@ -14,7 +14,6 @@ let local: LocalPam;
 let exportHandler: Handler;
 let list: Handler;
 let s3: S3Client;
-const output = captureOutput();
 
 // What EventBridge Scheduler's classic schedule rule delivers to the function.
 const scheduledEvent = {

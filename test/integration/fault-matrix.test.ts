@@ -7,7 +7,8 @@ import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { renderFailureModes } from '../fault-matrix/failure-modes-doc.js';
 import { PAM_FAULTS, PATHS, type FaultPath, type PamFaultRow } from '../fault-matrix/pam-faults.js';
 import { eventFixture } from '../support/fixtures.js';
-import { asJson, dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { asJson } from '../support/json-result.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 

@@ -5,14 +5,12 @@ import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
 import { normaliseRemoteSession } from '../../lib/sessions/remote-session.js';
 import { sessionMatches } from '../../lib/sessions/session-match.js';
-import { dropEvent, httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
-import { captureOutput } from '../support/output-capture.js';
+import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 
 
 let local: LocalPam;
 let list: Handler;
 let drop: Handler;
-const output = captureOutput();
 const VALID_ID = /^\/iso\/session\/drop\/[A-Za-z0-9_-]{1,128}$/;
 const TYPED_ERRORS = new Set(['ValidationError', 'SessionNotFoundError', 'ProtectedSessionError']);
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
-import { captureOutput } from '../support/output-capture.js';
 import { driveTerminations } from '../../infra/local/termination-load.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -9,7 +8,6 @@ type Handler = (event: unknown, context: unknown) => Promise<any>;
 const REQUESTS = 1_000;
 let local: LocalPam;
 let drop: Handler;
-const output = captureOutput();
 
 beforeAll(async () => {
   // Every session is open; each request targets its own.

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalPam } from '../../infra/local/local-pam.js';
 import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
-import { asJson, dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { asJson } from '../support/json-result.js';
 import { captureOutput } from '../support/output-capture.js';
 
 

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
-import { asJson, httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
+import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
+import { asJson } from '../support/json-result.js';
 import { captureOutput } from '../support/output-capture.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;

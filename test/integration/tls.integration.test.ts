@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pamSecretString, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
-import { asJson, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
-import { captureOutput } from '../support/output-capture.js';
+import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { asJson } from '../support/json-result.js';
 import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -11,7 +11,6 @@ let ca: PrivateCa;
 let rightName: LocalPam;
 let wrongName: LocalPam;
 let list: Handler;
-const output = captureOutput();
 
 // One secret stand-in serves the test; each case points the secret at one of the HTTPS simulators.
 function useSecret(pam: LocalPam, caCertificate?: string) {
