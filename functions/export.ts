@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { logger } from '../lib/core/logger.js';
+import { exportInventory } from '../lib/inventory/inventory-export.js';
 import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
-import { exportInventory } from '../lib/inventory/inventory-export.js';
-import { logger } from '../lib/core/logger.js';
 
 /** The export's worker threads run this file, which `npm run build` bundles next to the handler. */
 const workerUrl = new URL('./block-encoder-worker.mjs', import.meta.url);

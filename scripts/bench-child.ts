@@ -12,18 +12,32 @@ let detail: Record<string, unknown>;
 if (mode === 'baseline') {
   const url = `${process.env.BENCH_PAM_URL}/api/session/remotesessions`;
   const credentials = JSON.parse(process.env.BENCH_PAM_CREDENTIALS ?? '') as OAuth1Credentials;
-  const response = await fetch(url, { headers: { authorization: createOAuth1Signer(credentials)({ method: 'GET', url }) } });
+  const response = await fetch(url, {
+    headers: { authorization: createOAuth1Signer(credentials)({ method: 'GET', url }) },
+  });
   const text = await response.text();
   const body = JSON.parse(text) as { remote_sessions: unknown[] };
   detail = { sessions: body.remote_sessions.length, bytes: Buffer.byteLength(text) };
 } else {
   const bundle = pathToFileURL(process.env.BENCH_EXPORT_BUNDLE ?? '').href;
-  const { handler } = (await import(bundle)) as { handler: (event: unknown, context: unknown) => Promise<{ counts: { total: number } }> };
+  const { handler } = (await import(bundle)) as {
+    handler: (event: unknown, context: unknown) => Promise<{ counts: { total: number } }>;
+  };
   // Loading the bundle is the cold start, measured elsewhere; the baseline loads nothing either.
   started = performance.now();
-  const summary = await handler({}, { awsRequestId: 'bench', functionName: 'export', getRemainingTimeInMillis: () => 900_000 });
+  const summary = await handler(
+    {},
+    { awsRequestId: 'bench', functionName: 'export', getRemainingTimeInMillis: () => 900_000 },
+  );
   detail = { sessions: summary.counts.total };
 }
 const seconds = (performance.now() - started) / 1000;
 const usage = process.resourceUsage();
-console.log(JSON.stringify({ ...detail, seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMB: usage.maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    ...detail,
+    seconds,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    peakRssMB: usage.maxRSS / 1024,
+  }),
+);

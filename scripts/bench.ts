@@ -1,21 +1,27 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Agent, request } from 'undici';
 import { build } from 'esbuild';
+import { Agent, request } from 'undici';
 import { parse } from 'yaml';
+import { type BundleInfo, buildFunctions } from '../infra/build/bundles.js';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { localAwsEnv, pamSecretString, randomCredentials, startLocalPam, type LocalPam } from '../infra/local/local-pam.js';
+import { lambdaContext } from '../infra/local/lambda-events.js';
+import {
+  type LocalPam,
+  localAwsEnv,
+  pamSecretString,
+  randomCredentials,
+  startLocalPam,
+} from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
+import { driveTerminations } from '../infra/local/termination-load.js';
 import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/pam/oauth1.js';
-import { lambdaContext } from '../infra/local/lambda-events.js';
-import { driveTerminations } from '../infra/local/termination-load.js';
-import { buildFunctions, type BundleInfo } from '../infra/build/bundles.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -50,7 +56,15 @@ function coldStarts(bundles: BundleInfo[]) {
   for (let run = 0; run < COLD_RUNS; run += 1) {
     bare.push(timeProcess(['-e', '0']));
     for (const bundle of bundles) {
-      perBundle.get(bundle.name)?.push(timeProcess(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(bundle.file).href)})`]));
+      perBundle
+        .get(bundle.name)
+        ?.push(
+          timeProcess([
+            '--input-type=module',
+            '-e',
+            `await import(${JSON.stringify(pathToFileURL(bundle.file).href)})`,
+          ]),
+        );
     }
   }
   return { bare: median(bare), perBundle: new Map([...perBundle].map(([name, times]) => [name, median(times)])) };
@@ -65,7 +79,11 @@ const WARM_SESSIONS = 50;
 let dropStack: Promise<LocalPam> | undefined;
 async function dropStackServing(sessions: SimulatedSession[]): Promise<LocalPam> {
   dropStack ??= startLocalPam().then((local) => {
-    Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    Object.assign(process.env, local.env, {
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
     return local;
   });
   const local = await dropStack;
@@ -81,7 +99,9 @@ async function dropStackServing(sessions: SimulatedSession[]): Promise<LocalPam>
  */
 async function warmDrop(dropBundle: BundleInfo) {
   const local = await dropStackServing(generateSessions(WARM_SESSIONS, { activeShare: 1 }));
-  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
+  };
   const sign = createOAuth1Signer(local.credentials);
   const agent = new Agent({ keepAliveTimeout: 30_000 });
   let next = 0;
@@ -96,7 +116,11 @@ async function warmDrop(dropBundle: BundleInfo) {
     const session = nextSession();
     if (!session) throw new Error('no session');
     const url = `${local.pam.url}/iso/session/drop/${session.session_id}`;
-    const response = await request(url, { method: 'DELETE', dispatcher: agent, headers: { authorization: sign({ method: 'DELETE', url }) } });
+    const response = await request(url, {
+      method: 'DELETE',
+      dispatcher: agent,
+      headers: { authorization: sign({ method: 'DELETE', url }) },
+    });
     await response.body.text();
     if (response.statusCode !== 200) throw new Error(`bare drop answered ${response.statusCode}`);
     reopen(session);
@@ -129,8 +153,14 @@ async function warmDrop(dropBundle: BundleInfo) {
 /** 1,000 SIEM termination requests through the drop bundle, 50 at a time, each listing 1,000 sessions. */
 async function loadBench(dropBundle: BundleInfo) {
   const local = await dropStackServing(generateSessions(LOAD_REQUESTS, { activeShare: 1 }));
-  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-  const { seconds, outcomes } = await driveTerminations(handler, local.pam.sessions.map((session) => session.session_id), LOAD_CONCURRENCY);
+  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
+  };
+  const { seconds, outcomes } = await driveTerminations(
+    handler,
+    local.pam.sessions.map((session) => session.session_id),
+    LOAD_CONCURRENCY,
+  );
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').length;
   return { seconds, terminated };
 }
@@ -145,13 +175,18 @@ interface ChildResult {
 
 /** The export runs with the NODE_OPTIONS serverless.yml deploys it with. */
 function deployedExportNodeOptions(): string {
-  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as { functions: { export: { environment: { NODE_OPTIONS?: string } } } };
+  const config = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as {
+    functions: { export: { environment: { NODE_OPTIONS?: string } } };
+  };
   return config.functions.export.environment.NODE_OPTIONS ?? '';
 }
 
 async function runChild(script: string, mode: string, env: Record<string, string>): Promise<ChildResult> {
   const nodeOptions = mode === 'export' ? { NODE_OPTIONS: deployedExportNodeOptions() } : {};
-  const child = spawn(process.execPath, [script, mode], { env: { ...process.env, ...env, ...nodeOptions }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, mode], {
+    env: { ...process.env, ...env, ...nodeOptions },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number];
@@ -159,9 +194,16 @@ async function runChild(script: string, mode: string, env: Record<string, string
   return JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildResult;
 }
 
-async function startSimulatorProcess(sessions: number, credentials: object): Promise<{ url: string; stop: () => void }> {
+async function startSimulatorProcess(
+  sessions: number,
+  credentials: object,
+): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
-    env: { ...process.env, PAM_SIMULATOR_SESSIONS: String(sessions), PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials) },
+    env: {
+      ...process.env,
+      PAM_SIMULATOR_SESSIONS: String(sessions),
+      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [url] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
@@ -171,7 +213,15 @@ async function startSimulatorProcess(sessions: number, credentials: object): Pro
 /** The export against `fetch` + `JSON.parse` of the whole list, each in a fresh process, alternating, on the same server. */
 async function exportBench() {
   const childScript = 'dist/bench/bench-child.mjs';
-  await build({ entryPoints: ['scripts/bench-child.ts'], outfile: childScript, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  await build({
+    entryPoints: ['scripts/bench-child.ts'],
+    outfile: childScript,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
   const credentials = randomCredentials();
   const secrets = await startSecretsManagerStandIn();
   const eventBridge = await startEventBridgeStandIn();
@@ -202,10 +252,15 @@ async function exportBench() {
         const bytes = baseline[0]?.bytes ?? 0;
         const mbps = (results: ChildResult[]) => bytes / 1e6 / median(results.map((result) => result.seconds));
         const peak = (results: ChildResult[]) => Math.max(...results.map((result) => result.peakRssMB));
-        if (exported.some((result) => result.sessions !== size)) throw new Error('the export did not write every session');
+        if (exported.some((result) => result.sessions !== size))
+          throw new Error('the export did not write every session');
         rows.push(
           `  ${String(size).padStart(9)}  ${(bytes / 1e6).toFixed(1).padStart(7)} MB` +
-            `   export ${mbps(exported).toFixed(1).padStart(6)} MB/s ${Math.round(size / median(exported.map((r) => r.seconds))).toString().padStart(8)} sessions/s  peak RSS ${peak(exported).toFixed(0).padStart(4)} MB` +
+            `   export ${mbps(exported).toFixed(1).padStart(6)} MB/s ${Math.round(
+              size / median(exported.map((r) => r.seconds)),
+            )
+              .toString()
+              .padStart(8)} sessions/s  peak RSS ${peak(exported).toFixed(0).padStart(4)} MB` +
             `   fetch+JSON.parse ${mbps(baseline).toFixed(1).padStart(6)} MB/s  peak RSS ${peak(baseline).toFixed(0).padStart(5)} MB` +
             `   ratio ${(mbps(exported) / mbps(baseline)).toFixed(2)}` +
             `   CPU s export ${median(exported.map((r) => r.cpuSeconds)).toFixed(1)} / baseline ${median(baseline.map((r) => r.cpuSeconds)).toFixed(1)}`,
@@ -223,35 +278,47 @@ async function exportBench() {
 const bundles = await buildFunctions();
 console.log(`pam-session-responder bench on node ${process.version}\n`);
 if (PARTS.has('functions')) {
-console.log('bundle sizes');
-for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(8)} ${kb(bundle.bytes).padStart(10)} raw  ${kb(bundle.gzipBytes).padStart(9)} gzip`);
+  console.log('bundle sizes');
+  for (const bundle of bundles)
+    console.log(
+      `  ${bundle.name.padEnd(8)} ${kb(bundle.bytes).padStart(10)} raw  ${kb(bundle.gzipBytes).padStart(9)} gzip`,
+    );
 
-const cold = coldStarts(bundles);
-console.log(`\ncold start (median time to start node and import the bundle)\n  bare node -e 0  ${cold.bare.toFixed(1)} ms`);
-for (const [name, ms] of cold.perBundle) console.log(`  ${name.padEnd(14)} ${ms.toFixed(1)} ms   ${(ms / cold.bare).toFixed(2)}x bare node`);
+  const cold = coldStarts(bundles);
+  console.log(
+    `\ncold start (median time to start node and import the bundle)\n  bare node -e 0  ${cold.bare.toFixed(1)} ms`,
+  );
+  for (const [name, ms] of cold.perBundle)
+    console.log(`  ${name.padEnd(14)} ${ms.toFixed(1)} ms   ${(ms / cold.bare).toFixed(2)}x bare node`);
 
-const dropBundle = bundles.find((bundle) => bundle.name === 'drop');
-if (!dropBundle) throw new Error('no drop bundle');
-const warm = await warmDrop(dropBundle);
-const row = (label: string, values: number[]) =>
-  `  ${label.padEnd(36)} p50 ${median(values).toFixed(3)} ms   p95 ${percentile(values, 0.95).toFixed(3)} ms`;
-console.log(`\nwarm drop against the simulator on loopback (${WARM_SESSIONS} sessions listed)`);
-console.log(row('bare signed undici DELETE', warm.bare));
-console.log(row('drop handler: list + drop + audit', warm.handler));
-console.log(`  ratio handler / bare (p50)     ${(median(warm.handler) / median(warm.bare)).toFixed(2)}x`);
+  const dropBundle = bundles.find((bundle) => bundle.name === 'drop');
+  if (!dropBundle) throw new Error('no drop bundle');
+  const warm = await warmDrop(dropBundle);
+  const row = (label: string, values: number[]) =>
+    `  ${label.padEnd(36)} p50 ${median(values).toFixed(3)} ms   p95 ${percentile(values, 0.95).toFixed(3)} ms`;
+  console.log(`\nwarm drop against the simulator on loopback (${WARM_SESSIONS} sessions listed)`);
+  console.log(row('bare signed undici DELETE', warm.bare));
+  console.log(row('drop handler: list + drop + audit', warm.handler));
+  console.log(`  ratio handler / bare (p50)     ${(median(warm.handler) / median(warm.bare)).toFixed(2)}x`);
 }
 
 if (PARTS.has('load')) {
   const dropForLoad = bundles.find((bundle) => bundle.name === 'drop');
   if (!dropForLoad) throw new Error('no drop bundle');
   const { seconds, terminated } = await loadBench(dropForLoad);
-  console.log(`\nload: ${LOAD_REQUESTS} termination requests, ${LOAD_CONCURRENCY} at a time, each listing ${LOAD_REQUESTS} sessions`);
-  console.log(`  ${terminated} terminated in ${seconds.toFixed(2)} s: ${(LOAD_REQUESTS / seconds).toFixed(0)} requests/s`);
+  console.log(
+    `\nload: ${LOAD_REQUESTS} termination requests, ${LOAD_CONCURRENCY} at a time, each listing ${LOAD_REQUESTS} sessions`,
+  );
+  console.log(
+    `  ${terminated} terminated in ${seconds.toFixed(2)} s: ${(LOAD_REQUESTS / seconds).toFixed(0)} requests/s`,
+  );
 }
 
 if (dropStack) await (await dropStack).close();
 
 if (PARTS.has('export')) {
-  console.log(`\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s)`);
+  console.log(
+    `\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s)`,
+  );
   for (const row of await exportBench()) console.log(row);
 }

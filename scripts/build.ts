@@ -5,5 +5,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 for (const bundle of await buildFunctions()) {
   const onDemand = bundle.onDemandBytes > 0 ? `  (+${kb(bundle.onDemandBytes)} loaded on demand)` : '';
-  console.log(`${bundle.name.padEnd(8)} dist/${bundle.name}/index.mjs  ${kb(bundle.bytes).padStart(10)}  gzip ${kb(bundle.gzipBytes).padStart(9)}${onDemand}`);
+  console.log(
+    `${bundle.name.padEnd(8)} dist/${bundle.name}/index.mjs  ${kb(bundle.bytes).padStart(10)}  gzip ${kb(bundle.gzipBytes).padStart(9)}${onDemand}`,
+  );
 }

@@ -57,7 +57,9 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
       sourcesContent: false,
       legalComments: 'none',
       // Some bundled CommonJS packages call require() on Node built-ins, which ESM lacks.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
       logLevel: 'warning',
     });
     const file = join(outdir, 'index.mjs');
@@ -67,18 +69,28 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
     const visit = (output: string) => {
       if (coldStart.has(output)) return;
       coldStart.add(output);
-      for (const imported of outputs[output]?.imports ?? []) if (imported.kind === 'import-statement' && outputs[imported.path]) visit(imported.path);
+      for (const imported of outputs[output]?.imports ?? [])
+        if (imported.kind === 'import-statement' && outputs[imported.path]) visit(imported.path);
     };
     visit(entry);
     const code = Buffer.concat([...coldStart].map((output) => readFileSync(join(root, output))));
-    const allCode = Object.keys(outputs).filter((output) => output.endsWith('.mjs')).reduce((sum, output) => sum + (outputs[output]?.bytes ?? 0), 0);
+    const allCode = Object.keys(outputs)
+      .filter((output) => output.endsWith('.mjs'))
+      .reduce((sum, output) => sum + (outputs[output]?.bytes ?? 0), 0);
     const packages = new Set(
       Object.keys(metafile.inputs).flatMap((input) => {
         const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
         return match?.[1] ? [match[1]] : [];
       }),
     );
-    bundles.push({ name, file, bytes: code.length, gzipBytes: gzipSync(code).length, onDemandBytes: allCode - code.length, packages: [...packages].sort() });
+    bundles.push({
+      name,
+      file,
+      bytes: code.length,
+      gzipBytes: gzipSync(code).length,
+      onDemandBytes: allCode - code.length,
+      packages: [...packages].sort(),
+    });
   }
   // What each bundle holds, for the tests to check without building again.
   writeFileSync(join(root, 'dist', 'bundles.json'), `${JSON.stringify(bundles, null, 2)}\n`);

@@ -48,10 +48,16 @@ function matchesAnythingBut(value: unknown, excluded: unknown): boolean {
 /** One element of a pattern's value array against one (scalar) value of the event. */
 function matchesCondition(value: Json, condition: unknown): boolean {
   if (!isPlainObject(condition)) return condition === value;
-  if ('prefix' in condition) return typeof value === 'string' && typeof condition.prefix === 'string' && value.startsWith(condition.prefix);
-  if ('suffix' in condition) return typeof value === 'string' && typeof condition.suffix === 'string' && value.endsWith(condition.suffix);
+  if ('prefix' in condition)
+    return typeof value === 'string' && typeof condition.prefix === 'string' && value.startsWith(condition.prefix);
+  if ('suffix' in condition)
+    return typeof value === 'string' && typeof condition.suffix === 'string' && value.endsWith(condition.suffix);
   if ('equals-ignore-case' in condition) {
-    return typeof value === 'string' && typeof condition['equals-ignore-case'] === 'string' && value.toLowerCase() === condition['equals-ignore-case'].toLowerCase();
+    return (
+      typeof value === 'string' &&
+      typeof condition['equals-ignore-case'] === 'string' &&
+      value.toLowerCase() === condition['equals-ignore-case'].toLowerCase()
+    );
   }
   if ('numeric' in condition) return Array.isArray(condition.numeric) && matchesNumeric(value, condition.numeric);
   if ('anything-but' in condition) return matchesAnythingBut(value, condition['anything-but']);
@@ -60,7 +66,9 @@ function matchesCondition(value: Json, condition: unknown): boolean {
 }
 
 function matchesField(present: boolean, value: Json | undefined, conditions: unknown[]): boolean {
-  const exists = conditions.find((condition) => isPlainObject(condition) && 'exists' in condition) as { exists: unknown } | undefined;
+  const exists = conditions.find((condition) => isPlainObject(condition) && 'exists' in condition) as
+    | { exists: unknown }
+    | undefined;
   if (exists) {
     const wanted = exists.exists === true;
     // "exists" looks at leaves: an object or an empty array is not a match for true.
@@ -70,13 +78,18 @@ function matchesField(present: boolean, value: Json | undefined, conditions: unk
   if (!present || value === undefined) return false;
   // An array in the event matches when any of its elements does.
   const values = Array.isArray(value) ? value : [value];
-  return values.some((element) => conditions.some((condition) => !(isPlainObject(condition) && 'exists' in condition) && matchesCondition(element, condition)));
+  return values.some((element) =>
+    conditions.some(
+      (condition) => !(isPlainObject(condition) && 'exists' in condition) && matchesCondition(element, condition),
+    ),
+  );
 }
 
 function matchesLevel(pattern: EventPattern, event: Json | undefined): boolean {
   for (const [key, expected] of Object.entries(pattern)) {
     if (key === '$or') {
-      if (!Array.isArray(expected) || !expected.some((branch) => isPlainObject(branch) && matchesLevel(branch, event))) return false;
+      if (!Array.isArray(expected) || !expected.some((branch) => isPlainObject(branch) && matchesLevel(branch, event)))
+        return false;
       continue;
     }
     const container = isPlainObject(event) ? event : undefined;

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -24,7 +24,11 @@ function serverlessParams(stage = 'dev'): Record<string, unknown> {
   return { ...config.params?.default, ...config.params?.[stage] };
 }
 
-function substitute(node: unknown, params: Record<string, unknown>, intrinsics: Record<string, string> | undefined): unknown {
+function substitute(
+  node: unknown,
+  params: Record<string, unknown>,
+  intrinsics: Record<string, string> | undefined,
+): unknown {
   if (typeof node === 'string') {
     const whole = /^\$\{param:([A-Za-z0-9]+)\}$/.exec(node);
     if (!whole) return node;
@@ -56,12 +60,18 @@ export function loadRulePatterns(
 ): RulePattern[] {
   const params = serverlessParams(options.stage);
   const intrinsics =
-    options.intrinsics === false ? undefined : (options.intrinsics ?? { 'TerminatePamSessionsAction.ActionTargetArn': LOCAL_CUSTOM_ACTION_ARN });
+    options.intrinsics === false
+      ? undefined
+      : (options.intrinsics ?? { 'TerminatePamSessionsAction.ActionTargetArn': LOCAL_CUSTOM_ACTION_ARN });
   return readdirSync(patternsDir)
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => ({
       name: basename(file, '.json'),
-      pattern: substitute(JSON.parse(readFileSync(join(patternsDir, file), 'utf8')), params, intrinsics) as EventPattern,
+      pattern: substitute(
+        JSON.parse(readFileSync(join(patternsDir, file), 'utf8')),
+        params,
+        intrinsics,
+      ) as EventPattern,
     }));
 }

@@ -27,7 +27,9 @@ export interface EventBridgeStandIn {
  * Speaks just enough of the EventBridge JSON protocol (PutEvents) on loopback to receive the
  * audit trail, locally and in tests; `GET /events` lists what it received.
  */
-export async function startEventBridgeStandIn(options: { port?: number; onEvent?: (event: PublishedEvent) => void } = {}): Promise<EventBridgeStandIn> {
+export async function startEventBridgeStandIn(
+  options: { port?: number; onEvent?: (event: PublishedEvent) => void } = {},
+): Promise<EventBridgeStandIn> {
   const events: PublishedEvent[] = [];
   let refusals: string[] = [];
   let callFailures: string[] = [];
@@ -58,7 +60,10 @@ export async function startEventBridgeStandIn(options: { port?: number; onEvent?
         const failure = callFailures.shift();
         if (failure) return awsError(failure, `Simulated ${failure}`, failure === 'InternalException' ? 500 : 400);
         const results = ((input.Entries ?? []) as Entry[]).map(accept);
-        return { status: 200, body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results } };
+        return {
+          status: 200,
+          body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results },
+        };
       },
     },
     (req, res) => {

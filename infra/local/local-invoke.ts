@@ -23,10 +23,13 @@ async function reachable(url: string): Promise<boolean> {
 async function invokeRunningStack(name: string, event: unknown): Promise<Invocation> {
   const eventsUrl = `http://127.0.0.1:${EVENTBRIDGE_PORT}/events`;
   const seen = ((await (await fetch(eventsUrl)).json()) as unknown[]).length;
-  const response = await fetch(`http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-${name}/invocations`, {
-    method: 'POST',
-    body: JSON.stringify(event),
-  });
+  const response = await fetch(
+    `http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-${name}/invocations`,
+    {
+      method: 'POST',
+      body: JSON.stringify(event),
+    },
+  );
   const result = (await response.json()) as unknown;
   const published = ((await (await fetch(eventsUrl)).json()) as unknown[]).slice(seen);
   return { result, published, where: 'the running npm start stack' };
@@ -42,9 +45,20 @@ async function invokeInProcess(name: string, event: unknown): Promise<Invocation
   try {
     const bundle = pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href;
     const { handler } = (await import(bundle)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-    const context = { awsRequestId: 'local', functionName: `pam-session-responder-local-${name}`, getRemainingTimeInMillis: () => 900_000 };
-    const result = await handler(event, context).catch((error: Error) => ({ errorType: error.name, errorMessage: error.message }));
-    return { result, published: [...local.eventBridge.events], where: 'a fresh local stack in this process (start `npm start` to keep state between runs)' };
+    const context = {
+      awsRequestId: 'local',
+      functionName: `pam-session-responder-local-${name}`,
+      getRemainingTimeInMillis: () => 900_000,
+    };
+    const result = await handler(event, context).catch((error: Error) => ({
+      errorType: error.name,
+      errorMessage: error.message,
+    }));
+    return {
+      result,
+      published: [...local.eventBridge.events],
+      where: 'a fresh local stack in this process (start `npm start` to keep state between runs)',
+    };
   } finally {
     await local.close();
   }
@@ -55,6 +69,8 @@ async function invokeInProcess(name: string, event: unknown): Promise<Invocation
  * simulator, bus and bucket keep their state), otherwise the built bundle against a fresh stack here.
  */
 export async function invokeLocally(name: 'drop' | 'export', event: unknown): Promise<Invocation> {
-  const stackUp = (await reachable(`http://localhost:${LAMBDA_PORT}`)) && (await reachable(`http://127.0.0.1:${EVENTBRIDGE_PORT}/events`));
+  const stackUp =
+    (await reachable(`http://localhost:${LAMBDA_PORT}`)) &&
+    (await reachable(`http://127.0.0.1:${EVENTBRIDGE_PORT}/events`));
   return stackUp ? invokeRunningStack(name, event) : invokeInProcess(name, event);
 }

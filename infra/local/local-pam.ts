@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
-import { startPamSimulator, type PamSimulator, type PamSimulatorOptions } from '../pam-simulator/server.js';
-import { startEventBridgeStandIn, type EventBridgeStandIn, type PublishedEvent } from './eventbridge.js';
-import { startS3StandIn, type S3StandIn } from './s3.js';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager.js';
+import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '../pam-simulator/server.js';
+import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
+import { type S3StandIn, startS3StandIn } from './s3.js';
+import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
 
 export interface LocalPam {
   pam: PamSimulator;
@@ -32,7 +32,12 @@ export function randomCredentials(): OAuth1Credentials {
 }
 
 /** The variables under which the unchanged functions find their secret, bus and bucket in the stand-ins. */
-export function localAwsEnv(stack: { secretId: string; secrets: SecretsManagerStandIn; eventBridge: EventBridgeStandIn; s3: S3StandIn }): Record<string, string> {
+export function localAwsEnv(stack: {
+  secretId: string;
+  secrets: SecretsManagerStandIn;
+  eventBridge: EventBridgeStandIn;
+  s3: S3StandIn;
+}): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
     AWS_REGION: 'us-east-1',
@@ -48,7 +53,11 @@ export function localAwsEnv(stack: { secretId: string; secrets: SecretsManagerSt
 }
 
 /** The secret's JSON as an operator stores it in Secrets Manager. */
-export function pamSecretString(baseUrl: string, credentials: OAuth1Credentials, extra: Record<string, string> = {}): string {
+export function pamSecretString(
+  baseUrl: string,
+  credentials: OAuth1Credentials,
+  extra: Record<string, string> = {},
+): string {
   return JSON.stringify({
     base_url: baseUrl,
     consumer_key: credentials.consumerKey,
@@ -73,7 +82,13 @@ export async function startLocalPam(
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
-  const { secretId = 'pam-session-responder/local', eventBridgePort, s3Port, onAuditEvent, ...simulatorOptions } = options;
+  const {
+    secretId = 'pam-session-responder/local',
+    eventBridgePort,
+    s3Port,
+    onAuditEvent,
+    ...simulatorOptions
+  } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
   const paths: Record<string, string> = {};
   if (options.listPath) paths.list_path = options.listPath;
@@ -83,7 +98,10 @@ export async function startLocalPam(
     ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),
     ...(onAuditEvent ? { onEvent: onAuditEvent } : {}),
   });
-  const s3 = await startS3StandIn({ bucket: 'pam-session-inventory-local', ...(s3Port === undefined ? {} : { port: s3Port }) });
+  const s3 = await startS3StandIn({
+    bucket: 'pam-session-inventory-local',
+    ...(s3Port === undefined ? {} : { port: s3Port }),
+  });
   const env = localAwsEnv({ secretId, secrets, eventBridge, s3 });
   return {
     pam,

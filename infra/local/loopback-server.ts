@@ -24,7 +24,10 @@ export interface AwsReply {
 }
 
 /** An AWS error in the JSON protocol's shape, which the SDK turns into the named exception. */
-export const awsError = (type: string, message: string, status = 400): AwsReply => ({ status, body: { __type: type, message } });
+export const awsError = (type: string, message: string, status = 400): AwsReply => ({
+  status,
+  body: { __type: type, message },
+});
 
 /**
  * A server speaking the AWS JSON 1.1 protocol: the operation is named by the X-Amz-Target header

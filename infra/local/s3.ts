@@ -22,7 +22,13 @@ export interface S3StandIn {
  */
 export async function startS3StandIn(options: { bucket: string; port?: number }): Promise<S3StandIn> {
   const directory = mkdtempSync(join(tmpdir(), 'pam-s3-'));
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: options.bucket }] });
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: options.bucket }],
+  });
   const { port: s3rverPort } = await s3rver.run();
   const aborted: S3StandIn['aborted'] = [];
   let partFailures = 0;
@@ -40,13 +46,18 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
       partFailures -= 1;
       req.resume();
       res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+      );
       return;
     }
-    const upstream = request({ host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });

@@ -41,7 +41,14 @@ export async function startSecretsManagerStandIn(initial: Record<string, string>
       }
       return {
         status: 200,
-        body: { ARN: arnOf(name), Name: name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: secret.created },
+        body: {
+          ARN: arnOf(name),
+          Name: name,
+          SecretString: secret.value,
+          VersionId: secret.versionId,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: secret.created,
+        },
       };
     },
   });

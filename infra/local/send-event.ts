@@ -20,8 +20,13 @@ async function main(): Promise<void> {
   const { result, published, where } = await invokeLocally('drop', event);
   console.log(`\ndrop ran in ${where} and answered:\n${JSON.stringify(result, null, 2)}`);
   console.log(`\naudit events published (${published.length}):`);
-  for (const entry of published as Array<{ 'detail-type': string; detail: { session_id: string; outcome: string; message?: string } }>) {
-    console.log(`  ${entry['detail-type'].padEnd(34)} ${entry.detail.session_id}  ${entry.detail.outcome}${entry.detail.message ? `  (${entry.detail.message})` : ''}`);
+  for (const entry of published as Array<{
+    'detail-type': string;
+    detail: { session_id: string; outcome: string; message?: string };
+  }>) {
+    console.log(
+      `  ${entry['detail-type'].padEnd(34)} ${entry.detail.session_id}  ${entry.detail.outcome}${entry.detail.message ? `  (${entry.detail.message})` : ''}`,
+    );
   }
 }
 

@@ -18,7 +18,13 @@ async function assertPortsFree(ports: number[]): Promise<void> {
   for (const port of ports) {
     await new Promise<void>((resolve, reject) => {
       const probe = createServer();
-      probe.once('error', () => reject(new Error(`Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT`)));
+      probe.once('error', () =>
+        reject(
+          new Error(
+            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT`,
+          ),
+        ),
+      );
       probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
     });
   }
@@ -76,7 +82,16 @@ async function main(): Promise<void> {
       // serverless-offline cannot check IAM (SigV4) authorization; in AWS the routes require it.
       '--noAuth',
     ],
-    { cwd: root, env: { ...process.env, ...local.env, SLS_TELEMETRY_DISABLED: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'inherit', 'inherit'] },
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...local.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
   );
 
   const shutdown = async (code: number) => {

@@ -27,7 +27,12 @@ export async function driveTerminations(drop: Handler, sessionIds: string[], con
           time: new Date().toISOString(),
           region: 'us-east-1',
           resources: [],
-          detail: { session_id: sessionId, session_ids: [sessionId], reason: `load test ${index}`, requested_by: 'load-test' },
+          detail: {
+            session_id: sessionId,
+            session_ids: [sessionId],
+            reason: `load test ${index}`,
+            requested_by: 'load-test',
+          },
         },
         lambdaContext({ remainingMs: 120_000 }),
       ) as Promise<{ outcomes: LoadResult['outcomes'] }>,

@@ -2,9 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { type OAuth1Credentials, oauth1Signature } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
-import { oauth1Signature, type OAuth1Credentials } from '../../lib/pam/oauth1.js';
-import { pamDuration, pamTimestamp, seedSessions, type SimulatedSession } from './seed-sessions.js';
+import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
 
 export interface RecordedRequest {
   method: string;
@@ -96,7 +96,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   let credentials = options.credentials;
   const sessions = options.sessions ?? seedSessions();
   const listPath = options.listPath ?? '/api/session/remotesessions';
-  const [dropPrefix, dropSuffix = ''] = (options.dropPath ?? '/iso/session/drop/{session_id}').split('{session_id}') as [string, string?];
+  const [dropPrefix, dropSuffix = ''] = (options.dropPath ?? '/iso/session/drop/{session_id}').split(
+    '{session_id}',
+  ) as [string, string?];
   const requests: RecordedRequest[] = [];
   const faults: Record<'list' | 'drop', Fault[]> = { list: [], drop: [] };
   const seenNonces = new Set<string>();
@@ -113,13 +115,18 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   /** True when the request carries a valid, fresh, never-seen OAuth 1.0a signature for the current credentials. */
   function verify(req: IncomingMessage, params: Record<string, string>): boolean {
     const { oauth_signature: signature, ...oauthData } = params;
-    if (!signature || oauthData.oauth_consumer_key !== credentials.consumerKey || oauthData.oauth_token !== credentials.tokenKey) {
+    if (
+      !signature ||
+      oauthData.oauth_consumer_key !== credentials.consumerKey ||
+      oauthData.oauth_token !== credentials.tokenKey
+    ) {
       return false;
     }
     if (oauthData.oauth_signature_method !== 'HMAC-SHA1' || !oauthData.oauth_nonce) return false;
     if (oauthData.oauth_version !== undefined && oauthData.oauth_version !== '1.0') return false;
     const timestamp = Number(oauthData.oauth_timestamp);
-    if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SECONDS) return false;
+    if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SECONDS)
+      return false;
     const url = `${scheme}://${req.headers.host}${req.url}`;
     const expected = oauth1Signature(credentials, { method: req.method ?? 'GET', url }, oauthData);
     if (!sameText(expected, signature)) return false;
@@ -153,7 +160,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   async function serveList(res: ServerResponse, limit?: number): Promise<number> {
     const body = renderList();
     const end = limit === undefined ? body.length : Math.min(limit, body.length);
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...(limit === undefined ? { 'content-length': String(body.length) } : {}) });
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      ...(limit === undefined ? { 'content-length': String(body.length) } : {}),
+    });
     const CHUNK = 64 * 1024;
     for (let offset = 0; offset < end && !res.destroyed; offset += CHUNK) {
       if (!res.write(body.subarray(offset, Math.min(end, offset + CHUNK)))) await once(res, 'drain');
@@ -184,7 +194,11 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
   }
 
-  async function applyFault(fault: Fault, res: ServerResponse, sessionId: string | undefined): Promise<number | undefined> {
+  async function applyFault(
+    fault: Fault,
+    res: ServerResponse,
+    sessionId: string | undefined,
+  ): Promise<number | undefined> {
     if (fault.kind === 'delay') {
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
       return undefined;
@@ -194,7 +208,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       return 0;
     }
     if (fault.kind === 'truncate' && fault.body !== undefined) {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(fault.body)) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(fault.body)),
+      });
       res.write(Buffer.from(fault.body).subarray(0, fault.afterBytes));
       await new Promise((resolve) => setTimeout(resolve, 20));
       res.socket?.destroy();

@@ -1,14 +1,13 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { eventBridge } from './eventbridge-client.js';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
+import { eventBridge } from './eventbridge-client.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
 const ATTEMPTS = 4;
-
 
 export interface AuditEvent {
   detailType: string;
@@ -22,7 +21,10 @@ export interface AuditResult {
 }
 
 class EntriesRefused extends Error {
-  constructor(readonly remaining: PutEventsRequestEntry[], readonly errorCodes: string[]) {
+  constructor(
+    readonly remaining: PutEventsRequestEntry[],
+    readonly errorCodes: string[],
+  ) {
     super(`EventBridge refused ${remaining.length} audit entries (${[...new Set(errorCodes)].join(', ')})`);
   }
 }

@@ -80,7 +80,9 @@ export function list(
 ): string[] {
   const value = raw(name);
   const normalise = options.normalise ?? ((item: string) => item);
-  const items = (value === undefined ? fallback : value.split(',')).map((item) => normalise(item.trim())).filter((item) => item !== '');
+  const items = (value === undefined ? fallback : value.split(','))
+    .map((item) => normalise(item.trim()))
+    .filter((item) => item !== '');
   const unknown = options.allowed ? items.filter((item) => !options.allowed?.includes(item)) : [];
   if (unknown.length > 0) refuse(name, `a comma-separated list of ${options.allowed?.join(', ')}`, value ?? '');
   return items;

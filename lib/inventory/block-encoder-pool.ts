@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { encodeBlock, type BlockJob, type EncodedBlock } from './export-block.js';
+import { type BlockJob, type EncodedBlock, encodeBlock } from './export-block.js';
 
 interface Waiting {
   resolve: (block: EncodedBlock) => void;

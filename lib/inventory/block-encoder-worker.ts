@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EncoderWorkerData } from './block-encoder-pool.js';
-import { encodeBlock, type BlockJob } from './export-block.js';
+import { type BlockJob, encodeBlock } from './export-block.js';
 
 const { finished, index } = workerData as EncoderWorkerData;
 

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import type { ExportFormat } from './export-key.js';
 import { decodeSessionBlock } from '../sessions/session-block.js';
+import type { ExportFormat } from './export-key.js';
 import { serializeSessions } from './session-serializer.js';
 
 /** Raw records to turn into one gzip member of the export. */

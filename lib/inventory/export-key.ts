@@ -10,5 +10,7 @@ export function exportKey(at: Date, format: ExportFormat): string {
 
 /** The export time encoded in a key made by exportKey, or undefined for any other key. */
 export function exportTimeOf(key: string): string | undefined {
-  return /^remote-sessions\/dt=\d{4}-\d{2}-\d{2}\/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\.(?:jsonl|csv)\.gz$/.exec(key)?.[1];
+  return /^remote-sessions\/dt=\d{4}-\d{2}-\d{2}\/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\.(?:jsonl|csv)\.gz$/.exec(
+    key,
+  )?.[1];
 }

@@ -2,16 +2,16 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { publishAuditEvents } from '../aws/audit-trail.js';
-import { BlockEncoderPool } from './block-encoder-pool.js';
-import { exportSettings, inventoryBucket } from '../core/settings.js';
-import type { EncodedBlock } from './export-block.js';
-import { exportKey, type ExportFormat } from './export-key.js';
-import { joinElementBlocks, type ElementBlock } from '../sessions/json-array-stream.js';
-import { logger } from '../core/logger.js';
-import { MalformedRecords } from '../sessions/malformed-records.js';
-import { streamRemoteSessionBlocks, type PamCallOptions } from '../pam/pam-client.js';
-import { s3 } from '../aws/s3-client.js';
 import { storageFailure } from '../aws/aws-errors.js';
+import { s3 } from '../aws/s3-client.js';
+import { logger } from '../core/logger.js';
+import { exportSettings, inventoryBucket } from '../core/settings.js';
+import { type PamCallOptions, streamRemoteSessionBlocks } from '../pam/pam-client.js';
+import { type ElementBlock, joinElementBlocks } from '../sessions/json-array-stream.js';
+import { MalformedRecords } from '../sessions/malformed-records.js';
+import { BlockEncoderPool } from './block-encoder-pool.js';
+import type { EncodedBlock } from './export-block.js';
+import { type ExportFormat, exportKey } from './export-key.js';
 
 const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
 const PARTS_IN_FLIGHT = 2;
@@ -40,7 +40,9 @@ export interface ExportSummary {
  * compress jobs of them, which are written in order. If anything fails, the multipart upload is aborted, so no partial object is
  * ever left looking complete. Publishes and logs a summary when done.
  */
-export async function exportInventory(options: PamCallOptions & { now?: Date; workerUrl: URL }): Promise<ExportSummary> {
+export async function exportInventory(
+  options: PamCallOptions & { now?: Date; workerUrl: URL },
+): Promise<ExportSummary> {
   const bucket = inventoryBucket();
   const { format, gzipLevel: level, partSize, workers } = exportSettings();
   const startedAt = options.now ?? new Date();
@@ -48,7 +50,12 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
   const body = new PassThrough();
   const upload = new Upload({
     client: s3,
-    params: { Bucket: bucket, Key: key, Body: body, ContentType: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' },
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv',
+    },
     partSize,
     queueSize: PARTS_IN_FLIGHT,
     leavePartsOnError: false,
@@ -67,7 +74,8 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
     if (!block) return;
     counts.total += block.total;
     counts.active += block.active;
-    for (const [protocol, count] of Object.entries(block.byProtocol)) counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + count;
+    for (const [protocol, count] of Object.entries(block.byProtocol))
+      counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + count;
     counts.malformed = malformed.add(block.malformed);
     if (!body.write(block.compressed)) await once(body, 'drain');
   };
@@ -109,12 +117,19 @@ export async function exportInventory(options: PamCallOptions & { now?: Date; wo
       }
     });
     const failure = storageFailure(error, bucket);
-    logger.error('Inventory export failed; nothing was written', { key, code: failure.code, reason: failure.message, counts });
+    logger.error('Inventory export failed; nothing was written', {
+      key,
+      code: failure.code,
+      reason: failure.message,
+      counts,
+    });
     throw failure;
   } finally {
     await pool.close();
   }
-  logger.debug('Blocks encoded on the function\'s own thread while the workers were busy', { blocks: pool.encodedByCaller });
+  logger.debug("Blocks encoded on the function's own thread while the workers were busy", {
+    blocks: pool.encodedByCaller,
+  });
 
   const summary: ExportSummary = {
     s3_uri: `s3://${bucket}/${key}`,

@@ -2,14 +2,14 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { ResponseTooLargeError, SnapshotNotFoundError } from '../core/errors.js';
-import { inventoryBucket } from '../core/settings.js';
-import { EXPORT_PREFIX, exportTimeOf } from './export-key.js';
-import { logger } from '../core/logger.js';
-import type { RemoteSession } from '../sessions/remote-session.js';
 import { storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
+import { ResponseTooLargeError, SnapshotNotFoundError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+import { inventoryBucket } from '../core/settings.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
 import { filterSessions, type SessionFilter } from '../sessions/session-filter.js';
+import { EXPORT_PREFIX, exportTimeOf } from './export-key.js';
 
 /** A Lambda response is at most 6 MB; keep room for the envelope. */
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
@@ -28,10 +28,14 @@ async function newestExport(bucket: string): Promise<{ key: string; exportedAt: 
     for (const object of page.Contents ?? []) {
       const key = object.Key ?? '';
       const exportedAt = exportTimeOf(key);
-      if (exportedAt && key.endsWith('.jsonl.gz') && (!newest || exportedAt > newest.exportedAt)) newest = { key, exportedAt };
+      if (exportedAt && key.endsWith('.jsonl.gz') && (!newest || exportedAt > newest.exportedAt))
+        newest = { key, exportedAt };
     }
   }
-  if (!newest) throw new SnapshotNotFoundError(`No JSON Lines inventory export in s3://${bucket}/${EXPORT_PREFIX} yet: the schedule writes one, or invoke the export function`);
+  if (!newest)
+    throw new SnapshotNotFoundError(
+      `No JSON Lines inventory export in s3://${bucket}/${EXPORT_PREFIX} yet: the schedule writes one, or invoke the export function`,
+    );
   return newest;
 }
 
@@ -61,7 +65,9 @@ async function readSnapshot(bucket: string, filter: SessionFilter): Promise<Snap
     for (const session of filterSessions(batch, filter)) {
       responseBytes += JSON.stringify(session).length + 1;
       if (responseBytes > MAX_RESPONSE_BYTES) {
-        throw new ResponseTooLargeError('More sessions match than one response can carry (5 MB): narrow the filters, e.g. active=true or a user');
+        throw new ResponseTooLargeError(
+          'More sessions match than one response can carry (5 MB): narrow the filters, e.g. active=true or a user',
+        );
       }
       sessions.push(session);
     }
@@ -83,5 +89,10 @@ async function readSnapshot(bucket: string, filter: SessionFilter): Promise<Snap
     (object.Body as Readable).destroy();
   }
   if (unreadable > 0) logger.warn('Skipped unreadable lines in the snapshot', { key, unreadable });
-  return { sessions, count: sessions.length, source: 'snapshot', snapshot: { exported_at: exportedAt, key, s3_uri: `s3://${bucket}/${key}` } };
+  return {
+    sessions,
+    count: sessions.length,
+    source: 'snapshot',
+    snapshot: { exported_at: exportedAt, key, s3_uri: `s3://${bucket}/${key}` },
+  };
 }

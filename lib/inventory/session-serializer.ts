@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { ExportFormat } from './export-key.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
+import type { ExportFormat } from './export-key.js';
 
 /** Column order of the CSV export and of the Athena table. */
 export const SESSION_COLUMNS: Array<keyof RemoteSession> = [
@@ -52,7 +52,12 @@ const NEWLINE = 0x0a;
 function jsonLines(sessions: RemoteSession[]): Buffer {
   if (sessions.length === 0) return Buffer.alloc(0);
   const text = Buffer.from(JSON.stringify(sessions));
-  for (let at = text.indexOf(RECORD_SEPARATOR); at >= 0; at = text.indexOf(RECORD_SEPARATOR, at + RECORD_SEPARATOR.length)) text[at + 1] = NEWLINE;
+  for (
+    let at = text.indexOf(RECORD_SEPARATOR);
+    at >= 0;
+    at = text.indexOf(RECORD_SEPARATOR, at + RECORD_SEPARATOR.length)
+  )
+    text[at + 1] = NEWLINE;
   text[text.length - 1] = NEWLINE;
   return text.subarray(1);
 }

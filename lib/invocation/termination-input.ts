@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { ValidationError } from '../core/errors.js';
-import { guardDutyTargets, securityHubTargets, type FindingTargets } from '../termination/finding-targets.js';
-import { isHttpApiEvent } from './http-response.js';
 import type { TerminationSettings } from '../core/settings.js';
 import { parseSessionId } from '../sessions/session-id.js';
+import { type FindingTargets, guardDutyTargets, securityHubTargets } from '../termination/finding-targets.js';
 import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
+import { isHttpApiEvent } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
 /** A termination request body larger than this is refused before it is parsed. */
@@ -33,10 +33,20 @@ interface EventBridgeEvent {
 
 function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
   const candidate = event as Partial<EventBridgeEvent> | null;
-  return typeof candidate?.['detail-type'] === 'string' && typeof candidate.source === 'string' && 'detail' in (candidate as object);
+  return (
+    typeof candidate?.['detail-type'] === 'string' &&
+    typeof candidate.source === 'string' &&
+    'detail' in (candidate as object)
+  );
 }
 
-function single(sessionId: unknown, reason: string, trigger: Trigger, requestedBy: string | undefined, source: 'http' | 'direct'): TerminationInput {
+function single(
+  sessionId: unknown,
+  reason: string,
+  trigger: Trigger,
+  requestedBy: string | undefined,
+  source: 'http' | 'direct',
+): TerminationInput {
   return {
     kind: 'single',
     source,
@@ -47,7 +57,8 @@ function single(sessionId: unknown, reason: string, trigger: Trigger, requestedB
 function parseJsonBody(event: HttpEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ValidationError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new ValidationError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
   if (text.trim() === '') throw new ValidationError('the request body is empty; send the termination request as JSON');
   try {
     return JSON.parse(text);
@@ -65,7 +76,13 @@ function fromHttp(event: HttpEvent, context: Context): TerminationInput {
     ...(caller ? { caller } : {}),
   };
   if (event.requestContext.http.method === 'DELETE') {
-    return single(event.pathParameters?.sessionId, 'Requested through DELETE /sessions/{sessionId}', trigger, caller, 'http');
+    return single(
+      event.pathParameters?.sessionId,
+      'Requested through DELETE /sessions/{sessionId}',
+      trigger,
+      caller,
+      'http',
+    );
   }
   const request = parseTerminationDetail(parseJsonBody(event), trigger);
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
@@ -81,7 +98,13 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
       reason: targets.reason,
       requestedBy: event.source,
       dryRun: false,
-      trigger: { event_id: event.id, source: event.source, detail_type: event['detail-type'], finding_id: targets.findingId, finding_title: targets.findingTitle },
+      trigger: {
+        event_id: event.id,
+        source: event.source,
+        detail_type: event['detail-type'],
+        finding_id: targets.findingId,
+        finding_title: targets.findingTitle,
+      },
       ...(targets.ignored ? { ignored: targets.ignored } : {}),
     },
   };
@@ -110,11 +133,19 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
  * termination request), an EventBridge event (a SIEM's request, a GuardDuty or Security Hub
  * finding), or a direct invocation {"session_id": "…"}.
  */
-export function parseTerminationInput(event: unknown, context: Context, settings: TerminationSettings): TerminationInput {
+export function parseTerminationInput(
+  event: unknown,
+  context: Context,
+  settings: TerminationSettings,
+): TerminationInput {
   if (isHttpApiEvent(event)) return fromHttp(event as HttpEvent, context);
   if (isEventBridgeEvent(event)) return fromEventBridge(event, settings);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
-    const trigger: Trigger = { event_id: context.awsRequestId, source: 'lambda.invoke', detail_type: 'Direct invocation' };
+    const trigger: Trigger = {
+      event_id: context.awsRequestId,
+      source: 'lambda.invoke',
+      detail_type: 'Direct invocation',
+    };
     return single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
   }
   throw new ValidationError(

@@ -52,7 +52,11 @@ export function oauth1Signature(
   request: SignableRequest,
   oauthParameters: Record<string, string>,
 ): string {
-  return createOAuthClient(credentials).getSignature(toLibraryRequest(request), credentials.tokenSecret, oauthParameters as never);
+  return createOAuthClient(credentials).getSignature(
+    toLibraryRequest(request),
+    credentials.tokenSecret,
+    oauthParameters as never,
+  );
 }
 
 /** Returns a function producing a fresh `Authorization` header (new nonce and timestamp) on every call. */

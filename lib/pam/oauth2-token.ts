@@ -26,7 +26,11 @@ const inFlight = new Map<string, Promise<string>>();
 const cacheKey = (source: TokenSource) => `${source.baseUrl}\n${source.clientId}`;
 
 async function requestToken(source: TokenSource): Promise<string> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: source.clientId, client_secret: source.clientSecret });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: source.clientId,
+    client_secret: source.clientSecret,
+  });
   let answer: Record<string, unknown>;
   try {
     const response = await request(`${source.baseUrl}${TOKEN_PATH}`, {
@@ -49,14 +53,22 @@ async function requestToken(source: TokenSource): Promise<string> {
     answer = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof PamApiError) throw error;
-    throw new PamApiError({ kind: 'bad_response', retryable: false, message: `PAM Core's ${TOKEN_PATH} did not answer with a token` });
+    throw new PamApiError({
+      kind: 'bad_response',
+      retryable: false,
+      message: `PAM Core's ${TOKEN_PATH} did not answer with a token`,
+    });
   }
   const token = answer.access_token;
   const lifetime = Number(answer.expires_in);
   if (typeof token !== 'string' || token === '' || !Number.isFinite(lifetime) || lifetime <= 0) {
     // Some versions wrap errors in PAM's envelope even with a 2xx.
     if ('response' in answer) parsePamResponse(200, 'application/json', JSON.stringify(answer));
-    throw new PamApiError({ kind: 'bad_response', retryable: false, message: `PAM Core's ${TOKEN_PATH} answered without access_token and expires_in` });
+    throw new PamApiError({
+      kind: 'bad_response',
+      retryable: false,
+      message: `PAM Core's ${TOKEN_PATH} answered without access_token and expires_in`,
+    });
   }
   const lifetimeMs = lifetime * 1000;
   tokens.set(cacheKey(source), { value: token, renewAt: Date.now() + lifetimeMs - RENEW_MARGIN(lifetimeMs) });

@@ -1,18 +1,18 @@
 import pRetry, { AbortError } from 'p-retry';
-import { request, type Dispatcher } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { PamApiError } from '../core/errors.js';
-import { pamSettings } from '../core/settings.js';
-import { pamAgent } from './http-agent.js';
 import { logger } from '../core/logger.js';
-import { createOAuth1Signer } from './oauth1.js';
-import { bearerToken } from './oauth2-token.js';
-import { JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../sessions/json-array-stream.js';
-import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
-import { loadPamConnection, type PamConnection } from './pam-secret.js';
-import type { RemoteSession } from '../sessions/remote-session.js';
+import { pamSettings } from '../core/settings.js';
+import { type ElementBlock, JsonArrayStreamParser, JsonStreamError } from '../sessions/json-array-stream.js';
 import { MalformedRecords } from '../sessions/malformed-records.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionBlock } from '../sessions/session-block.js';
 import { parseSessionId } from '../sessions/session-id.js';
+import { pamAgent } from './http-agent.js';
+import { createOAuth1Signer } from './oauth1.js';
+import { bearerToken } from './oauth2-token.js';
+import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
+import { loadPamConnection, type PamConnection } from './pam-secret.js';
 
 export interface PamCallOptions {
   /** Epoch ms by which every attempt must be over (see deadlineFromRemainingTime). */
@@ -46,7 +46,11 @@ function errorCode(error: unknown): string {
 function networkFailure(error: unknown, timeoutMs: number): PamApiError {
   const code = errorCode(error);
   if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
-    return new PamApiError({ kind: 'timeout', retryable: true, message: `PAM Core did not answer within ${timeoutMs} ms` });
+    return new PamApiError({
+      kind: 'timeout',
+      retryable: true,
+      message: `PAM Core did not answer within ${timeoutMs} ms`,
+    });
   }
   if (TLS_ERROR.test(code)) {
     return new PamApiError({
@@ -62,7 +66,12 @@ function networkFailure(error: unknown, timeoutMs: number): PamApiError {
 function brokeOff(error: unknown, timeoutMs: number, status: number, what: string): PamApiError {
   const failure = networkFailure(error, timeoutMs);
   if (failure.kind === 'timeout') return failure;
-  return new PamApiError({ kind: 'bad_response', status, retryable: false, message: `${what} broke off before its end (${errorCode(error)})` });
+  return new PamApiError({
+    kind: 'bad_response',
+    status,
+    retryable: false,
+    message: `${what} broke off before its end (${errorCode(error)})`,
+  });
 }
 
 /** What to do with PAM's answer once its status and headers are in. */
@@ -98,14 +107,28 @@ const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) =
 };
 
 /** A fresh OAuth 1.0a signature for every attempt, or the (cached) OAuth 2.0 bearer token. */
-async function authorizationFor(connection: PamConnection, method: string, url: string, renewToken: boolean): Promise<string> {
+async function authorizationFor(
+  connection: PamConnection,
+  method: string,
+  url: string,
+  renewToken: boolean,
+): Promise<string> {
   if (connection.auth.kind === 'oauth1') return createOAuth1Signer(connection.auth.credentials)({ method, url });
   const { clientId, clientSecret } = connection.auth;
-  const token = await bearerToken({ baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate }, { renew: renewToken });
+  const token = await bearerToken(
+    { baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate },
+    { renew: renewToken },
+  );
   return `Bearer ${token}`;
 }
 
-async function sendOnce<T>(connection: PamConnection, operation: Operation, timeoutMs: number, read: ResponseReader<T>, renewToken = false): Promise<T> {
+async function sendOnce<T>(
+  connection: PamConnection,
+  operation: Operation,
+  timeoutMs: number,
+  read: ResponseReader<T>,
+  renewToken = false,
+): Promise<T> {
   const url = `${connection.baseUrl}${operation.path(connection)}`;
   const authorization = await authorizationFor(connection, operation.method, url, renewToken);
   try {
@@ -146,10 +169,20 @@ async function sendWithRetries<T>(
       if (remaining < MIN_ATTEMPT_MS) {
         throw new AbortError(
           lastError ??
-            new PamApiError({ kind: 'timeout', retryable: false, message: 'No time left before the Lambda timeout to call the PAM Core' }),
+            new PamApiError({
+              kind: 'timeout',
+              retryable: false,
+              message: 'No time left before the Lambda timeout to call the PAM Core',
+            }),
         );
       }
-      return sendOnce(connection, operation, Math.min(operation.timeoutMs, remaining), read, renewToken && attemptNumber === 1);
+      return sendOnce(
+        connection,
+        operation,
+        Math.min(operation.timeoutMs, remaining),
+        read,
+        renewToken && attemptNumber === 1,
+      );
     },
     {
       retries: attempts - 1,
@@ -183,7 +216,9 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
     return await sendWithRetries(connection, operation, deadline, read);
   } catch (error) {
     if (!(error instanceof PamApiError) || error.kind !== 'unauthorized') throw error;
-    logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', { operation: operation.name });
+    logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', {
+      operation: operation.name,
+    });
   }
   const refreshed = await loadPamConnection({ forceFetch: true });
   try {
@@ -218,7 +253,9 @@ function listOperation(timeoutMs: number): Operation {
  * as raw blocks of records: the body is never held whole. A body that breaks off or is not PAM's
  * envelope ends in a PamApiError after the last good block.
  */
-export async function* streamRemoteSessionBlocks(options: PamCallOptions & { timeoutMs?: number } = {}): AsyncGenerator<ElementBlock> {
+export async function* streamRemoteSessionBlocks(
+  options: PamCallOptions & { timeoutMs?: number } = {},
+): AsyncGenerator<ElementBlock> {
   const timeoutMs = options.timeoutMs ?? pamSettings().listTimeoutMs;
   const response = await callPam(listOperation(timeoutMs), options, openStream);
   const parser = new JsonArrayStreamParser('remote_sessions');
@@ -231,7 +268,12 @@ export async function* streamRemoteSessionBlocks(options: PamCallOptions & { tim
   } catch (error) {
     if (error instanceof PamApiError) throw error;
     if (error instanceof JsonStreamError) {
-      throw new PamApiError({ kind: 'bad_response', status: response.statusCode, retryable: false, message: `PAM Core's session list is not valid JSON: ${error.message}` });
+      throw new PamApiError({
+        kind: 'bad_response',
+        status: response.statusCode,
+        retryable: false,
+        message: `PAM Core's session list is not valid JSON: ${error.message}`,
+      });
     }
     throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's session list");
   } finally {

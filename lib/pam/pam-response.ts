@@ -47,12 +47,15 @@ function describeBody(body: string, contentType: string | undefined): string {
   return `a body that is not valid JSON (${body.length} bytes, possibly truncated)`;
 }
 
-
 /**
  * Decides success from the HTTP status AND PAM's envelope, never from message text
  * (the success message differs per version and language). Returns the parsed body on success.
  */
-export function parsePamResponse(status: number, contentType: string | undefined, body: string): Record<string, unknown> {
+export function parsePamResponse(
+  status: number,
+  contentType: string | undefined,
+  body: string,
+): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -89,7 +92,10 @@ export function checkPamEnvelope(status: number, json: unknown): Record<string, 
   const response = envelope.data.response;
   const envelopeStatus = toNumber(response.status);
   const failed =
-    !statusOk || isTrue(response.error) || isTrue(response.erro) || (envelopeStatus !== undefined && envelopeStatus >= 400);
+    !statusOk ||
+    isTrue(response.error) ||
+    isTrue(response.erro) ||
+    (envelopeStatus !== undefined && envelopeStatus >= 400);
   if (!failed) return json as Record<string, unknown>;
 
   const pamErrorCode = toNumber(response.error_code) ?? toNumber(response.cod_erro);

@@ -23,7 +23,9 @@ const required = z
   .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
   .check(z.minLength(1, 'must not be empty'));
 
-const apiPath = z.string({ error: 'must be a string' }).check(z.regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"'));
+const apiPath = z
+  .string({ error: 'must be a string' })
+  .check(z.regex(/^\/[A-Za-z0-9_\-./{}]*$/, 'must be a path starting with "/"'));
 
 function isAllowedBaseUrl(value: string): boolean {
   try {
@@ -37,7 +39,9 @@ function isAllowedBaseUrl(value: string): boolean {
 
 const pamSecretSchema = z.object(
   {
-    base_url: required.check(z.refine(isAllowedBaseUrl, 'must be an https:// URL (http:// is accepted only for localhost)')),
+    base_url: required.check(
+      z.refine(isAllowedBaseUrl, 'must be an https:// URL (http:// is accepted only for localhost)'),
+    ),
     consumer_key: z.optional(required),
     consumer_secret: z.optional(required),
     token_key: z.optional(required),
@@ -78,12 +82,17 @@ const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secr
 const OAUTH2_KEYS = ['client_id', 'client_secret'] as const;
 
 /** OAuth 2.0 when client_id or client_secret is given, OAuth 1.0a otherwise; a half-given set names what is missing. */
-function authFrom(secretId: string, secret: Partial<Record<(typeof OAUTH1_KEYS)[number] | (typeof OAUTH2_KEYS)[number], string>>): PamAuth {
+function authFrom(
+  secretId: string,
+  secret: Partial<Record<(typeof OAUTH1_KEYS)[number] | (typeof OAUTH2_KEYS)[number], string>>,
+): PamAuth {
   const usesOAuth2 = OAUTH2_KEYS.some((key) => secret[key] !== undefined);
   const missing = (usesOAuth2 ? OAUTH2_KEYS : OAUTH1_KEYS).filter((key) => secret[key] === undefined);
   if (missing.length > 0) {
     const wanted = usesOAuth2 ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
-    throw new ConfigurationError(`Secret "${secretId}": ${missing.map((key) => `key "${key}" is missing`).join('; ')}${wanted}`);
+    throw new ConfigurationError(
+      `Secret "${secretId}": ${missing.map((key) => `key "${key}" is missing`).join('; ')}${wanted}`,
+    );
   }
   if (usesOAuth2) return { kind: 'oauth2', clientId: secret.client_id ?? '', clientSecret: secret.client_secret ?? '' };
   return {
@@ -147,7 +156,9 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
           `Secret "${secretId}" could not be read: ${name} (check the function's IAM role and the key policy)`,
         );
       default:
-        throw new SecretsUnavailableError(`Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`);
+        throw new SecretsUnavailableError(
+          `Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`,
+        );
     }
   }
   if (typeof secretString !== 'string') {

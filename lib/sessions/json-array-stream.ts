@@ -227,7 +227,8 @@ export class JsonArrayStreamParser {
         }
         case State.Done: {
           i = this.skipSpace(buf, i);
-          if (i < buf.length) throw new JsonStreamError(`unexpected ${this.describe(buf, i)} after the end of the JSON`);
+          if (i < buf.length)
+            throw new JsonStreamError(`unexpected ${this.describe(buf, i)} after the end of the JSON`);
           break;
         }
       }
@@ -305,7 +306,8 @@ export class JsonArrayStreamParser {
       while (i < buf.length) {
         const byte = buf[i];
         if (byte === COMMA || byte === CLOSE_ARRAY || byte === CLOSE_OBJECT || isSpace(byte)) {
-          if (i === this.tokenStart) throw new JsonStreamError(`unexpected ${this.describe(buf, i)} where a value was expected`);
+          if (i === this.tokenStart)
+            throw new JsonStreamError(`unexpected ${this.describe(buf, i)} where a value was expected`);
           return i;
         }
         i += 1;

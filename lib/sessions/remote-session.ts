@@ -68,7 +68,8 @@ function text(record: Record<string, unknown>, field: string): string | null {
 
 /** Validates one record of `remote_sessions` and gives it the one shape the rest of the product uses. */
 export function normaliseRemoteSession(raw: unknown): NormaliseResult {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'record: must be an object' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, reason: 'record: must be an object' };
   const record = raw as Record<string, unknown>;
   try {
     const sessionId = text(record, 'session_id');

@@ -37,7 +37,9 @@ export type SessionFilter = Omit<ListQuery, 'source'>;
 export function parseListQuery(query: Record<string, string | undefined> | null | undefined): ListQuery {
   const result = listQuerySchema.safeParse(query ?? {});
   if (!result.success) {
-    throw new ValidationError(issuesMessage(result.error, { subject: (path) => (path.length ? `${path.join('.')} ` : '') }));
+    throw new ValidationError(
+      issuesMessage(result.error, { subject: (path) => (path.length ? `${path.join('.')} ` : '') }),
+    );
   }
   return result.data;
 }

@@ -31,7 +31,9 @@ const guardDutyDetailSchema = z.object({
             z.array(
               z.object({
                 privateIpAddress: z.optional(z.nullable(z.string())),
-                privateIpAddresses: z.optional(z.array(z.object({ privateIpAddress: z.optional(z.nullable(z.string())) }))),
+                privateIpAddresses: z.optional(
+                  z.array(z.object({ privateIpAddress: z.optional(z.nullable(z.string())) })),
+                ),
               }),
             ),
           ),
@@ -53,7 +55,12 @@ const asffFindingSchema = z.object({
         Id: str,
         Details: z.optional(
           z.object({
-            AwsEc2Instance: z.optional(z.object({ IpV4Addresses: z.optional(z.array(z.string())), IpV6Addresses: z.optional(z.array(z.string())) })),
+            AwsEc2Instance: z.optional(
+              z.object({
+                IpV4Addresses: z.optional(z.array(z.string())),
+                IpV6Addresses: z.optional(z.array(z.string())),
+              }),
+            ),
           }),
         ),
       }),
@@ -63,7 +70,9 @@ const asffFindingSchema = z.object({
 });
 
 const securityHubDetailSchema = z.object({
-  findings: z.array(asffFindingSchema, { error: 'detail.findings must be an array' }).check(z.minLength(1, 'detail.findings is empty')),
+  findings: z
+    .array(asffFindingSchema, { error: 'detail.findings must be an array' })
+    .check(z.minLength(1, 'detail.findings is empty')),
   actionName: str,
 });
 
@@ -74,15 +83,20 @@ function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
 }
 
 function unique(addresses: Array<string | null | undefined>): string[] {
-  return [...new Set(addresses.filter((address): address is string => typeof address === 'string' && isIP(address.trim()) !== 0).map((a) => a.trim()))];
+  return [
+    ...new Set(
+      addresses
+        .filter((address): address is string => typeof address === 'string' && isIP(address.trim()) !== 0)
+        .map((a) => a.trim()),
+    ),
+  ];
 }
 
 /** Every remoteIpDetails.ipAddressV4/V6 under service.action, whatever the action type (network, port probe, API call, RDS login…). */
 function remoteIps(node: unknown, found: string[] = []): string[] {
   if (Array.isArray(node)) {
     for (const item of node) remoteIps(item, found);
-  }
-  else if (typeof node === 'object' && node !== null) {
+  } else if (typeof node === 'object' && node !== null) {
     for (const [key, value] of Object.entries(node)) {
       if (key === 'remoteIpDetails' && typeof value === 'object' && value !== null) {
         const details = value as { ipAddressV4?: unknown; ipAddressV6?: unknown };
@@ -103,7 +117,12 @@ const fromOrigins = (origins: string[]): MatchCriteria[] => origins.map((origin_
 export function guardDutyTargets(detail: unknown, minSeverity: number): FindingTargets {
   const finding = parse(guardDutyDetailSchema, detail, 'GuardDuty finding');
   const interfaces = finding.resource?.instanceDetails?.networkInterfaces ?? [];
-  const devices = unique(interfaces.flatMap((eni) => [eni.privateIpAddress, ...(eni.privateIpAddresses ?? []).map((entry) => entry.privateIpAddress)]));
+  const devices = unique(
+    interfaces.flatMap((eni) => [
+      eni.privateIpAddress,
+      ...(eni.privateIpAddresses ?? []).map((entry) => entry.privateIpAddress),
+    ]),
+  );
   const origins = unique(remoteIps(finding.service?.action ?? {}));
   const title = finding.title ?? finding.type;
   return {
@@ -111,7 +130,9 @@ export function guardDutyTargets(detail: unknown, minSeverity: number): FindingT
     findingId: finding.id,
     findingTitle: title,
     reason: `GuardDuty finding ${finding.type} (severity ${finding.severity}): ${title}`,
-    ...(finding.severity < minSeverity ? { ignored: `severity ${finding.severity} is below the threshold ${minSeverity}` } : {}),
+    ...(finding.severity < minSeverity
+      ? { ignored: `severity ${finding.severity} is below the threshold ${minSeverity}` }
+      : {}),
   };
 }
 
@@ -122,7 +143,10 @@ export function guardDutyTargets(detail: unknown, minSeverity: number): FindingT
  */
 export function securityHubTargets(detail: unknown, labels: Set<string> | undefined): FindingTargets {
   const { findings, actionName } = parse(securityHubDetailSchema, detail, 'Security Hub event');
-  const relevant = labels === undefined ? findings : findings.filter((finding) => labels.has((finding.Severity?.Label ?? '').toUpperCase()));
+  const relevant =
+    labels === undefined
+      ? findings
+      : findings.filter((finding) => labels.has((finding.Severity?.Label ?? '').toUpperCase()));
   const devices = unique(
     relevant.flatMap((finding) =>
       (finding.Resources ?? []).flatMap((resource) => [

@@ -1,7 +1,13 @@
 import type { ResponderError } from '../core/errors.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 
-export type OutcomeKind = 'terminated' | 'already_ended' | 'skipped_protected' | 'would_terminate' | 'blocked' | 'failed';
+export type OutcomeKind =
+  | 'terminated'
+  | 'already_ended'
+  | 'skipped_protected'
+  | 'would_terminate'
+  | 'blocked'
+  | 'failed';
 
 /** What the audit trail and the caller are told about the session an outcome is for. */
 export interface SessionFacts {

@@ -1,8 +1,8 @@
-import type { TerminationSettings } from '../core/settings.js';
 import { SessionNotFoundError } from '../core/errors.js';
+import type { TerminationSettings } from '../core/settings.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { sessionMatches } from '../sessions/session-match.js';
-import { sessionFacts, type Outcome } from './outcome.js';
+import { type Outcome, sessionFacts } from './outcome.js';
 import type { TerminationRequest } from './termination-request.js';
 
 export interface Resolution {
@@ -39,11 +39,22 @@ export function resolveTargets(
     seen.add(session.session_id);
     const facts = sessionFacts(session);
     if (!session.active) {
-      decided.push({ session_id: session.session_id, outcome: 'already_ended', session: facts, message: `ended at ${session.end}` });
+      decided.push({
+        session_id: session.session_id,
+        outcome: 'already_ended',
+        session: facts,
+        message: `ended at ${session.end}`,
+      });
       return;
     }
     const protectedBy = protection(session, settings);
-    if (protectedBy) decided.push({ session_id: session.session_id, outcome: 'skipped_protected', session: facts, message: protectedBy });
+    if (protectedBy)
+      decided.push({
+        session_id: session.session_id,
+        outcome: 'skipped_protected',
+        session: facts,
+        message: protectedBy,
+      });
     else candidates.push(session);
   };
 
@@ -53,7 +64,13 @@ export function resolveTargets(
     else if (!seen.has(id)) {
       seen.add(id);
       const message = `session ${id} is not in the PAM Core's session list; nothing was sent`;
-      notFound.push({ session_id: id, outcome: 'failed', session: null, message, error: new SessionNotFoundError(message) });
+      notFound.push({
+        session_id: id,
+        outcome: 'failed',
+        session: null,
+        message,
+        error: new SessionNotFoundError(message),
+      });
     }
   }
   for (const session of sessions) {

@@ -4,8 +4,8 @@ import { logger } from '../core/logger.js';
 import type { TerminationSettings } from '../core/settings.js';
 import { dropSession, listRemoteSessions, type PamCallOptions } from '../pam/pam-client.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
-import { sessionFacts, type Outcome } from './outcome.js';
-import { resolveTargets, type Resolution } from './resolve-targets.js';
+import { type Outcome, sessionFacts } from './outcome.js';
+import { type Resolution, resolveTargets } from './resolve-targets.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
 import type { TerminationRequest } from './termination-request.js';
 

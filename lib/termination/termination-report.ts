@@ -1,4 +1,4 @@
-import { publishAuditEvents, type AuditEvent } from '../aws/audit-trail.js';
+import { type AuditEvent, publishAuditEvents } from '../aws/audit-trail.js';
 import { logger } from '../core/logger.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
 import { countOutcomes } from './outcome-metrics.js';

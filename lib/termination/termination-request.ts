@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
-import { sessionIdSchema } from '../sessions/session-id.js';
 import { isAddressOrCidr } from '../sessions/ip-address.js';
+import { sessionIdSchema } from '../sessions/session-id.js';
 import type { MatchCriteria } from '../sessions/session-match.js';
 
 /** Where a termination request came from, carried into every audit event. */
@@ -32,18 +32,22 @@ export interface TerminationRequest {
 export const MAX_SESSION_IDS = 100;
 
 const text = (field: string, max: number) =>
-  z.string({ error: `${field} must be a string` }).check(
-    z.trim(),
-    z.minLength(1, `${field} must not be empty`),
-    z.maxLength(max, `${field} must be at most ${max} characters`),
-  );
+  z
+    .string({ error: `${field} must be a string` })
+    .check(
+      z.trim(),
+      z.minLength(1, `${field} must not be empty`),
+      z.maxLength(max, `${field} must be at most ${max} characters`),
+    );
 
 const matchSchema = z
   .strictObject(
     {
       user: z.optional(text('match.user', 256)),
       origin_ip: z.optional(
-        text('match.origin_ip', 64).check(z.refine(isAddressOrCidr, 'match.origin_ip must be an IP address or a CIDR block')),
+        text('match.origin_ip', 64).check(
+          z.refine(isAddressOrCidr, 'match.origin_ip must be an IP address or a CIDR block'),
+        ),
       ),
       device: z.optional(text('match.device', 256)),
       credential: z.optional(text('match.credential', 256)),
@@ -57,7 +61,10 @@ const matchSchema = z
     },
   )
   .check(
-    z.refine((match) => Object.values(match).some((value) => value !== undefined), 'match needs at least one of user, origin_ip, device, credential, protocol'),
+    z.refine(
+      (match) => Object.values(match).some((value) => value !== undefined),
+      'match needs at least one of user, origin_ip, device, credential, protocol',
+    ),
   );
 
 const detailSchema = z
@@ -67,7 +74,10 @@ const detailSchema = z
       session_ids: z.optional(
         z
           .array(sessionIdSchema, { error: 'session_ids must be an array of session ids' })
-          .check(z.minLength(1, 'session_ids must not be empty'), z.maxLength(MAX_SESSION_IDS, `session_ids may hold at most ${MAX_SESSION_IDS} ids`)),
+          .check(
+            z.minLength(1, 'session_ids must not be empty'),
+            z.maxLength(MAX_SESSION_IDS, `session_ids may hold at most ${MAX_SESSION_IDS} ids`),
+          ),
       ),
       match: z.optional(matchSchema),
       reason: text('reason', 1024),

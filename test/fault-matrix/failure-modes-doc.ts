@@ -1,22 +1,74 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { COMMON_BEHAVIOUR, PAM_FAULTS, PATHS, type FaultPath } from './pam-faults.js';
+import { COMMON_BEHAVIOUR, type FaultPath, PAM_FAULTS, PATHS } from './pam-faults.js';
 
 /** Faults outside the PAM Core, each proved by a named test elsewhere in the suite. */
 const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
-  ['Secrets Manager throttles or fails', '503 `secrets_unavailable`; nothing sent to PAM', 'test/unit/pam-secret.test.ts › tells throttling apart from misconfiguration'],
-  ['Secrets Manager: access denied', '500 `configuration_error` naming the secret and the IAM role to check', 'test/unit/pam-secret.test.ts › says when the role may not read it'],
-  ['Secrets Manager: secret missing', '500 `configuration_error` naming the secret', 'test/integration/handlers.integration.test.ts › answers 500 when the secret does not exist'],
-  ['secret is not JSON', '500 `configuration_error`, the value never quoted', 'test/unit/pam-secret.test.ts › says malformed JSON without quoting it'],
-  ['secret misses a key', '500 `configuration_error` naming the key; nothing sent to PAM', 'test/integration/handlers.integration.test.ts › answers 500 naming the missing key when the secret is incomplete, and sends nothing'],
-  ['PAM refuses the credentials (401)', 'the secret is read again once and the call retried once; then 502 `pam_unauthorized`', 'test/integration/handlers.integration.test.ts › refuses a wrong signature, and says so after re-reading the secret once'],
-  ['the secret was rotated', 'picked up after the 401, the call succeeds', 'test/integration/handlers.integration.test.ts › picks up a rotated secret after PAM answers 401, and retries once'],
-  ['EventBridge PutEvents: some entries refused', 'only those entries are sent again (4 attempts, backoff)', 'test/unit/audit-trail.test.ts › retries only the entries PutEvents reports as failed'],
-  ['EventBridge PutEvents fails entirely', 'counted as not published; a termination request then throws so Lambda retries it', 'test/unit/audit-trail.test.ts › reports what it could not publish after its retries, without throwing'],
-  ['S3: the bucket does not exist', '500 `configuration_error` naming the bucket (export and snapshot)', 'test/integration/export.integration.test.ts › says which bucket does not exist, for the export and for snapshots'],
-  ['S3 fails during the upload (UploadPart answers 500, past the SDK\'s retries)', '`storage_unavailable`; the multipart upload is aborted, no object is left, no summary event', 'test/integration/export.integration.test.ts › fails the export as storage_unavailable, aborts the multipart upload and leaves no object'],
-  ['the list breaks off while parts are being uploaded', 'the multipart upload is aborted, no object is left', 'test/integration/export.integration.test.ts › aborts the multipart upload when the body is cut off mid-way, and leaves no object behind'],
-  ['TLS: certificate from an unknown CA, or for another host', '502 `pam_tls`, not retried, saying to set `ca_certificate`', 'test/integration/tls.integration.test.ts'],
+  [
+    'Secrets Manager throttles or fails',
+    '503 `secrets_unavailable`; nothing sent to PAM',
+    'test/unit/pam-secret.test.ts › tells throttling apart from misconfiguration',
+  ],
+  [
+    'Secrets Manager: access denied',
+    '500 `configuration_error` naming the secret and the IAM role to check',
+    'test/unit/pam-secret.test.ts › says when the role may not read it',
+  ],
+  [
+    'Secrets Manager: secret missing',
+    '500 `configuration_error` naming the secret',
+    'test/integration/handlers.integration.test.ts › answers 500 when the secret does not exist',
+  ],
+  [
+    'secret is not JSON',
+    '500 `configuration_error`, the value never quoted',
+    'test/unit/pam-secret.test.ts › says malformed JSON without quoting it',
+  ],
+  [
+    'secret misses a key',
+    '500 `configuration_error` naming the key; nothing sent to PAM',
+    'test/integration/handlers.integration.test.ts › answers 500 naming the missing key when the secret is incomplete, and sends nothing',
+  ],
+  [
+    'PAM refuses the credentials (401)',
+    'the secret is read again once and the call retried once; then 502 `pam_unauthorized`',
+    'test/integration/handlers.integration.test.ts › refuses a wrong signature, and says so after re-reading the secret once',
+  ],
+  [
+    'the secret was rotated',
+    'picked up after the 401, the call succeeds',
+    'test/integration/handlers.integration.test.ts › picks up a rotated secret after PAM answers 401, and retries once',
+  ],
+  [
+    'EventBridge PutEvents: some entries refused',
+    'only those entries are sent again (4 attempts, backoff)',
+    'test/unit/audit-trail.test.ts › retries only the entries PutEvents reports as failed',
+  ],
+  [
+    'EventBridge PutEvents fails entirely',
+    'counted as not published; a termination request then throws so Lambda retries it',
+    'test/unit/audit-trail.test.ts › reports what it could not publish after its retries, without throwing',
+  ],
+  [
+    'S3: the bucket does not exist',
+    '500 `configuration_error` naming the bucket (export and snapshot)',
+    'test/integration/export.integration.test.ts › says which bucket does not exist, for the export and for snapshots',
+  ],
+  [
+    "S3 fails during the upload (UploadPart answers 500, past the SDK's retries)",
+    '`storage_unavailable`; the multipart upload is aborted, no object is left, no summary event',
+    'test/integration/export.integration.test.ts › fails the export as storage_unavailable, aborts the multipart upload and leaves no object',
+  ],
+  [
+    'the list breaks off while parts are being uploaded',
+    'the multipart upload is aborted, no object is left',
+    'test/integration/export.integration.test.ts › aborts the multipart upload when the body is cut off mid-way, and leaves no object behind',
+  ],
+  [
+    'TLS: certificate from an unknown CA, or for another host',
+    '502 `pam_tls`, not retried, saying to set `ca_certificate`',
+    'test/integration/tls.integration.test.ts',
+  ],
 ];
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
@@ -36,7 +88,10 @@ export function renderFailureModes(): string {
     '',
     '| fault | error code | HTTP API | attempts: list / drop / export | the operator reads |',
     '| --- | --- | --- | --- | --- |',
-    ...PAM_FAULTS.map((row) => `| \`${row.id}\`: ${cell(row.fault)} | \`${row.code}\` | ${row.httpStatus} | ${row.attempts.list} / ${row.attempts.drop} / ${row.attempts.export} | ${cell(row.says)} |`),
+    ...PAM_FAULTS.map(
+      (row) =>
+        `| \`${row.id}\`: ${cell(row.fault)} | \`${row.code}\` | ${row.httpStatus} | ${row.attempts.list} / ${row.attempts.drop} / ${row.attempts.export} | ${cell(row.says)} |`,
+    ),
     '',
     'On every path, besides that:',
     '',

@@ -27,9 +27,18 @@ export interface PamFaultRow {
   says: string;
 }
 
-const PAM_500 = JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } });
-const DROP_OK = JSON.stringify({ response: { status: 200, message: 'Sessão interrompida com sucesso', error: false, error_code: 0 } });
-const status = (code: number, body: string | Uint8Array, contentType = 'application/json'): Fault => ({ kind: 'status', status: code, body, contentType });
+const PAM_500 = JSON.stringify({
+  response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 },
+});
+const DROP_OK = JSON.stringify({
+  response: { status: 200, message: 'Sessão interrompida com sucesso', error: false, error_code: 0 },
+});
+const status = (code: number, body: string | Uint8Array, contentType = 'application/json'): Fault => ({
+  kind: 'status',
+  status: code,
+  body,
+  contentType,
+});
 
 export const PAM_FAULTS: PamFaultRow[] = [
   {
@@ -53,7 +62,11 @@ export const PAM_FAULTS: PamFaultRow[] = [
   {
     id: 'cut-mid-body',
     fault: 'cuts the connection in the middle of the body',
-    inject: (endpoint) => ({ kind: 'truncate', afterBytes: endpoint === 'list' ? 900 : 30, ...(endpoint === 'drop' ? { body: DROP_OK } : {}) }),
+    inject: (endpoint) => ({
+      kind: 'truncate',
+      afterBytes: endpoint === 'list' ? 900 : 30,
+      ...(endpoint === 'drop' ? { body: DROP_OK } : {}),
+    }),
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
@@ -107,7 +120,8 @@ export const PAM_FAULTS: PamFaultRow[] = [
   {
     id: 'truncated-json',
     fault: 'HTTP 200 with truncated JSON, the connection closed cleanly',
-    inject: () => status(200, '{"code":200,"response":{"status":200,"error":false},"remote_sessions":[{"session_id":"a1"'),
+    inject: () =>
+      status(200, '{"code":200,"response":{"status":200,"error":false},"remote_sessions":[{"session_id":"a1"'),
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
@@ -126,7 +140,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
   {
     id: 'slow-drip',
     fault: 'sends its answer a few bytes at a time, slower than allowed',
-    inject: (endpoint) => ({ kind: 'drip', bytesPerWrite: 16, pauseMs: 100, ...(endpoint === 'drop' ? { body: DROP_OK } : {}) }),
+    inject: (endpoint) => ({
+      kind: 'drip',
+      bytesPerWrite: 16,
+      pauseMs: 100,
+      ...(endpoint === 'drop' ? { body: DROP_OK } : {}),
+    }),
     attempts: { list: 1, drop: 3, export: 1 },
     code: 'pam_timeout',
     httpStatus: 504,
@@ -138,6 +157,8 @@ export const PAM_FAULTS: PamFaultRow[] = [
 export const COMMON_BEHAVIOUR: Record<FaultPath, string> = {
   list: 'answers the error JSON; nothing is dropped',
   drop: 'answers the error JSON; after a failed drop the list is read once more to tell an ended session (then 200 `already_ended`) from a real failure; no other session is touched',
-  match: 'the target gets a `failed` outcome and a `PAM Session Termination Failed` audit event; the function then throws (Lambda retries, then DropFailuresQueue); no other session is touched',
-  export: 'the export fails with the row\'s error, the multipart upload is aborted, no object is written, no summary event is published',
+  match:
+    'the target gets a `failed` outcome and a `PAM Session Termination Failed` audit event; the function then throws (Lambda retries, then DropFailuresQueue); no other session is touched',
+  export:
+    "the export fails with the row's error, the multipart upload is aborted, no object is written, no summary event is published",
 };

@@ -23,7 +23,9 @@ function names(tree: NpmTree, into = new Set<string>()): Set<string> {
 // test/support/build-once.ts built the bundles before any test ran.
 beforeAll(() => {
   bundles = JSON.parse(readFileSync(new URL('../../dist/bundles.json', import.meta.url), 'utf8')) as BundleInfo[];
-  const tree = JSON.parse(execFileSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: root, encoding: 'utf8' })) as NpmTree;
+  const tree = JSON.parse(
+    execFileSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: root, encoding: 'utf8' }),
+  ) as NpmTree;
   production = names(tree);
 });
 

@@ -27,7 +27,10 @@ function statements(role: 'ListRole' | 'DropRole' | 'ExportRole'): any[] {
   return resources[role]?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) ?? [];
 }
 
-const SECRET_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:pam-session-responder/pam-core-??????' };
+const SECRET_ARN = {
+  'Fn::Sub':
+    'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:pam-session-responder/pam-core-??????',
+};
 const AUDIT_BUS_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' };
 
 async function zipEntries(file: string): Promise<string[]> {
@@ -37,16 +40,29 @@ async function zipEntries(file: string): Promise<string[]> {
 
 // What `npx osls package` generates, offline and without AWS credentials, is what gets deployed.
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--package', packageDir], {
-    cwd: root,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1' },
-  });
+  await promisify(execFile)(
+    process.execPath,
+    [join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--package', packageDir],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        SLS_TELEMETRY_DISABLED: '1',
+      },
+    },
+  );
   resources = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
 }, 120_000);
 
 describe('the generated CloudFormation', () => {
   it('deploys list and drop on nodejs22.x, arm64, from the esbuild bundles', () => {
-    for (const [name, handler] of [['List', 'dist/list/index.handler'], ['Drop', 'dist/drop/index.handler']] as const) {
+    for (const [name, handler] of [
+      ['List', 'dist/list/index.handler'],
+      ['Drop', 'dist/drop/index.handler'],
+    ] as const) {
       expect(fn(name).Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: handler });
       expect(fn(name).Properties.Environment.Variables.PAM_SECRET_ID).toBe('pam-session-responder/pam-core');
     }
@@ -90,7 +106,11 @@ describe('the generated CloudFormation', () => {
         }),
       ]);
     }
-    expect(deployed).toContainEqual({ source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 7] }] } });
+    expect(deployed).toContainEqual({
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: { severity: [{ numeric: ['>=', 7] }] },
+    });
   });
 
   it('lets only EventBridge rules of this account write to the dead-letter queue', () => {
@@ -118,7 +138,10 @@ describe('the generated CloudFormation', () => {
 
   it('alarms as soon as either queue holds a message', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    expect(alarms.map((alarm) => alarm.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(['DropFailuresQueue', 'RulesDeadLetterQueue']);
+    expect(alarms.map((alarm) => alarm.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual([
+      'DropFailuresQueue',
+      'RulesDeadLetterQueue',
+    ]);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
         Namespace: 'AWS/SQS',
@@ -131,7 +154,10 @@ describe('the generated CloudFormation', () => {
   });
 
   it('creates the "Terminate PAM sessions" custom action the custom-action rule listens for', () => {
-    expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({ Name: 'Terminate PAM sessions', Id: 'TerminatePamSession' });
+    expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({
+      Name: 'Terminate PAM sessions',
+      Id: 'TerminatePamSession',
+    });
   });
 
   it('caps how many drops run at once', () => {
@@ -153,9 +179,24 @@ describe('the generated CloudFormation', () => {
     expect(fn('List').Properties.Role).toEqual({ 'Fn::GetAtt': ['ListRole', 'Arn'] });
     expect(fn('Drop').Properties.Role).toEqual({ 'Fn::GetAtt': ['DropRole', 'Arn'] });
     expect(fn('Export').Properties.Role).toEqual({ 'Fn::GetAtt': ['ExportRole', 'Arn'] });
-    const actions = (role: 'ListRole' | 'DropRole' | 'ExportRole') => statements(role).flatMap((statement) => [statement.Action].flat()).sort();
-    expect(actions('ListRole')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'secretsmanager:GetSecretValue']);
-    expect(actions('DropRole')).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']);
+    const actions = (role: 'ListRole' | 'DropRole' | 'ExportRole') =>
+      statements(role)
+        .flatMap((statement) => [statement.Action].flat())
+        .sort();
+    expect(actions('ListRole')).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(actions('DropRole')).toEqual([
+      'events:PutEvents',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+    ]);
     expect(actions('ExportRole')).toEqual([
       'events:PutEvents',
       'logs:CreateLogStream',
@@ -165,7 +206,11 @@ describe('the generated CloudFormation', () => {
       's3:PutObject',
       'secretsmanager:GetSecretValue',
     ]);
-    expect(ofType('AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['DropRole', 'ExportRole', 'ListRole']);
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['DropRole', 'ExportRole', 'ListRole']);
     for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
       for (const statement of statements(role)) {
         expect(JSON.stringify(statement.Action)).not.toContain('*');
@@ -175,23 +220,35 @@ describe('the generated CloudFormation', () => {
   });
 
   it('scopes each permission to the exact resource', () => {
-    const find = (role: 'ListRole' | 'DropRole' | 'ExportRole', action: string) => statements(role).find((statement) => [statement.Action].flat().includes(action));
+    const find = (role: 'ListRole' | 'DropRole' | 'ExportRole', action: string) =>
+      statements(role).find((statement) => [statement.Action].flat().includes(action));
     for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
       expect(find(role, 'secretsmanager:GetSecretValue')?.Resource).toEqual(SECRET_ARN);
-      expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({ 'Fn::GetAtt': [`${role.replace('Role', '')}LogGroup`, 'Arn'] });
+      expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({
+        'Fn::GetAtt': [`${role.replace('Role', '')}LogGroup`, 'Arn'],
+      });
     }
     expect(find('DropRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('ExportRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('DropRole', 'sqs:SendMessage')?.Resource).toEqual({ 'Fn::GetAtt': ['DropFailuresQueue', 'Arn'] });
-    expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' });
-    expect(find('ListRole', 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' });
-    expect(find('ListRole', 's3:ListBucket')).toMatchObject({ Resource: { 'Fn::GetAtt': ['InventoryBucket', 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'remote-sessions/*' } } });
+    expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({
+      'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
+    });
+    expect(find('ListRole', 's3:GetObject')?.Resource).toEqual({
+      'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
+    });
+    expect(find('ListRole', 's3:ListBucket')).toMatchObject({
+      Resource: { 'Fn::GetAtt': ['InventoryBucket', 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': 'remote-sessions/*' } },
+    });
   });
 });
 
 describe('the inventory export infrastructure', () => {
   it('runs the export daily, alone, with a full vCPU, 15 minutes and a small heap', () => {
-    const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('Export')) as [[string, Resource]];
+    const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('Export')) as [
+      [string, Resource],
+    ];
     expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
     expect(schedule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ExportLambdaFunction', 'Arn'] });
     expect(fn('Export').Properties).toMatchObject({ MemorySize: 1769, Timeout: 900, ReservedConcurrentExecutions: 1 });
@@ -205,10 +262,23 @@ describe('the inventory export infrastructure', () => {
 
   it('encrypts the bucket, blocks all public access and expires the inventory after a year', () => {
     const bucket = resources.InventoryBucket?.Properties;
-    expect(bucket?.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
-    expect(bucket?.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket?.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    expect(bucket?.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(bucket?.LifecycleConfiguration.Rules).toEqual([
-      { Id: 'expire-inventory', Status: 'Enabled', Prefix: 'remote-sessions/', ExpirationInDays: 365, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      {
+        Id: 'expire-inventory',
+        Status: 'Enabled',
+        Prefix: 'remote-sessions/',
+        ExpirationInDays: 365,
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
     ]);
   });
 
@@ -227,10 +297,16 @@ describe('the inventory export infrastructure', () => {
 
   it("defines the Athena table over the JSON Lines, with the export's columns and a projected dt partition", () => {
     const table = resources.RemoteSessionsTable?.Properties.TableInput;
-    expect(table.StorageDescriptor.Columns.map((column: { Name: string }) => column.Name)).toEqual(SESSION_COLUMNS.map((column) => column.toLowerCase()));
+    expect(table.StorageDescriptor.Columns.map((column: { Name: string }) => column.Name)).toEqual(
+      SESSION_COLUMNS.map((column) => column.toLowerCase()),
+    );
     expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
     expect(table.StorageDescriptor.Location).toEqual({ 'Fn::Sub': 's3://${InventoryBucket}/remote-sessions/' });
     expect(table.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string' }]);
-    expect(table.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.dt.type': 'date', 'projection.dt.format': 'yyyy-MM-dd' });
+    expect(table.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+    });
   });
 });

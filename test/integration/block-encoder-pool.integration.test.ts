@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { BlockEncoderPool } from '../../lib/inventory/block-encoder-pool.js';
-import { encodeBlock, type BlockJob } from '../../lib/inventory/export-block.js';
+import { type BlockJob, encodeBlock } from '../../lib/inventory/export-block.js';
 import { JsonArrayStreamParser } from '../../lib/sessions/json-array-stream.js';
 
 // The worker runs from the file the build puts beside the export handler.
@@ -12,8 +12,15 @@ const workerUrl = new URL('../../dist/export/block-encoder-worker.mjs', import.m
 function jobs(count: number, sessionsPerJob: number): BlockJob[] {
   const sessions = generateSessions(count * sessionsPerJob);
   return Array.from({ length: count }, (_, index) => {
-    const body = JSON.stringify({ remote_sessions: sessions.slice(index * sessionsPerJob, (index + 1) * sessionsPerJob) });
-    return { ...new JsonArrayStreamParser('remote_sessions').push(Buffer.from(body)), format: 'jsonl' as const, level: 1, header: false };
+    const body = JSON.stringify({
+      remote_sessions: sessions.slice(index * sessionsPerJob, (index + 1) * sessionsPerJob),
+    });
+    return {
+      ...new JsonArrayStreamParser('remote_sessions').push(Buffer.from(body)),
+      format: 'jsonl' as const,
+      level: 1,
+      header: false,
+    };
   });
 }
 

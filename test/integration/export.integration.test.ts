@@ -3,9 +3,9 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
-import { generateSessions, seedSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
+import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { asJson } from '../support/json-result.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -24,7 +24,9 @@ const scheduledEvent = {
   account: '123456789012',
   time: '2026-11-23T02:00:00Z',
   region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/pam-session-responder-dev-ExportEventsRuleSchedule1-1A2B3C4D5E6F'],
+  resources: [
+    'arn:aws:events:us-east-1:123456789012:rule/pam-session-responder-dev-ExportEventsRuleSchedule1-1A2B3C4D5E6F',
+  ],
   detail: {},
 };
 
@@ -33,7 +35,9 @@ beforeAll(async () => {
   Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
   s3 = new S3Client({});
   // The export runs worker threads from a file the build puts beside the handler: test the bundle.
-  ({ handler: exportHandler } = (await import(pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href)) as { handler: Handler });
+  ({ handler: exportHandler } = (await import(
+    pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href
+  )) as { handler: Handler });
   ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
 });
 
@@ -71,11 +75,16 @@ async function readObject(key: string): Promise<string> {
 describe('the inventory export', () => {
   it('writes gzip JSON Lines under a dt= partition, normalised exactly as list answers', async () => {
     const summary = await exportHandler(scheduledEvent, lambdaContext({ remainingMs: 60_000 }));
-    expect(summary.key).toMatch(/^remote-sessions\/dt=\d{4}-\d{2}-\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\.jsonl\.gz$/);
+    expect(summary.key).toMatch(
+      /^remote-sessions\/dt=\d{4}-\d{2}-\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\.jsonl\.gz$/,
+    );
     expect(summary.key.slice(19, 29)).toBe(summary.exported_at.slice(0, 10));
     expect(summary.s3_uri).toBe(`s3://pam-session-inventory-local/${summary.key}`);
 
-    const lines = (await readObject(summary.key)).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = (await readObject(summary.key))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const listed = asJson(await list(listEvent(), lambdaContext())).body.sessions;
     expect(lines).toEqual(listed);
     expect(summary.counts).toEqual({
@@ -89,7 +98,11 @@ describe('the inventory export', () => {
   it('publishes the summary on EventBridge', async () => {
     const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
     expect(local.eventBridge.events).toEqual([
-      expect.objectContaining({ source: 'pam.session-responder', 'detail-type': 'PAM Session Inventory Exported', detail: summary }),
+      expect.objectContaining({
+        source: 'pam.session-responder',
+        'detail-type': 'PAM Session Inventory Exported',
+        detail: summary,
+      }),
     ]);
     expect(summary.duration_ms).toBeGreaterThanOrEqual(0);
   });
@@ -100,8 +113,30 @@ describe('the inventory export', () => {
     expect(summary.key).toMatch(/\.csv\.gz$/);
     const rows = parseCsv(await readObject(summary.key), { columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(12);
-    expect(Object.keys(rows[0] ?? {})).toEqual(['id', 'session_id', 'user', 'origin_ip', 'credential', 'device', 'protocol', 'proxy', 'start', 'end', 'time', 'prevent_purge', 'request', 'ITSM', 'active', 'device_host', 'device_port']);
-    expect(rows.find((row) => row.user === 'mchen' && row.protocol === 'rdp')).toMatchObject({ credential: 'CORP\\svc_sql', device_port: '3389', ITSM: 'CHG0041877' });
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      'id',
+      'session_id',
+      'user',
+      'origin_ip',
+      'credential',
+      'device',
+      'protocol',
+      'proxy',
+      'start',
+      'end',
+      'time',
+      'prevent_purge',
+      'request',
+      'ITSM',
+      'active',
+      'device_host',
+      'device_port',
+    ]);
+    expect(rows.find((row) => row.user === 'mchen' && row.protocol === 'rdp')).toMatchObject({
+      credential: 'CORP\\svc_sql',
+      device_port: '3389',
+      ITSM: 'CHG0041877',
+    });
   });
 
   it('neutralises cells a spreadsheet would run as formulas', async () => {
@@ -114,7 +149,10 @@ describe('the inventory export', () => {
 
   it('counts and reports a malformed record mid-stream, and exports the rest', async () => {
     const sessions = seedSessions();
-    sessions.splice(5, 0, { ...sessions[0]!, session_id: '' }, { ...sessions[0]!, user: { first: 'x' } } as unknown as SimulatedSession);
+    sessions.splice(5, 0, { ...sessions[0]!, session_id: '' }, {
+      ...sessions[0]!,
+      user: { first: 'x' },
+    } as unknown as SimulatedSession);
     serve(sessions);
     const summary = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
     expect(summary.counts).toMatchObject({ total: 12, malformed: 2 });
@@ -134,7 +172,8 @@ describe('the inventory export', () => {
   });
 
   it('fails on JSON that ends early even when the connection closes cleanly', async () => {
-    const cut = '{"code":200,"response":{"status":200,"error":false,"error_code":0},"tenant":"Segura","remote_sessions":[{"session_id":"a1","user":"x"},{"session_id":"b2","us';
+    const cut =
+      '{"code":200,"response":{"status":200,"error":false,"error_code":0},"tenant":"Segura","remote_sessions":[{"session_id":"a1","user":"x"},{"session_id":"b2","us';
     local.pam.injectFault('list', { kind: 'status', status: 200, body: cut });
     const before = await objectKeys();
     await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
@@ -144,7 +183,10 @@ describe('the inventory export', () => {
   });
 
   it('fails when PAM answers an error envelope instead of the list, and writes nothing', async () => {
-    const refusal = JSON.stringify({ code: 500, response: { status: 500, message: 'Unexpected error.', error: true, error_code: 99 } });
+    const refusal = JSON.stringify({
+      code: 500,
+      response: { status: 500, message: 'Unexpected error.', error: true, error_code: 99 },
+    });
     local.pam.injectFault('list', { kind: 'status', status: 200, body: refusal });
     const before = await objectKeys();
     await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toMatchObject({
@@ -159,8 +201,12 @@ describe('the inventory export', () => {
     local.pam.injectFault('list', { kind: 'truncate', afterBytes: 75_000_000 });
     const before = await objectKeys();
     local.s3.aborted.length = 0;
-    await expect(exportHandler({}, lambdaContext({ remainingMs: 120_000 }))).rejects.toMatchObject({ name: 'PamApiError' });
-    expect(local.s3.aborted).toEqual([{ key: expect.stringMatching(/^remote-sessions\/dt=.*\.jsonl\.gz$/), uploadId: expect.any(String) }]);
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 120_000 }))).rejects.toMatchObject({
+      name: 'PamApiError',
+    });
+    expect(local.s3.aborted).toEqual([
+      { key: expect.stringMatching(/^remote-sessions\/dt=.*\.jsonl\.gz$/), uploadId: expect.any(String) },
+    ]);
     expect(await objectKeys()).toEqual(before);
   }, 60_000);
 });
@@ -187,9 +233,23 @@ describe('S3 failing during the upload', () => {
 describe('what Athena reads', () => {
   // The Glue table's columns (serverless.yml), as Athena's JSON SerDe maps them: lower-cased names.
   const glueTypes: Record<string, 'string' | 'boolean' | 'int'> = {
-    id: 'string', session_id: 'string', user: 'string', origin_ip: 'string', credential: 'string', device: 'string', protocol: 'string',
-    proxy: 'string', start: 'string', end: 'string', time: 'string', prevent_purge: 'string', request: 'string', itsm: 'string',
-    active: 'boolean', device_host: 'string', device_port: 'int',
+    id: 'string',
+    session_id: 'string',
+    user: 'string',
+    origin_ip: 'string',
+    credential: 'string',
+    device: 'string',
+    protocol: 'string',
+    proxy: 'string',
+    start: 'string',
+    end: 'string',
+    time: 'string',
+    prevent_purge: 'string',
+    request: 'string',
+    itsm: 'string',
+    active: 'boolean',
+    device_host: 'string',
+    device_port: 'int',
   };
 
   it('writes every line as one JSON object whose fields are exactly the table columns, with their types', async () => {
@@ -199,7 +259,11 @@ describe('what Athena reads', () => {
     expect(lines).toHaveLength(2_000);
     for (const line of lines) {
       const record = JSON.parse(line) as Record<string, unknown>;
-      expect(Object.keys(record).map((key) => key.toLowerCase()).sort()).toEqual(Object.keys(glueTypes).sort());
+      expect(
+        Object.keys(record)
+          .map((key) => key.toLowerCase())
+          .sort(),
+      ).toEqual(Object.keys(glueTypes).sort());
       for (const [key, value] of Object.entries(record)) {
         const type = glueTypes[key.toLowerCase()];
         if (value === null) continue;
@@ -216,12 +280,16 @@ describe('GET /sessions?source=snapshot', () => {
     await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
     serve(generateSessions(50));
     const newest = await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
-    const { statusCode, body } = asJson(await list(listEvent({ source: 'snapshot', active: 'true', protocol: 'ssh' }), lambdaContext()));
+    const { statusCode, body } = asJson(
+      await list(listEvent({ source: 'snapshot', active: 'true', protocol: 'ssh' }), lambdaContext()),
+    );
     expect(statusCode).toBe(200);
     expect(body.snapshot).toEqual({ exported_at: newest.exported_at, key: newest.key, s3_uri: newest.s3_uri });
     expect(body.source).toBe('snapshot');
     const expected = generateSessions(50).filter((session) => session.end === null && session.protocol === 'ssh');
-    expect(body.sessions.map((session: { session_id: string }) => session.session_id)).toEqual(expected.map((session) => session.session_id));
+    expect(body.sessions.map((session: { session_id: string }) => session.session_id)).toEqual(
+      expected.map((session) => session.session_id),
+    );
     expect(body.count).toBe(expected.length);
   });
 
@@ -242,7 +310,10 @@ describe('GET /sessions?source=snapshot', () => {
 
   it('refuses an unknown source', async () => {
     const { statusCode, body } = asJson(await list(listEvent({ source: 'cache' }), lambdaContext()));
-    expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message: 'source must be "live" or "snapshot"' } } });
+    expect({ statusCode, body }).toEqual({
+      statusCode: 400,
+      body: { error: { code: 'invalid_request', message: 'source must be "live" or "snapshot"' } },
+    });
   });
 });
 
@@ -256,7 +327,8 @@ describe('a live list slower than API Gateway waits', () => {
       expect(statusCode).toBe(504);
       expect(body.error).toEqual({
         code: 'pam_timeout',
-        message: 'PAM Core did not answer within 300 ms; the live list is too slow for this API: GET /sessions?source=snapshot answers from the newest inventory export',
+        message:
+          'PAM Core did not answer within 300 ms; the live list is too slow for this API: GET /sessions?source=snapshot answers from the newest inventory export',
       });
     } finally {
       delete process.env.PAM_LIST_TIMEOUT_MS;

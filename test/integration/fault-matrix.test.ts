@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { renderFailureModes } from '../fault-matrix/failure-modes-doc.js';
-import { PAM_FAULTS, PATHS, type FaultPath, type PamFaultRow } from '../fault-matrix/pam-faults.js';
+import { type FaultPath, PAM_FAULTS, PATHS, type PamFaultRow } from '../fault-matrix/pam-faults.js';
 import { eventFixture } from '../support/fixtures.js';
-import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { asJson } from '../support/json-result.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -17,7 +17,12 @@ let list: Handler;
 let drop: Handler;
 let exportHandler: Handler;
 let s3: S3Client;
-const FAULT_ENV = { PAM_MAX_ATTEMPTS: '3', PAM_RETRY_BASE_DELAY_MS: '5', PAM_LIST_TIMEOUT_MS: '250', PAM_DROP_TIMEOUT_MS: '250' };
+const FAULT_ENV = {
+  PAM_MAX_ATTEMPTS: '3',
+  PAM_RETRY_BASE_DELAY_MS: '5',
+  PAM_LIST_TIMEOUT_MS: '250',
+  PAM_DROP_TIMEOUT_MS: '250',
+};
 
 beforeAll(async () => {
   local = await startLocalPam();
@@ -25,7 +30,9 @@ beforeAll(async () => {
   s3 = new S3Client({});
   ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
   ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
-  ({ handler: exportHandler } = (await import(pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href)) as { handler: Handler });
+  ({ handler: exportHandler } = (await import(
+    pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href
+  )) as { handler: Handler });
 });
 
 afterAll(async () => {
@@ -51,8 +58,10 @@ afterEach(async () => {
 });
 
 const target = () => local.pam.sessions.find((session) => session.user === 'mchen' && session.end === null);
-const endpointRequests = (endpoint: 'list' | 'drop') => local.pam.requests.filter((request) => request.endpoint === endpoint);
-const objectKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: local.s3.bucket }))).Contents ?? []).map((object) => object.Key);
+const endpointRequests = (endpoint: 'list' | 'drop') =>
+  local.pam.requests.filter((request) => request.endpoint === endpoint);
+const objectKeys = async () =>
+  ((await s3.send(new ListObjectsV2Command({ Bucket: local.s3.bucket }))).Contents ?? []).map((object) => object.Key);
 
 function expectFreshNonces(endpoint: 'list' | 'drop', attempts: number) {
   const nonces = endpointRequests(endpoint).map((request) => request.nonce);
@@ -61,7 +70,10 @@ function expectFreshNonces(endpoint: 'list' | 'drop', attempts: number) {
 }
 
 function activeIdsBut(except?: string) {
-  return seedSessions().filter((session) => session.end === null && session.session_id !== except).map((session) => session.session_id).sort();
+  return seedSessions()
+    .filter((session) => session.end === null && session.session_id !== except)
+    .map((session) => session.session_id)
+    .sort();
 }
 
 const run: Record<FaultPath, (row: PamFaultRow) => Promise<void>> = {
@@ -79,7 +91,12 @@ const run: Record<FaultPath, (row: PamFaultRow) => Promise<void>> = {
     expect({ statusCode, code: body.error.code }).toEqual({ statusCode: row.httpStatus, code: row.code });
     expectFreshNonces('drop', row.attempts.drop);
     expect(endpointRequests('drop').every((request) => request.path.endsWith(session?.session_id ?? '-'))).toBe(true);
-    expect(local.pam.sessions.filter((s) => s.end === null).map((s) => s.session_id).sort()).toEqual(activeIdsBut());
+    expect(
+      local.pam.sessions
+        .filter((s) => s.end === null)
+        .map((s) => s.session_id)
+        .sort(),
+    ).toEqual(activeIdsBut());
   },
   async match(row) {
     const session = target();
@@ -89,9 +106,17 @@ const run: Record<FaultPath, (row: PamFaultRow) => Promise<void>> = {
     await expect(drop(request, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
     expectFreshNonces('drop', row.attempts.drop);
     expect(local.eventBridge.events).toEqual([
-      expect.objectContaining({ 'detail-type': 'PAM Session Termination Failed', detail: expect.objectContaining({ session_id: session?.session_id, outcome: 'failed' }) }),
+      expect.objectContaining({
+        'detail-type': 'PAM Session Termination Failed',
+        detail: expect.objectContaining({ session_id: session?.session_id, outcome: 'failed' }),
+      }),
     ]);
-    expect(local.pam.sessions.filter((s) => s.end === null).map((s) => s.session_id).sort()).toEqual(activeIdsBut());
+    expect(
+      local.pam.sessions
+        .filter((s) => s.end === null)
+        .map((s) => s.session_id)
+        .sort(),
+    ).toEqual(activeIdsBut());
   },
   async export(row) {
     const before = await objectKeys();

@@ -1,11 +1,10 @@
-import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pamSecretString, randomCredentials, type LocalPam } from '../../infra/local/local-pam.js';
-import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
 import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { type LocalPam, pamSecretString, randomCredentials } from '../../infra/local/local-pam.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { asJson } from '../support/json-result.js';
+import { type Handler, startLocalHandlers } from '../support/local-handlers.js';
 import { captureOutput } from '../support/output-capture.js';
-
 
 let local: LocalPam;
 let list: Handler;
@@ -36,7 +35,8 @@ const activeSession = () => {
   if (!session) throw new Error('the simulator ran out of active sessions');
   return session;
 };
-const pamRequests = (endpoint: 'list' | 'drop') => local.pam.requests.filter((request) => request.endpoint === endpoint);
+const pamRequests = (endpoint: 'list' | 'drop') =>
+  local.pam.requests.filter((request) => request.endpoint === endpoint);
 
 describe('list over real HTTP against the simulator', () => {
   it('answers every session, normalised, with a count', async () => {
@@ -46,16 +46,31 @@ describe('list over real HTTP against the simulator', () => {
     expect(body.sessions).toHaveLength(body.count);
     expect(body.malformed).toBe(0);
     expect(body.sessions[0]).toEqual(
-      expect.objectContaining({ session_id: expect.stringMatching(/^[0-9a-f]{40}$/), active: expect.any(Boolean), device_host: expect.any(String) }),
+      expect.objectContaining({
+        session_id: expect.stringMatching(/^[0-9a-f]{40}$/),
+        active: expect.any(Boolean),
+        device_host: expect.any(String),
+      }),
     );
   });
 
   it('filters by active, user, protocol, device and credential', async () => {
-    const { body } = asJson(await list(listEvent({ active: 'true', user: 'aoliveira', protocol: 'ssh' }), lambdaContext()));
+    const { body } = asJson(
+      await list(listEvent({ active: 'true', user: 'aoliveira', protocol: 'ssh' }), lambdaContext()),
+    );
     const expected = local.pam.sessions.filter((s) => s.end === null && s.user === 'aoliveira' && s.protocol === 'ssh');
-    expect(body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(expected.map((s) => s.session_id).sort());
-    const byDevice = asJson(await list(listEvent({ device: '10.66.33.15', credential: 'usrdomadm01' }), lambdaContext())).body;
-    expect(byDevice.sessions.every((s: { device_host: string; credential: string }) => s.device_host === '10.66.33.15' && s.credential === 'usrdomadm01')).toBe(true);
+    expect(body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(
+      expected.map((s) => s.session_id).sort(),
+    );
+    const byDevice = asJson(
+      await list(listEvent({ device: '10.66.33.15', credential: 'usrdomadm01' }), lambdaContext()),
+    ).body;
+    expect(
+      byDevice.sessions.every(
+        (s: { device_host: string; credential: string }) =>
+          s.device_host === '10.66.33.15' && s.credential === 'usrdomadm01',
+      ),
+    ).toBe(true);
     expect(byDevice.count).toBeGreaterThan(0);
   });
 
@@ -71,26 +86,39 @@ describe('drop over real HTTP against the simulator', () => {
   it('terminates a session, which the next list shows ended', async () => {
     const target = activeSession();
     const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
-    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: target.session_id, status: 'terminated' } });
+    expect({ statusCode, body }).toEqual({
+      statusCode: 200,
+      body: { session_id: target.session_id, status: 'terminated' },
+    });
     const after = asJson(await list(listEvent({ active: 'true' }), lambdaContext())).body;
     expect(after.sessions.map((s: { session_id: string }) => s.session_id)).not.toContain(target.session_id);
-    expect(pamRequests('drop')).toEqual([expect.objectContaining({ path: `/iso/session/drop/${target.session_id}`, status: 200 })]);
+    expect(pamRequests('drop')).toEqual([
+      expect.objectContaining({ path: `/iso/session/drop/${target.session_id}`, status: 200 }),
+    ]);
   });
 
   it('takes a direct invocation and returns the same object', async () => {
     const target = activeSession();
-    await expect(drop({ session_id: target.session_id }, lambdaContext())).resolves.toEqual({ session_id: target.session_id, status: 'terminated' });
+    await expect(drop({ session_id: target.session_id }, lambdaContext())).resolves.toEqual({
+      session_id: target.session_id,
+      status: 'terminated',
+    });
   });
 
   it('answers already_ended for a session that has ended, without asking PAM to drop it again', async () => {
     const ended = local.pam.sessions.find((session) => session.end !== null);
     const { statusCode, body } = asJson(await drop(dropEvent(ended?.session_id ?? ''), lambdaContext()));
-    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: ended?.session_id, status: 'already_ended' } });
+    expect({ statusCode, body }).toEqual({
+      statusCode: 200,
+      body: { session_id: ended?.session_id, status: 'already_ended' },
+    });
     expect(pamRequests('drop')).toHaveLength(0);
   });
 
   it('answers 404 for an id the PAM Core does not list, and sends no drop', async () => {
-    const { statusCode, body } = asJson(await drop(dropEvent('0000000000000000000000000000000000000000'), lambdaContext()));
+    const { statusCode, body } = asJson(
+      await drop(dropEvent('0000000000000000000000000000000000000000'), lambdaContext()),
+    );
     expect(statusCode).toBe(404);
     expect(body.error.code).toBe('session_not_found');
     expect(pamRequests('drop')).toHaveLength(0);
@@ -100,34 +128,47 @@ describe('drop over real HTTP against the simulator', () => {
     local.pam.injectFault('drop', {
       kind: 'status',
       status: 500,
-      body: JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } }),
+      body: JSON.stringify({
+        response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 },
+      }),
     });
     const target = activeSession();
     const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
     expect(statusCode).toBe(502);
-    expect(body).toEqual({ error: { code: 'pam_rejected', message: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session' } });
+    expect(body).toEqual({
+      error: {
+        code: 'pam_rejected',
+        message: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+      },
+    });
     expect(pamRequests('drop')).toHaveLength(1);
   });
 
-  it('refuses with 409 to terminate a protected user\'s session, and sends no drop', async () => {
+  it("refuses with 409 to terminate a protected user's session, and sends no drop", async () => {
     process.env.PROTECTED_USERS = 'Break_Glass, someone-else';
     try {
       const target = local.pam.sessions.find((session) => session.user === 'break_glass' && session.end === null);
       const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
       expect(statusCode).toBe(409);
-      expect(body.error).toEqual({ code: 'protected_session', message: `Session ${target?.session_id} was not terminated: user "break_glass" is protected (PROTECTED_USERS)` });
+      expect(body.error).toEqual({
+        code: 'protected_session',
+        message: `Session ${target?.session_id} was not terminated: user "break_glass" is protected (PROTECTED_USERS)`,
+      });
       expect(pamRequests('drop')).toHaveLength(0);
     } finally {
       delete process.env.PROTECTED_USERS;
     }
   });
 
-  it.each(['../remotesessions', 'a%2Fb', 'x'.repeat(129), 'abc def', ''])('refuses the id %j with 400 and sends nothing', async (id) => {
-    const { statusCode, body } = asJson(await drop(dropEvent(id), lambdaContext()));
-    expect(statusCode).toBe(400);
-    expect(body.error.code).toBe('invalid_request');
-    expect(local.pam.requests).toHaveLength(0);
-  });
+  it.each(['../remotesessions', 'a%2Fb', 'x'.repeat(129), 'abc def', ''])(
+    'refuses the id %j with 400 and sends nothing',
+    async (id) => {
+      const { statusCode, body } = asJson(await drop(dropEvent(id), lambdaContext()));
+      expect(statusCode).toBe(400);
+      expect(body.error.code).toBe('invalid_request');
+      expect(local.pam.requests).toHaveLength(0);
+    },
+  );
 
   it.each([[{}], [{ session_id: 42 }], [{ session_id: '../x' }], [null], ['abc'], [[]]])(
     'throws a ValidationError for the direct invocation %j and sends nothing',
@@ -140,8 +181,17 @@ describe('drop over real HTTP against the simulator', () => {
 
 describe('retries, timeouts and the Lambda deadline', () => {
   it('retries 503 and 502 with a freshly signed request each time, then succeeds', async () => {
-    local.pam.injectFault('drop', { kind: 'status', status: 503, body: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' });
-    local.pam.injectFault('drop', { kind: 'status', status: 502, body: '{"message":"An invalid response was received from the upstream server"}' });
+    local.pam.injectFault('drop', {
+      kind: 'status',
+      status: 503,
+      body: '<html><body>Service Unavailable</body></html>',
+      contentType: 'text/html',
+    });
+    local.pam.injectFault('drop', {
+      kind: 'status',
+      status: 502,
+      body: '{"message":"An invalid response was received from the upstream server"}',
+    });
     const target = activeSession();
     expect(asJson(await drop(dropEvent(target.session_id), lambdaContext())).statusCode).toBe(200);
     const attempts = pamRequests('drop');
@@ -183,7 +233,9 @@ describe('retries, timeouts and the Lambda deadline', () => {
     process.env.PAM_MAX_ATTEMPTS = '5';
     local.pam.injectFault('drop', { kind: 'delay', ms: 3_000 }, 5);
     const started = Date.now();
-    const { statusCode } = asJson(await drop(dropEvent(activeSession().session_id), lambdaContext({ remainingMs: 1_500 })));
+    const { statusCode } = asJson(
+      await drop(dropEvent(activeSession().session_id), lambdaContext({ remainingMs: 1_500 })),
+    );
     expect(statusCode).toBe(504);
     expect(Date.now() - started).toBeLessThan(1_500);
   });
@@ -211,7 +263,10 @@ describe('credentials', () => {
   });
 
   it('refuses a wrong signature, and says so after re-reading the secret once', async () => {
-    local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, { ...local.credentials, tokenSecret: 'wrong' }));
+    local.secrets.putSecret(
+      local.secretId,
+      pamSecretString(local.pam.url, { ...local.credentials, tokenSecret: 'wrong' }),
+    );
     forgetCachedSecret();
     const { statusCode, body } = asJson(await drop(dropEvent(activeSession().session_id), lambdaContext()));
     expect(statusCode).toBe(502);
@@ -239,7 +294,9 @@ describe('credentials', () => {
     try {
       const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
       expect(statusCode).toBe(500);
-      expect(body.error.message).toBe('Secret "pam-session-responder/absent" was not found (check PAM_SECRET_ID and the region)');
+      expect(body.error.message).toBe(
+        'Secret "pam-session-responder/absent" was not found (check PAM_SECRET_ID and the region)',
+      );
     } finally {
       process.env.PAM_SECRET_ID = local.secretId;
     }

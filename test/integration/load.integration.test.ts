@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
-import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { driveTerminations } from '../../infra/local/termination-load.js';
+import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 
@@ -37,6 +37,8 @@ describe('1,000 termination requests at concurrency 50', () => {
     expect(drops.every((request) => request.status === 200)).toBe(true);
 
     expect(local.pam.sessions.every((session) => session.end !== null)).toBe(true);
-    expect(local.eventBridge.events.filter((event) => event['detail-type'] === 'PAM Session Terminated')).toHaveLength(REQUESTS);
+    expect(local.eventBridge.events.filter((event) => event['detail-type'] === 'PAM Session Terminated')).toHaveLength(
+      REQUESTS,
+    );
   }, 120_000);
 });

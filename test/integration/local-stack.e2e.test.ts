@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,18 @@ let ports: Record<string, string>;
 
 // What `npm start` runs, on free ports: the bundles behind serverless-offline, the simulator, the secret stand-in.
 beforeAll(async () => {
-  const [http, lambda, simulator, eventBridge] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  ports = { PORT: String(http), LAMBDA_PORT: String(lambda), PAM_SIMULATOR_PORT: String(simulator), EVENTBRIDGE_PORT: String(eventBridge) };
+  const [http, lambda, simulator, eventBridge] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  ports = {
+    PORT: String(http),
+    LAMBDA_PORT: String(lambda),
+    PAM_SIMULATOR_PORT: String(simulator),
+    EVENTBRIDGE_PORT: String(eventBridge),
+  };
   base = `http://localhost:${http}`;
   lambdaBase = `http://localhost:${lambda}`;
   stack = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--no-build'], {
@@ -60,7 +70,10 @@ describe('npm start', () => {
   });
 
   it('lists, terminates, and shows the termination in the next list', async () => {
-    const before = (await (await fetch(`${base}/sessions?active=true`)).json()) as { sessions: Array<{ session_id: string }>; count: number };
+    const before = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
+      sessions: Array<{ session_id: string }>;
+      count: number;
+    };
     expect(before.count).toBeGreaterThan(1);
     const target = before.sessions[0]?.session_id ?? '';
 
@@ -68,7 +81,10 @@ describe('npm start', () => {
     expect(dropped.status).toBe(200);
     expect(await dropped.json()).toEqual({ session_id: target, status: 'terminated' });
 
-    const after = (await (await fetch(`${base}/sessions?active=true`)).json()) as { sessions: Array<{ session_id: string }>; count: number };
+    const after = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
+      sessions: Array<{ session_id: string }>;
+      count: number;
+    };
     expect(after.count).toBe(before.count - 1);
     expect(after.sessions.map((session) => session.session_id)).not.toContain(target);
   });
@@ -80,7 +96,9 @@ describe('npm start', () => {
   });
 
   it('takes a direct Lambda invocation of drop', async () => {
-    const list = (await (await fetch(`${base}/sessions?active=true`)).json()) as { sessions: Array<{ session_id: string }> };
+    const list = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
+      sessions: Array<{ session_id: string }>;
+    };
     const target = list.sessions[0]?.session_id ?? '';
     const response = await fetch(`${lambdaBase}/2015-03-31/functions/pam-session-responder-local-drop/invocations`, {
       method: 'POST',
@@ -93,10 +111,14 @@ describe('npm start', () => {
 describe('npm run event', () => {
   const sendEvent = async (fixture: string) => {
     const file = fixture.startsWith('/') ? fixture : `test/fixtures/events/${fixture}.json`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/local/send-event.ts', file], {
-      cwd: root,
-      env: { ...process.env, ...ports },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'infra/local/send-event.ts', file],
+      {
+        cwd: root,
+        env: { ...process.env, ...ports },
+      },
+    );
     return stdout;
   };
 
@@ -117,7 +139,9 @@ describe('npm run event', () => {
   });
 
   it('spares the protected account of the local stage', async () => {
-    expect(await sendEvent('termination-request-protected')).toMatch(/PAM Session Termination Skipped\s+3fe00c10ea8e1416a5e41e9019ca43746eb4e5e1\s+skipped_protected/);
+    expect(await sendEvent('termination-request-protected')).toMatch(
+      /PAM Session Termination Skipped\s+3fe00c10ea8e1416a5e41e9019ca43746eb4e5e1\s+skipped_protected/,
+    );
   });
 
   it('says when no rule matches and invokes nothing', async () => {

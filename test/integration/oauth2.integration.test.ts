@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalPam } from '../../infra/local/local-pam.js';
-import { startLocalHandlers, type Handler } from '../support/local-handlers.js';
-import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import type { LocalPam } from '../../infra/local/local-pam.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { asJson } from '../support/json-result.js';
+import { type Handler, startLocalHandlers } from '../support/local-handlers.js';
 import { captureOutput } from '../support/output-capture.js';
-
 
 const client = { clientId: 'pam-session-responder', clientSecret: 'oauth2-SUPERSECRET-7f3a' };
 let local: LocalPam;
@@ -14,8 +13,14 @@ let drop: Handler;
 const output = captureOutput();
 
 beforeAll(async () => {
-  ({ local, list, drop } = await startLocalHandlers({ clientCredentials: client, tokenLifetimeSeconds: 2 }, { PAM_RETRY_BASE_DELAY_MS: '5' }, (stack) =>
-    stack.secrets.putSecret(stack.secretId, JSON.stringify({ base_url: stack.pam.url, client_id: client.clientId, client_secret: client.clientSecret })),
+  ({ local, list, drop } = await startLocalHandlers(
+    { clientCredentials: client, tokenLifetimeSeconds: 2 },
+    { PAM_RETRY_BASE_DELAY_MS: '5' },
+    (stack) =>
+      stack.secrets.putSecret(
+        stack.secretId,
+        JSON.stringify({ base_url: stack.pam.url, client_id: client.clientId, client_secret: client.clientSecret }),
+      ),
   ));
   forgetCachedSecret();
 });
@@ -34,11 +39,15 @@ describe('OAuth 2.0 client credentials', () => {
   it('gets a token from /iso/oauth2/token and reuses it until shortly before it expires', async () => {
     expect(asJson(await list(listEvent(), lambdaContext())).statusCode).toBe(200);
     expect(asJson(await list(listEvent({ active: 'true' }), lambdaContext())).statusCode).toBe(200);
-    expect(tokenRequests()).toEqual([expect.objectContaining({ method: 'POST', path: '/iso/oauth2/token', status: 200 })]);
+    expect(tokenRequests()).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/iso/oauth2/token', status: 200 }),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(asJson(await list(listEvent(), lambdaContext())).statusCode).toBe(200);
     expect(tokenRequests()).toHaveLength(2);
-    expect(local.pam.requests.filter((request) => request.endpoint === 'list').every((request) => request.status === 200)).toBe(true);
+    expect(
+      local.pam.requests.filter((request) => request.endpoint === 'list').every((request) => request.status === 200),
+    ).toBe(true);
   });
 
   it('shares one token request between concurrent calls', async () => {
@@ -56,12 +65,23 @@ describe('OAuth 2.0 client credentials', () => {
     local.pam.requests.length = 0;
     const target = local.pam.sessions.find((session) => session.end === null);
     const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
-    expect({ statusCode, body }).toEqual({ statusCode: 200, body: { session_id: target?.session_id, status: 'terminated' } });
-    expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual(['list 401', 'token 200', 'list 200', 'drop 200']);
+    expect({ statusCode, body }).toEqual({
+      statusCode: 200,
+      body: { session_id: target?.session_id, status: 'terminated' },
+    });
+    expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
+      'list 401',
+      'token 200',
+      'list 200',
+      'drop 200',
+    ]);
   });
 
   it('says so when the client credentials are refused, without quoting them', async () => {
-    local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: 'wrong' }));
+    local.secrets.putSecret(
+      local.secretId,
+      JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: 'wrong' }),
+    );
     forgetCachedSecret();
     local.pam.revokeTokens();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -71,7 +91,10 @@ describe('OAuth 2.0 client credentials', () => {
       expect(body.error.code).toBe('pam_unauthorized');
       expect(JSON.stringify(body)).not.toContain('wrong');
     } finally {
-      local.secrets.putSecret(local.secretId, JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: client.clientSecret }));
+      local.secrets.putSecret(
+        local.secretId,
+        JSON.stringify({ base_url: local.pam.url, client_id: client.clientId, client_secret: client.clientSecret }),
+      );
       forgetCachedSecret();
     }
   });

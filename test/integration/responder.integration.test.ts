@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
-import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
 import { asJson } from '../support/json-result.js';
 import { captureOutput } from '../support/output-capture.js';
 
@@ -11,8 +11,16 @@ type Handler = (event: unknown, context: unknown) => Promise<any>;
 let local: LocalPam;
 let drop: Handler;
 const output = captureOutput();
-const GUARDRAIL_ENV = ['PROTECTED_USERS', 'PROTECTED_CREDENTIALS', 'MAX_SESSIONS_PER_EVENT', 'DRY_RUN', 'DROP_CONCURRENCY'];
-const PAM_500 = JSON.stringify({ response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 } });
+const GUARDRAIL_ENV = [
+  'PROTECTED_USERS',
+  'PROTECTED_CREDENTIALS',
+  'MAX_SESSIONS_PER_EVENT',
+  'DRY_RUN',
+  'DROP_CONCURRENCY',
+];
+const PAM_500 = JSON.stringify({
+  response: { status: 500, message: 'An error occurred while droping session', error: true, error_code: 1 },
+});
 
 beforeAll(async () => {
   local = await startLocalPam();
@@ -38,8 +46,12 @@ afterEach(() => {
   for (const name of GUARDRAIL_ENV) delete process.env[name];
 });
 
-const dropped = () => local.pam.requests.filter((request) => request.endpoint === 'drop' && request.status === 200).map((request) => request.path.split('/').pop());
-const idOf = (user: string, device: string) => local.pam.sessions.find((s) => s.user === user && s.device === device)?.session_id ?? '';
+const dropped = () =>
+  local.pam.requests
+    .filter((request) => request.endpoint === 'drop' && request.status === 200)
+    .map((request) => request.path.split('/').pop());
+const idOf = (user: string, device: string) =>
+  local.pam.sessions.find((s) => s.user === user && s.device === device)?.session_id ?? '';
 const activeIds = () => new Set(local.pam.sessions.filter((s) => s.end === null).map((s) => s.session_id));
 const outcomesOf = (report: { outcomes: Array<{ session_id: string; outcome: string }> }) =>
   Object.fromEntries(report.outcomes.map((outcome) => [outcome.session_id, outcome.outcome]));
@@ -58,13 +70,16 @@ describe('GuardDuty, end to end through the simulator', () => {
       source: 'aws.guardduty',
       detail_type: 'GuardDuty Finding',
       finding_id: '7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f',
-      finding_title: 'EC2 instance i-0a1b2c3d4e5f60718 is querying a domain name that is associated with Bitcoin-related activity.',
+      finding_title:
+        'EC2 instance i-0a1b2c3d4e5f60718 is querying a domain name that is associated with Bitcoin-related activity.',
     });
   });
 
   it('cuts the sessions coming from the attacking address of an inbound brute force', async () => {
     const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
-    expect(Object.keys(outcomesOf(report)).sort()).toEqual([idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort());
+    expect(Object.keys(outcomesOf(report)).sort()).toEqual(
+      [idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort(),
+    );
     expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['terminated']));
   });
 
@@ -122,25 +137,35 @@ describe('termination requests from a SIEM', () => {
 
   it('by match: case-insensitive user and a CIDR block', async () => {
     const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());
-    expect(Object.keys(outcomesOf(report)).sort()).toEqual([idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort());
+    expect(Object.keys(outcomesOf(report)).sort()).toEqual(
+      [idOf('aoliveira', '10.66.50.9:22'), idOf('aoliveira', '10.66.50.10:22')].sort(),
+    );
   });
 
   it('never terminates a protected user, on any path', async () => {
     const report = await drop(eventFixture('termination-request-protected'), lambdaContext());
     expect(report.outcomes).toEqual([
-      expect.objectContaining({ outcome: 'skipped_protected', message: 'user "break_glass" is protected (PROTECTED_USERS)' }),
+      expect.objectContaining({
+        outcome: 'skipped_protected',
+        message: 'user "break_glass" is protected (PROTECTED_USERS)',
+      }),
     ]);
     const byId = eventFixture('termination-request-by-id');
     byId.detail.session_ids = [idOf('break_glass', '10.66.40.1:3389')];
     expect((await drop(byId, lambdaContext())).outcomes[0].outcome).toBe('skipped_protected');
-    await expect(drop({ session_id: idOf('break_glass', '10.66.40.1:3389') }, lambdaContext())).rejects.toMatchObject({ name: 'ProtectedSessionError' });
+    await expect(drop({ session_id: idOf('break_glass', '10.66.40.1:3389') }, lambdaContext())).rejects.toMatchObject({
+      name: 'ProtectedSessionError',
+    });
     expect(dropped()).toEqual([]);
   });
 
   it('protects credentials too', async () => {
     process.env.PROTECTED_CREDENTIALS = 'ROOT';
     const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());
-    expect(outcomesOf(report)).toEqual({ [idOf('aoliveira', '10.66.50.9:22')]: 'skipped_protected', [idOf('aoliveira', '10.66.50.10:22')]: 'terminated' });
+    expect(outcomesOf(report)).toEqual({
+      [idOf('aoliveira', '10.66.50.9:22')]: 'skipped_protected',
+      [idOf('aoliveira', '10.66.50.10:22')]: 'terminated',
+    });
   });
 
   it('blocks the whole request when more sessions match than MAX_SESSIONS_PER_EVENT, dropping none', async () => {
@@ -151,7 +176,9 @@ describe('termination requests from a SIEM', () => {
     const ssh = local.pam.sessions.filter((s) => s.protocol === 'ssh' && s.end === null);
     expect(report.outcomes).toHaveLength(ssh.length);
     expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['blocked']));
-    expect(report.outcomes[0].message).toBe('3 sessions matched, more than MAX_SESSIONS_PER_EVENT (2): none was terminated, a human decides');
+    expect(report.outcomes[0].message).toBe(
+      '3 sessions matched, more than MAX_SESSIONS_PER_EVENT (2): none was terminated, a human decides',
+    );
     expect(dropped()).toEqual([]);
   });
 
@@ -185,13 +212,20 @@ describe('ambiguous answers and failures', () => {
   it("turns PAM's ambiguous 500 into already_ended when the session is no longer active", async () => {
     local.pam.injectFault('drop', { kind: 'status', status: 500, body: PAM_500, endSession: true });
     const report = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
-    expect(report.outcomes).toEqual([expect.objectContaining({ outcome: 'already_ended', message: 'no longer active after an ambiguous answer to the drop' })]);
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'already_ended',
+        message: 'no longer active after an ambiguous answer to the drop',
+      }),
+    ]);
   });
 
   it('attempts every target, then throws when a drop truly failed, keeping what succeeded', async () => {
     local.pam.injectFault('drop', { kind: 'status', status: 500, body: PAM_500 });
     process.env.DROP_CONCURRENCY = '1';
-    const error = await drop(eventFixture('termination-request-by-match'), lambdaContext()).catch((caught: Error) => caught);
+    const error = await drop(eventFixture('termination-request-by-match'), lambdaContext()).catch(
+      (caught: Error) => caught,
+    );
     expect(error).toMatchObject({ name: 'TerminationIncompleteError' });
     expect(error.message).toMatch(/^1 drop\(s\) failed and 0 audit event\(s\) were not published/);
     expect(dropped()).toHaveLength(1);
@@ -219,11 +253,22 @@ describe('the audit trail', () => {
     expect(terminated?.detail).toEqual({
       session_id: idOf('aoliveira', '10.66.50.10:22'),
       outcome: 'terminated',
-      session: { id: '8', user: 'aoliveira', origin_ip: '203.0.113.77', device: '10.66.50.10:22', credential: 'ec2-user', protocol: 'ssh' },
+      session: {
+        id: '8',
+        user: 'aoliveira',
+        origin_ip: '203.0.113.77',
+        device: '10.66.50.10:22',
+        credential: 'ec2-user',
+        protocol: 'ssh',
+      },
       reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
       requested_by: 'analyst:maria.souza',
       dry_run: false,
-      trigger: { event_id: '4c5d6e7f-8091-4a23-b4c5-d6e7f8091a2b', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' },
+      trigger: {
+        event_id: '4c5d6e7f-8091-4a23-b4c5-d6e7f8091a2b',
+        source: 'splunk.es',
+        detail_type: 'PAM Session Termination Requested',
+      },
     });
   });
 
@@ -250,22 +295,33 @@ describe('POST /sessions/terminate', () => {
   });
 
   it('previews with dry_run and answers 200 with the outcomes, the caller as requester', async () => {
-    const { statusCode, body } = asJson(await drop(post({ match: { user: 'aoliveira' }, reason: 'preview', dry_run: true }), lambdaContext()));
+    const { statusCode, body } = asJson(
+      await drop(post({ match: { user: 'aoliveira' }, reason: 'preview', dry_run: true }), lambdaContext()),
+    );
     expect(statusCode).toBe(200);
-    expect(body.outcomes.map((outcome: { outcome: string }) => outcome.outcome)).toEqual(['would_terminate', 'would_terminate']);
+    expect(body.outcomes.map((outcome: { outcome: string }) => outcome.outcome)).toEqual([
+      'would_terminate',
+      'would_terminate',
+    ]);
     expect(body.requested_by).toBe('arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst');
     expect(dropped()).toEqual([]);
   });
 
   it('terminates by ids', async () => {
-    const { body } = asJson(await drop(post({ session_ids: [idOf('mchen', '10.66.40.21:3389')], reason: 'ticket INC-311' }), lambdaContext()));
+    const { body } = asJson(
+      await drop(post({ session_ids: [idOf('mchen', '10.66.40.21:3389')], reason: 'ticket INC-311' }), lambdaContext()),
+    );
     expect(body.summary).toEqual({ terminated: 1 });
   });
 
   it.each([
     ['not JSON', '{"match":', 'the request body is not valid JSON'],
     ['empty', '', 'the request body is empty; send the termination request as JSON'],
-    ['too large', JSON.stringify({ reason: 'x'.repeat(70_000), session_id: 'a' }), 'the request body is larger than 65536 bytes'],
+    [
+      'too large',
+      JSON.stringify({ reason: 'x'.repeat(70_000), session_id: 'a' }),
+      'the request body is larger than 65536 bytes',
+    ],
   ])('refuses a body that is %s with 400', async (_label, raw, message) => {
     const { statusCode, body } = asJson(await drop(post(undefined, raw), lambdaContext()));
     expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pamSecretString, startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
-import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { asJson } from '../support/json-result.js';
 import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
 
@@ -14,7 +14,10 @@ let list: Handler;
 
 // One secret stand-in serves the test; each case points the secret at one of the HTTPS simulators.
 function useSecret(pam: LocalPam, caCertificate?: string) {
-  rightName.secrets.putSecret(rightName.secretId, pamSecretString(pam.pam.url, pam.credentials, caCertificate ? { ca_certificate: caCertificate } : {}));
+  rightName.secrets.putSecret(
+    rightName.secretId,
+    pamSecretString(pam.pam.url, pam.credentials, caCertificate ? { ca_certificate: caCertificate } : {}),
+  );
   forgetCachedSecret();
 }
 
@@ -36,7 +39,7 @@ afterEach(() => {
 });
 
 describe('a PAM Core with a certificate from a private CA', () => {
-  it('is trusted through the secret\'s ca_certificate', async () => {
+  it("is trusted through the secret's ca_certificate", async () => {
     useSecret(rightName, ca.caPem);
     const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
     expect(statusCode).toBe(200);
@@ -49,7 +52,9 @@ describe('a PAM Core with a certificate from a private CA', () => {
     const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
     expect(statusCode).toBe(502);
     expect(body.error.code).toBe('pam_tls');
-    expect(body.error.message).toMatch(/^TLS verification of the PAM Core failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); if it uses a private CA, put that CA in the secret's ca_certificate$/);
+    expect(body.error.message).toMatch(
+      /^TLS verification of the PAM Core failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); if it uses a private CA, put that CA in the secret's ca_certificate$/,
+    );
     expect(rightName.pam.requests).toHaveLength(0);
   });
 
@@ -57,7 +62,10 @@ describe('a PAM Core with a certificate from a private CA', () => {
     useSecret(wrongName, ca.caPem);
     const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
     expect(statusCode).toBe(502);
-    expect(body.error).toMatchObject({ code: 'pam_tls', message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
+    expect(body.error).toMatchObject({
+      code: 'pam_tls',
+      message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID'),
+    });
     expect(wrongName.pam.requests).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { startLocalPam, type LocalPam } from '../../infra/local/local-pam.js';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
 

@@ -6,7 +6,11 @@
 const recorded: string[] = [];
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
 let original:
-  | { out: typeof process.stdout.write; err: typeof process.stderr.write; console: Record<(typeof CONSOLE_METHODS)[number], (...args: unknown[]) => void> }
+  | {
+      out: typeof process.stdout.write;
+      err: typeof process.stderr.write;
+      console: Record<(typeof CONSOLE_METHODS)[number], (...args: unknown[]) => void>;
+    }
   | undefined;
 
 export function captureOutput() {
@@ -14,7 +18,9 @@ export function captureOutput() {
     original = {
       out: process.stdout.write.bind(process.stdout),
       err: process.stderr.write.bind(process.stderr),
-      console: Object.fromEntries(CONSOLE_METHODS.map((method) => [method, console[method]])) as NonNullable<typeof original>['console'],
+      console: Object.fromEntries(CONSOLE_METHODS.map((method) => [method, console[method]])) as NonNullable<
+        typeof original
+      >['console'],
     };
     const record = (chunk: unknown) => {
       recorded.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
@@ -23,7 +29,8 @@ export function captureOutput() {
     process.stdout.write = record as typeof process.stdout.write;
     process.stderr.write = record as typeof process.stderr.write;
     // Vitest routes console output around process.stdout: record it as well.
-    for (const method of CONSOLE_METHODS) console[method] = (...args: unknown[]) => record(`${args.map(String).join(' ')}\n`);
+    for (const method of CONSOLE_METHODS)
+      console[method] = (...args: unknown[]) => record(`${args.map(String).join(' ')}\n`);
   }
   // The scan of test/support/scan-output.ts ends the recording.
   return { text: () => recorded.join('') };

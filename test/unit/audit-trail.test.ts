@@ -5,8 +5,12 @@ import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const events = (count: number) =>
-  Array.from({ length: count }, (_, index) => ({ detailType: 'PAM Session Terminated', detail: { session_id: `s${index}`, outcome: 'terminated' } }));
-const sentIds = (input: PutEventsCommandInput) => (input.Entries ?? []).map((entry) => JSON.parse(entry.Detail ?? '{}').session_id);
+  Array.from({ length: count }, (_, index) => ({
+    detailType: 'PAM Session Terminated',
+    detail: { session_id: `s${index}`, outcome: 'terminated' },
+  }));
+const sentIds = (input: PutEventsCommandInput) =>
+  (input.Entries ?? []).map((entry) => JSON.parse(entry.Detail ?? '{}').session_id);
 
 describe('publishAuditEvents', () => {
   beforeEach(() => {
@@ -16,21 +20,39 @@ describe('publishAuditEvents', () => {
 
   it('batches at most 10 entries per PutEvents call, on the audit bus', async () => {
     process.env.AUDIT_EVENT_BUS = 'security-audit';
-    eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({ FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: 'x' })) }));
+    eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+      FailedEntryCount: 0,
+      Entries: (input.Entries ?? []).map(() => ({ EventId: 'x' })),
+    }));
     expect(await publishAuditEvents(events(23))).toEqual({ published: 23, failed: 0 });
     const calls = eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
     expect(calls.map((input) => input.Entries?.length)).toEqual([10, 10, 3]);
-    expect(calls.flatMap((input) => input.Entries ?? []).every((entry) => entry.EventBusName === 'security-audit' && entry.Source === 'pam.session-responder')).toBe(true);
+    expect(
+      calls
+        .flatMap((input) => input.Entries ?? [])
+        .every((entry) => entry.EventBusName === 'security-audit' && entry.Source === 'pam.session-responder'),
+    ).toBe(true);
   });
 
   it('retries only the entries PutEvents reports as failed', async () => {
     eventBridge
       .on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 2, Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException' }, { EventId: 'c' }, { ErrorCode: 'InternalFailure' }] })
+      .resolvesOnce({
+        FailedEntryCount: 2,
+        Entries: [
+          { EventId: 'a' },
+          { ErrorCode: 'ThrottlingException' },
+          { EventId: 'c' },
+          { ErrorCode: 'InternalFailure' },
+        ],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'b' }, { EventId: 'd' }] });
     expect(await publishAuditEvents(events(4))).toEqual({ published: 4, failed: 0 });
     const calls = eventBridge.commandCalls(PutEventsCommand).map((call) => sentIds(call.args[0].input));
-    expect(calls).toEqual([['s0', 's1', 's2', 's3'], ['s1', 's3']]);
+    expect(calls).toEqual([
+      ['s0', 's1', 's2', 's3'],
+      ['s1', 's3'],
+    ]);
   });
 
   it('reports what it could not publish after its retries, without throwing', async () => {

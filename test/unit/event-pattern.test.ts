@@ -7,7 +7,15 @@ describe('EventBridge pattern matching', () => {
     source: 'aws.ec2',
     'detail-type': 'EC2 Instance State-change Notification',
     resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0'],
-    detail: { state: 'running', 'instance-id': 'i-1234567890abcdef0', count: 5, ip: '10.0.0.17', tags: ['a', 'b'], nested: { flag: false }, empty: null },
+    detail: {
+      state: 'running',
+      'instance-id': 'i-1234567890abcdef0',
+      count: 5,
+      ip: '10.0.0.17',
+      tags: ['a', 'b'],
+      nested: { flag: false },
+      empty: null,
+    },
   };
 
   it('matches exact values, any of the listed ones, and requires every field', () => {
@@ -59,7 +67,9 @@ describe('EventBridge pattern matching', () => {
     expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } }, event)).toBe(false);
     expect(matches({ detail: { state: [{ 'anything-but': { prefix: 'run' } }] } }, event)).toBe(false);
     expect(matches({ detail: { missing: [{ 'anything-but': 'x' }] } }, event)).toBe(false);
-    expect(matches({ source: [{ 'anything-but': 'pam.session-responder' }] }, { source: 'pam.session-responder' })).toBe(false);
+    expect(
+      matches({ source: [{ 'anything-but': 'pam.session-responder' }] }, { source: 'pam.session-responder' }),
+    ).toBe(false);
   });
 
   it('supports cidr for IPv4 and IPv6', () => {
@@ -70,7 +80,10 @@ describe('EventBridge pattern matching', () => {
   });
 
   it('supports $or between alternatives', () => {
-    const pattern = { source: ['aws.ec2'], $or: [{ detail: { state: ['stopped'] } }, { detail: { count: [{ numeric: ['>', 3] }] } }] };
+    const pattern = {
+      source: ['aws.ec2'],
+      $or: [{ detail: { state: ['stopped'] } }, { detail: { count: [{ numeric: ['>', 3] }] } }],
+    };
     expect(matches(pattern, event)).toBe(true);
     expect(matches({ $or: [{ detail: { state: ['stopped'] } }, { detail: { count: [1] } }] }, event)).toBe(false);
   });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { matchesEventPattern } from '../../infra/event-patterns/event-pattern.js';
+import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { eventFixture } from '../support/fixtures.js';
 
 const rules = loadRulePatterns();
-const matchingRules = (fixture: string) => rules.filter((rule) => matchesEventPattern(rule.pattern, eventFixture(fixture))).map((rule) => rule.name);
+const matchingRules = (fixture: string) =>
+  rules.filter((rule) => matchesEventPattern(rule.pattern, eventFixture(fixture))).map((rule) => rule.name);
 
 describe('the rule pattern files against realistic events', () => {
   it('has one file per rule, with the params filled in', () => {
@@ -30,9 +31,12 @@ describe('the rule pattern files against realistic events', () => {
     expect(matchingRules(fixture)).toEqual(expected);
   });
 
-  it.each(['guardduty-port-probe-low-severity', 'securityhub-imported-medium', 'securityhub-other-custom-action'])('%s triggers nothing', (fixture) => {
-    expect(matchingRules(fixture)).toEqual([]);
-  });
+  it.each(['guardduty-port-probe-low-severity', 'securityhub-imported-medium', 'securityhub-other-custom-action'])(
+    '%s triggers nothing',
+    (fixture) => {
+      expect(matchingRules(fixture)).toEqual([]);
+    },
+  );
 
   it("ignores the responder's own audit events and suppressed or archived findings", () => {
     const audit = { ...eventFixture('termination-request-by-id'), source: 'pam.session-responder' };
@@ -42,7 +46,8 @@ describe('the rule pattern files against realistic events', () => {
     suppressed.detail.findings[0].Workflow.Status = 'SUPPRESSED';
     const archived = eventFixture('securityhub-imported-high');
     archived.detail.findings[0].RecordState = 'ARCHIVED';
-    for (const event of [suppressed, archived]) expect(rules.filter((rule) => matchesEventPattern(rule.pattern, event))).toEqual([]);
+    for (const event of [suppressed, archived])
+      expect(rules.filter((rule) => matchesEventPattern(rule.pattern, event))).toEqual([]);
   });
 
   it('holds the GuardDuty threshold at 7 by default: 6.9 is out, 7 is in', () => {

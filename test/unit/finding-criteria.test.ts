@@ -6,10 +6,16 @@ import { eventFixture } from '../support/fixtures.js';
 describe('GuardDuty findings', () => {
   it('targets sessions into every private IP of the instance and from the remote address', () => {
     const targets = guardDutyTargets(eventFixture('guardduty-cryptocurrency-instance').detail, 7);
-    expect(targets.criteria).toEqual([{ device: '10.66.50.9' }, { device: '10.66.50.11' }, { origin_ip: '198.51.100.23' }]);
+    expect(targets.criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+      { origin_ip: '198.51.100.23' },
+    ]);
     expect(targets).toMatchObject({
       findingId: '7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f',
-      reason: expect.stringMatching(/^GuardDuty finding CryptoCurrency:EC2\/BitcoinTool\.B \(severity 8\): EC2 instance/),
+      reason: expect.stringMatching(
+        /^GuardDuty finding CryptoCurrency:EC2\/BitcoinTool\.B \(severity 8\): EC2 instance/,
+      ),
     });
     expect(targets.ignored).toBeUndefined();
   });
@@ -21,19 +27,27 @@ describe('GuardDuty findings', () => {
     apiCall.resource = { resourceType: 'AccessKey', accessKeyDetails: { userName: 'ci-deployer' } };
     apiCall.service.action = {
       actionType: 'AWS_API_CALL',
-      awsApiCallAction: { api: 'GetSecretValue', serviceName: 'secretsmanager.amazonaws.com', remoteIpDetails: { ipAddressV4: '192.0.2.10', ipAddressV6: '2001:db8::10' } },
+      awsApiCallAction: {
+        api: 'GetSecretValue',
+        serviceName: 'secretsmanager.amazonaws.com',
+        remoteIpDetails: { ipAddressV4: '192.0.2.10', ipAddressV6: '2001:db8::10' },
+      },
     };
     expect(guardDutyTargets(apiCall, 7).criteria).toEqual([{ origin_ip: '192.0.2.10' }, { origin_ip: '2001:db8::10' }]);
   });
 
   it('marks a finding below the threshold as ignored', () => {
-    expect(guardDutyTargets(eventFixture('guardduty-port-probe-low-severity').detail, 7).ignored).toBe('severity 2 is below the threshold 7');
+    expect(guardDutyTargets(eventFixture('guardduty-port-probe-low-severity').detail, 7).ignored).toBe(
+      'severity 2 is below the threshold 7',
+    );
   });
 
   it('refuses a detail without id, type or numeric severity', () => {
     const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
     detail.severity = 'HIGH';
-    expect(() => guardDutyTargets(detail, 7)).toThrow(new ValidationError('GuardDuty finding: detail.severity must be a number'));
+    expect(() => guardDutyTargets(detail, 7)).toThrow(
+      new ValidationError('GuardDuty finding: detail.severity must be a number'),
+    );
   });
 
   it('drops values that are not IP addresses', () => {
@@ -54,7 +68,10 @@ describe('Security Hub ASFF findings', () => {
   });
 
   it('ignores imported findings below the labels', () => {
-    const targets = securityHubTargets(eventFixture('securityhub-imported-medium').detail, new Set(['HIGH', 'CRITICAL']));
+    const targets = securityHubTargets(
+      eventFixture('securityhub-imported-medium').detail,
+      new Set(['HIGH', 'CRITICAL']),
+    );
     expect(targets.criteria).toEqual([]);
     expect(targets.ignored).toBe('no finding at severity HIGH or CRITICAL');
   });
@@ -62,7 +79,9 @@ describe('Security Hub ASFF findings', () => {
   it('acts on a custom action whatever the label, and says so in the reason', () => {
     const targets = securityHubTargets(eventFixture('securityhub-custom-action').detail, undefined);
     expect(targets.criteria).toEqual([{ device: '10.66.33.17' }, { device: '10.66.40.1' }]);
-    expect(targets.reason).toBe('Security Hub via custom action "Terminate PAM sessions": Unusual SSH activity on jump hosts i-04a5b6c7d8e9f0a1b');
+    expect(targets.reason).toBe(
+      'Security Hub via custom action "Terminate PAM sessions": Unusual SSH activity on jump hosts i-04a5b6c7d8e9f0a1b',
+    );
   });
 
   it('refuses an event without findings', () => {

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { joinElementBlocks, JsonArrayStreamParser, JsonStreamError, type ElementBlock } from '../../lib/sessions/json-array-stream.js';
+import {
+  type ElementBlock,
+  JsonArrayStreamParser,
+  JsonStreamError,
+  joinElementBlocks,
+} from '../../lib/sessions/json-array-stream.js';
 
 /** Feeds `text` in chunks cut at `cuts` (byte offsets) and collects what the parser hands out. */
 function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
@@ -31,8 +36,16 @@ function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
 function expectJoinedBlocksToHold(blocks: ElementBlock[], values: unknown[], unparsable: number) {
   const joined = joinElementBlocks(blocks);
   const text = Buffer.from(joined.bytes.buffer, joined.bytes.byteOffset, joined.bytes.byteLength);
-  const perRange = blocks.flatMap((block) => Array.from({ length: block.ranges.length / 2 }, (_, i) => block.bytes.toString('utf8', block.ranges[2 * i], block.ranges[2 * i + 1])));
-  expect(Array.from({ length: joined.ranges.length / 2 }, (_, i) => text.toString('utf8', joined.ranges[2 * i], joined.ranges[2 * i + 1]))).toEqual(perRange);
+  const perRange = blocks.flatMap((block) =>
+    Array.from({ length: block.ranges.length / 2 }, (_, i) =>
+      block.bytes.toString('utf8', block.ranges[2 * i], block.ranges[2 * i + 1]),
+    ),
+  );
+  expect(
+    Array.from({ length: joined.ranges.length / 2 }, (_, i) =>
+      text.toString('utf8', joined.ranges[2 * i], joined.ranges[2 * i + 1]),
+    ),
+  ).toEqual(perRange);
   if (unparsable === 0) {
     for (const block of blocks) expect(JSON.parse(block.bytes.toString('utf8'))).toHaveLength(block.ranges.length / 2);
     expect(JSON.parse(text.toString('utf8'))).toEqual(values);
@@ -46,11 +59,41 @@ function everyCut(text: string, size: number): number[] {
 
 const vendorBody = JSON.stringify({
   code: 200,
-  response: { status: 200, message: '', error: false, error_code: 0, detail: '', mensagem: '', erro: false, cod_erro: 0 },
+  response: {
+    status: 200,
+    message: '',
+    error: false,
+    error_code: 0,
+    detail: '',
+    mensagem: '',
+    erro: false,
+    cod_erro: 0,
+  },
   tenant: 'Segura',
   remote_sessions: [
-    { id: '3', user: 'Admin', origin_ip: '172.16.20.125', credential: 'usrdomadm01', device: '10.66.33.15:3389', protocol: 'rdp', proxy: 'Web Proxy', session_id: 'e7acacb6aedbab70073456da5744166939b77527', start: '2024-05-06 16:05:07', end: '2024-05-06 16:07:59', time: '00:02:52', prevent_purge: 'No', request: null, ITSM: null },
-    { id: '6', user: 'Sessão "ção" \\ \u0000 \ud83d\ude00 {[', origin_ip: '172.16.20.125', session_id: 'c819', nested: { a: [1, { b: '}' }] } },
+    {
+      id: '3',
+      user: 'Admin',
+      origin_ip: '172.16.20.125',
+      credential: 'usrdomadm01',
+      device: '10.66.33.15:3389',
+      protocol: 'rdp',
+      proxy: 'Web Proxy',
+      session_id: 'e7acacb6aedbab70073456da5744166939b77527',
+      start: '2024-05-06 16:05:07',
+      end: '2024-05-06 16:07:59',
+      time: '00:02:52',
+      prevent_purge: 'No',
+      request: null,
+      ITSM: null,
+    },
+    {
+      id: '6',
+      user: 'Sessão "ção" \\ \u0000 \ud83d\ude00 {[',
+      origin_ip: '172.16.20.125',
+      session_id: 'c819',
+      nested: { a: [1, { b: '}' }] },
+    },
   ],
 });
 
@@ -59,18 +102,33 @@ describe('JsonArrayStreamParser', () => {
     const whole = JSON.parse(vendorBody);
     const { remote_sessions, ...rest } = whole;
     for (const size of [1, 2, 3, 5, 7, 13, 64, 1000, 1 << 20]) {
-      expect(parseInChunks(vendorBody, everyCut(vendorBody, size))).toEqual({ values: remote_sessions, unparsable: 0, rest, foundArray: true });
+      expect(parseInChunks(vendorBody, everyCut(vendorBody, size))).toEqual({
+        values: remote_sessions,
+        unparsable: 0,
+        rest,
+        foundArray: true,
+      });
     }
   });
 
   it('reads members after the array, an empty array, and pretty-printed JSON', () => {
     const body = JSON.stringify({ remote_sessions: [], response: { error: false }, tenant: 'x' }, null, 2);
-    expect(parseInChunks(body, everyCut(body, 3))).toEqual({ values: [], unparsable: 0, rest: { response: { error: false }, tenant: 'x' }, foundArray: true });
+    expect(parseInChunks(body, everyCut(body, 3))).toEqual({
+      values: [],
+      unparsable: 0,
+      rest: { response: { error: false }, tenant: 'x' },
+      foundArray: true,
+    });
   });
 
   it('keeps an array under another key, or a nested remote_sessions, as an ordinary member', () => {
     const body = JSON.stringify({ other: [1, 2], response: { remote_sessions: [9] } });
-    expect(parseInChunks(body, [5, 17])).toEqual({ values: [], unparsable: 0, rest: JSON.parse(body), foundArray: false });
+    expect(parseInChunks(body, [5, 17])).toEqual({
+      values: [],
+      unparsable: 0,
+      rest: JSON.parse(body),
+      foundArray: false,
+    });
   });
 
   it('hands out an element that is not valid JSON with its neighbours, for the decoder to count', () => {
@@ -104,7 +162,7 @@ describe('JsonArrayStreamParser', () => {
     }).toThrow(JsonStreamError);
   });
 
-  it('hands out each chunk\'s elements as one array text with their ranges', () => {
+  it("hands out each chunk's elements as one array text with their ranges", () => {
     const parser = new JsonArrayStreamParser('remote_sessions');
     const { bytes, ranges } = parser.push(Buffer.from('{"remote_sessions":[ {"a":1} , "x",[2,'));
     expect(bytes.toString()).toBe('[{"a":1} , "x"]');
@@ -123,15 +181,24 @@ describe('JsonArrayStreamParser', () => {
     fc.assert(
       fc.property(
         fc.array(member, { maxLength: 12 }),
-        fc.dictionary(fc.string().filter((key) => key !== 'remote_sessions'), member, { maxKeys: 4 }),
+        fc.dictionary(
+          fc.string().filter((key) => key !== 'remote_sessions'),
+          member,
+          { maxKeys: 4 },
+        ),
         fc.boolean(),
         fc.array(fc.nat(), { maxLength: 20 }),
         fc.boolean(),
         (sessions, others, arrayFirst, cuts, pretty) => {
-          const object = arrayFirst ? { remote_sessions: sessions, ...others } : { ...others, remote_sessions: sessions };
+          const object = arrayFirst
+            ? { remote_sessions: sessions, ...others }
+            : { ...others, remote_sessions: sessions };
           const text = JSON.stringify(object, null, pretty ? 1 : undefined);
           const length = Buffer.byteLength(text);
-          const result = parseInChunks(text, cuts.map((cut) => cut % (length + 1)));
+          const result = parseInChunks(
+            text,
+            cuts.map((cut) => cut % (length + 1)),
+          );
           const expected = JSON.parse(text);
           expect(result.values).toEqual(expected.remote_sessions);
           const { remote_sessions: _ignored, ...rest } = expected;
@@ -145,10 +212,15 @@ describe('JsonArrayStreamParser', () => {
 
   it('agrees with JSON.parse on unicode and escapes at every single-byte boundary', () => {
     fc.assert(
-      fc.property(fc.array(fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 3 }), { maxLength: 4 }), (sessions) => {
-        const text = JSON.stringify({ remote_sessions: sessions });
-        expect(parseInChunks(text, everyCut(text, 1)).values).toEqual(JSON.parse(text).remote_sessions);
-      }),
+      fc.property(
+        fc.array(fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 3 }), {
+          maxLength: 4,
+        }),
+        (sessions) => {
+          const text = JSON.stringify({ remote_sessions: sessions });
+          expect(parseInChunks(text, everyCut(text, 1)).values).toEqual(JSON.parse(text).remote_sessions);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -31,16 +31,24 @@ describe('OAuth 1.0a HMAC-SHA1 signing', () => {
   });
 
   it('reproduces the OAuth Core 1.0 example, which adds oauth_version', () => {
-    const core10 = { ...photos.oauth, oauth_timestamp: '1191242096', oauth_nonce: 'kllo9940pd9333jh', oauth_version: '1.0' };
-    expect(oauth1Signature(photos.credentials, photos.request, core10)).toBe(
-      'tR3+Ty81lMeYAr/Fid0kMTYa/WM=',
-    );
+    const core10 = {
+      ...photos.oauth,
+      oauth_timestamp: '1191242096',
+      oauth_nonce: 'kllo9940pd9333jh',
+      oauth_version: '1.0',
+    };
+    expect(oauth1Signature(photos.credentials, photos.request, core10)).toBe('tR3+Ty81lMeYAr/Fid0kMTYa/WM=');
   });
 
   it('signs the query of RFC 5849 section 3.4.1.1, with encoded names and repeated keys, like the spec', async () => {
     // The spec's base string for this request; the form body (c2&a3=2+q) is moved into the query, as it is signed alike.
     const { createHmac } = await import('node:crypto');
-    const credentials = { consumerKey: '9djdj82h48djs9d2', consumerSecret: 'j49sk3j29djd', tokenKey: 'kkk9d7dh3k39sjv7', tokenSecret: 'dh893hdasih9' };
+    const credentials = {
+      consumerKey: '9djdj82h48djs9d2',
+      consumerSecret: 'j49sk3j29djd',
+      tokenKey: 'kkk9d7dh3k39sjv7',
+      tokenSecret: 'dh893hdasih9',
+    };
     const oauth = {
       oauth_consumer_key: '9djdj82h48djs9d2',
       oauth_token: 'kkk9d7dh3k39sjv7',
@@ -75,7 +83,19 @@ describe('OAuth 1.0a HMAC-SHA1 signing', () => {
     const sign = createOAuth1Signer(photos.credentials);
     const header = parseHeader(sign({ method: 'DELETE', url: 'https://pam.example/iso/session/drop/abc' }));
     const { oauth_signature: signature, ...parameters } = header;
-    expect(oauth1Signature(photos.credentials, { method: 'DELETE', url: 'https://pam.example/iso/session/drop/abd' }, parameters)).not.toBe(signature);
-    expect(oauth1Signature(photos.credentials, { method: 'GET', url: 'https://pam.example/iso/session/drop/abc' }, parameters)).not.toBe(signature);
+    expect(
+      oauth1Signature(
+        photos.credentials,
+        { method: 'DELETE', url: 'https://pam.example/iso/session/drop/abd' },
+        parameters,
+      ),
+    ).not.toBe(signature);
+    expect(
+      oauth1Signature(
+        photos.credentials,
+        { method: 'GET', url: 'https://pam.example/iso/session/drop/abc' },
+        parameters,
+      ),
+    ).not.toBe(signature);
   });
 });

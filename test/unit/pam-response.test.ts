@@ -38,7 +38,12 @@ function failure(status: number, body: string, contentType = 'application/json')
 
 describe('parsePamResponse', () => {
   it('accepts the documented success whatever language the message is in', () => {
-    for (const message of ['Sessão interrompida com sucesso', 'Session dropped successfully', 'Sessão encerrada com sucesso', '']) {
+    for (const message of [
+      'Sessão interrompida com sucesso',
+      'Session dropped successfully',
+      'Sessão encerrada com sucesso',
+      '',
+    ]) {
       const body = envelope({ status: 200, message, error: false, error_code: 0 });
       expect(parsePamResponse(200, 'application/json', body)).toHaveProperty('response');
     }
@@ -60,8 +65,14 @@ describe('parsePamResponse', () => {
   });
 
   it('does not trust HTTP 200 alone: an error flag in the envelope fails, in English or Portuguese fields', () => {
-    expect(failure(200, envelope({ status: 200, error: true, error_code: 7, message: 'nope' }))).toMatchObject({ kind: 'rejected', pamErrorCode: 7 });
-    expect(failure(200, envelope({ erro: true, cod_erro: 9, mensagem: 'Falhou' }))).toMatchObject({ pamErrorCode: 9, pamMessage: 'Falhou' });
+    expect(failure(200, envelope({ status: 200, error: true, error_code: 7, message: 'nope' }))).toMatchObject({
+      kind: 'rejected',
+      pamErrorCode: 7,
+    });
+    expect(failure(200, envelope({ erro: true, cod_erro: 9, mensagem: 'Falhou' }))).toMatchObject({
+      pamErrorCode: 9,
+      pamMessage: 'Falhou',
+    });
     expect(failure(200, envelope({ status: '500', error: 'false' }))).toMatchObject({ kind: 'rejected' });
     expect(failure(200, envelope({ status: 200, error: 1 }))).toMatchObject({ kind: 'rejected' });
   });
@@ -72,22 +83,53 @@ describe('parsePamResponse', () => {
 
   it('explains the Kong gateway body, which has no envelope', () => {
     const error = failure(404, '{"message":"No route matched with those values"}');
-    expect(error).toMatchObject({ kind: 'bad_response', status: 404, retryable: false, pamMessage: 'No route matched with those values' });
-    expect(error.message).toBe("PAM Core's gateway answered HTTP 404 without PAM's response envelope: No route matched with those values");
+    expect(error).toMatchObject({
+      kind: 'bad_response',
+      status: 404,
+      retryable: false,
+      pamMessage: 'No route matched with those values',
+    });
+    expect(error.message).toBe(
+      "PAM Core's gateway answered HTTP 404 without PAM's response envelope: No route matched with those values",
+    );
   });
 
   it('classifies a 401 as refused credentials, with or without a body it can read', () => {
-    expect(failure(401, '{"message":"Client authentication failed"}')).toMatchObject({ kind: 'unauthorized', status: 401 });
+    expect(failure(401, '{"message":"Client authentication failed"}')).toMatchObject({
+      kind: 'unauthorized',
+      status: 401,
+    });
     expect(failure(401, '')).toMatchObject({ kind: 'unauthorized' });
     expect(failure(401, dropFailed)).toMatchObject({ kind: 'unauthorized' });
   });
 
   it.each([
-    ['an HTML error page', 502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', 'text/html', 'an HTML page instead of JSON', true],
-    ['an HTML page labelled JSON', 200, '<!DOCTYPE html><p>Login</p>', 'application/json', 'an HTML page instead of JSON', false],
+    [
+      'an HTML error page',
+      502,
+      '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>',
+      'text/html',
+      'an HTML page instead of JSON',
+      true,
+    ],
+    [
+      'an HTML page labelled JSON',
+      200,
+      '<!DOCTYPE html><p>Login</p>',
+      'application/json',
+      'an HTML page instead of JSON',
+      false,
+    ],
     ['an empty body', 504, '', 'application/json', 'an empty body', true],
     ['whitespace', 200, ' \n ', 'application/json', 'an empty body', false],
-    ['truncated JSON', 200, '{"code":200,"response":{"status":200,"mess', 'application/json', 'a body that is not valid JSON (42 bytes, possibly truncated)', false],
+    [
+      'truncated JSON',
+      200,
+      '{"code":200,"response":{"status":200,"mess',
+      'application/json',
+      'a body that is not valid JSON (42 bytes, possibly truncated)',
+      false,
+    ],
   ])('gives a clear error for %s', (_label, status, body, contentType, said, retryable) => {
     const error = failure(status, body, contentType);
     expect(error.kind).toBe('bad_response');
@@ -98,13 +140,18 @@ describe('parsePamResponse', () => {
   it.each([['null'], ['[]'], ['"ok"'], ['42'], ['{}'], ['{"response":null}'], ['{"response":"ok"}']])(
     'refuses %s as an answer, success status or not',
     (body) => {
-      expect(failure(200, body)).toMatchObject({ kind: 'bad_response', message: 'PAM Core answered HTTP 200 without its response envelope' });
+      expect(failure(200, body)).toMatchObject({
+        kind: 'bad_response',
+        message: 'PAM Core answered HTTP 200 without its response envelope',
+      });
       expect(failure(500, body).kind).toBe('bad_response');
     },
   );
 
   it('marks exactly 429, 502, 503 and 504 as retryable', () => {
-    const retryable = [400, 403, 404, 409, 429, 500, 501, 502, 503, 504].filter((status) => failure(status, dropFailed).retryable);
+    const retryable = [400, 403, 404, 409, 429, 500, 501, 502, 503, 504].filter(
+      (status) => failure(status, dropFailed).retryable,
+    );
     expect(retryable).toEqual([429, 502, 503, 504]);
   });
 

@@ -1,8 +1,13 @@
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, SecretsUnavailableError } from '../../lib/core/errors.js';
-import { forgetCachedSecret, loadPamConnection, parsePamSecret, type PamConnection } from '../../lib/pam/pam-secret.js';
+import { forgetCachedSecret, loadPamConnection, type PamConnection, parsePamSecret } from '../../lib/pam/pam-secret.js';
 
 const secret = {
   base_url: 'https://pam.corp.example/',
@@ -13,7 +18,8 @@ const secret = {
 };
 const secretValues = [secret.consumer_secret, secret.token_secret, secret.consumer_key, secret.token_key];
 
-const oauth1TokenKey = (connection: PamConnection) => (connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : undefined);
+const oauth1TokenKey = (connection: PamConnection) =>
+  connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : undefined;
 
 function configError(run: () => unknown): ConfigurationError {
   try {
@@ -29,7 +35,15 @@ describe('parsePamSecret', () => {
   it('reads the documented keys and applies the default paths', () => {
     expect(parsePamSecret('pam/prod', JSON.stringify(secret))).toEqual({
       baseUrl: 'https://pam.corp.example',
-      auth: { kind: 'oauth1', credentials: { consumerKey: 'ck-9f2e1d', consumerSecret: 'cs-SUPERSECRET-1', tokenKey: 'tk-77aa10', tokenSecret: 'ts-SUPERSECRET-2' } },
+      auth: {
+        kind: 'oauth1',
+        credentials: {
+          consumerKey: 'ck-9f2e1d',
+          consumerSecret: 'cs-SUPERSECRET-1',
+          tokenKey: 'tk-77aa10',
+          tokenSecret: 'ts-SUPERSECRET-2',
+        },
+      },
       caCertificate: undefined,
       listPath: '/api/session/remotesessions',
       dropPath: '/iso/session/drop/{session_id}',
@@ -40,52 +54,83 @@ describe('parsePamSecret', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     const connection = parsePamSecret(
       'pam/prod',
-      JSON.stringify({ ...secret, list_path: '/api/pam/session/remotesessions', drop_path: '/api/pam/session/drop/{session_id}', ca_certificate: pem }),
+      JSON.stringify({
+        ...secret,
+        list_path: '/api/pam/session/remotesessions',
+        drop_path: '/api/pam/session/drop/{session_id}',
+        ca_certificate: pem,
+      }),
     );
-    expect(connection).toMatchObject({ listPath: '/api/pam/session/remotesessions', dropPath: '/api/pam/session/drop/{session_id}', caCertificate: pem });
+    expect(connection).toMatchObject({
+      listPath: '/api/pam/session/remotesessions',
+      dropPath: '/api/pam/session/drop/{session_id}',
+      caCertificate: pem,
+    });
   });
 
-  it.each(['consumer_key', 'consumer_secret', 'token_key', 'token_secret', 'base_url'])('names the missing key %s and no value', (key) => {
-    const partial: Record<string, string> = { ...secret };
-    delete partial[key];
-    const error = configError(() => parsePamSecret('pam/prod', JSON.stringify(partial)));
-    const hint = key === 'base_url' ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
-    expect(error.message).toBe(`Secret "pam/prod": key "${key}" is missing${hint}`);
-    for (const value of secretValues) expect(error.message).not.toContain(value);
-  });
+  it.each(['consumer_key', 'consumer_secret', 'token_key', 'token_secret', 'base_url'])(
+    'names the missing key %s and no value',
+    (key) => {
+      const partial: Record<string, string> = { ...secret };
+      delete partial[key];
+      const error = configError(() => parsePamSecret('pam/prod', JSON.stringify(partial)));
+      const hint = key === 'base_url' ? '' : ' (or give client_id and client_secret for OAuth 2.0)';
+      expect(error.message).toBe(`Secret "pam/prod": key "${key}" is missing${hint}`);
+      for (const value of secretValues) expect(error.message).not.toContain(value);
+    },
+  );
 
   it.each([
     [{ token_secret: 42 }, 'key "token_secret" must be a string'],
     [{ consumer_key: '' }, 'key "consumer_key" must not be empty'],
-    [{ base_url: 'http://pam.corp.example' }, 'key "base_url" must be an https:// URL (http:// is accepted only for localhost)'],
-    [{ base_url: 'pam.corp.example' }, 'key "base_url" must be an https:// URL (http:// is accepted only for localhost)'],
+    [
+      { base_url: 'http://pam.corp.example' },
+      'key "base_url" must be an https:// URL (http:// is accepted only for localhost)',
+    ],
+    [
+      { base_url: 'pam.corp.example' },
+      'key "base_url" must be an https:// URL (http:// is accepted only for localhost)',
+    ],
     [{ drop_path: '/iso/session/drop/' }, 'key "drop_path" must contain "{session_id}"'],
     [{ list_path: 'api/session' }, 'key "list_path" must be a path starting with "/"'],
     [{ ca_certificate: 'not a pem' }, 'key "ca_certificate" must be a PEM certificate'],
   ])('refuses %j', (override, message) => {
-    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ ...secret, ...override }))).message).toBe(`Secret "pam/prod": ${message}`);
+    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ ...secret, ...override }))).message).toBe(
+      `Secret "pam/prod": ${message}`,
+    );
   });
 
   it('takes OAuth 2.0 client credentials instead of the four OAuth 1.0a values', () => {
-    const connection = parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7', client_secret: 'cs-SUPERSECRET-3' }));
+    const connection = parsePamSecret(
+      'pam/prod',
+      JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7', client_secret: 'cs-SUPERSECRET-3' }),
+    );
     expect(connection.auth).toEqual({ kind: 'oauth2', clientId: 'app-7', clientSecret: 'cs-SUPERSECRET-3' });
   });
 
   it('names what a half-given OAuth 2.0 secret lacks', () => {
-    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7' }))).message).toBe(
-      'Secret "pam/prod": key "client_secret" is missing',
-    );
+    expect(
+      configError(() =>
+        parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example', client_id: 'app-7' })),
+      ).message,
+    ).toBe('Secret "pam/prod": key "client_secret" is missing');
   });
 
   it('asks for one credential set or the other when there is none', () => {
-    expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example' }))).message).toBe(
+    expect(
+      configError(() => parsePamSecret('pam/prod', JSON.stringify({ base_url: 'https://pam.corp.example' }))).message,
+    ).toBe(
       'Secret "pam/prod": key "consumer_key" is missing; key "consumer_secret" is missing; key "token_key" is missing; key "token_secret" is missing (or give client_id and client_secret for OAuth 2.0)',
     );
   });
 
   it('accepts plain HTTP to localhost only', () => {
-    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://127.0.0.1:4010' })).baseUrl).toBe('http://127.0.0.1:4010');
-    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://localhost:4010' })).baseUrl).toBe('http://localhost:4010');
+    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://127.0.0.1:4010' })).baseUrl).toBe(
+      'http://127.0.0.1:4010',
+    );
+    expect(parsePamSecret('s', JSON.stringify({ ...secret, base_url: 'http://localhost:4010' })).baseUrl).toBe(
+      'http://localhost:4010',
+    );
   });
 
   it('says malformed JSON without quoting it', () => {
@@ -94,7 +139,9 @@ describe('parsePamSecret', () => {
   });
 
   it('refuses JSON that is not an object', () => {
-    expect(configError(() => parsePamSecret('pam/prod', '["a"]')).message).toBe('Secret "pam/prod": must be a JSON object');
+    expect(configError(() => parsePamSecret('pam/prod', '["a"]')).message).toBe(
+      'Secret "pam/prod": must be a JSON object',
+    );
   });
 });
 
@@ -112,10 +159,12 @@ describe('loadPamConnection', () => {
   });
 
   it('reads the secret named by PAM_SECRET_ID and caches it', async () => {
-    secretsManager.on(GetSecretValueCommand, { SecretId: 'pam/prod' }).resolves({ SecretString: JSON.stringify(secret) });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'pam/prod' })
+      .resolves({ SecretString: JSON.stringify(secret) });
     await loadPamConnection();
     const connection = await loadPamConnection();
-    expect((connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : '')).toBe('tk-77aa10');
+    expect(connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : '').toBe('tk-77aa10');
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 
@@ -145,20 +194,36 @@ describe('loadPamConnection', () => {
   it('says when the secret does not exist', async () => {
     secretsManager
       .on(GetSecretValueCommand)
-      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
-    await expect(loadPamConnection()).rejects.toThrow(new ConfigurationError('Secret "pam/prod" was not found (check PAM_SECRET_ID and the region)'));
+      .rejects(
+        new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }),
+      );
+    await expect(loadPamConnection()).rejects.toThrow(
+      new ConfigurationError('Secret "pam/prod" was not found (check PAM_SECRET_ID and the region)'),
+    );
   });
 
   it('says when the role may not read it', async () => {
-    const denied = new SecretsManagerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'User: arn:aws:sts::1:assumed-role/x is not authorized' });
+    const denied = new SecretsManagerServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'User: arn:aws:sts::1:assumed-role/x is not authorized',
+    });
     secretsManager.on(GetSecretValueCommand).rejects(denied);
     await expect(loadPamConnection()).rejects.toThrow(
-      new ConfigurationError('Secret "pam/prod" could not be read: AccessDeniedException (check the function\'s IAM role and the key policy)'),
+      new ConfigurationError(
+        'Secret "pam/prod" could not be read: AccessDeniedException (check the function\'s IAM role and the key policy)',
+      ),
     );
   });
 
   it('tells throttling apart from misconfiguration', async () => {
-    const throttled = new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: {}, message: 'Rate exceeded' });
+    const throttled = new SecretsManagerServiceException({
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Rate exceeded',
+    });
     secretsManager.on(GetSecretValueCommand).rejects(throttled);
     await expect(loadPamConnection()).rejects.toThrow(SecretsUnavailableError);
   });

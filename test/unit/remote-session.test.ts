@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { normaliseRemoteSession, splitDevice, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import { normaliseRemoteSession, type RemoteSession, splitDevice } from '../../lib/sessions/remote-session.js';
 
 // The first record of the vendor's documented list answer.
 const vendorRecord = {
@@ -40,7 +40,11 @@ describe('normaliseRemoteSession', () => {
   it('reads the older Portuguese field names', () => {
     const { credential, device, ...rest } = vendorRecord;
     const session = normalised({ ...rest, credencial: credential, dispositivo: device });
-    expect(session).toMatchObject({ credential: 'usrdomadm01', device: '10.66.33.15:3389', device_host: '10.66.33.15' });
+    expect(session).toMatchObject({
+      credential: 'usrdomadm01',
+      device: '10.66.33.15:3389',
+      device_host: '10.66.33.15',
+    });
     expect(session).not.toHaveProperty('credencial');
     expect(session).not.toHaveProperty('dispositivo');
   });
@@ -81,15 +85,42 @@ describe('normaliseRemoteSession', () => {
 
   // The rules as a zod schema: the oracle the hand-written (fast) normaliser must agree with.
   const scalar = z.union([z.string(), z.number(), z.boolean()]);
-  const optionalText = z.pipe(z.nullish(scalar), z.transform((value) => (value === undefined || value === null ? null : String(value))));
-  const fields = ['id', 'user', 'origin_ip', 'credential', 'credencial', 'device', 'dispositivo', 'protocol', 'proxy', 'start', 'end', 'time', 'prevent_purge', 'request', 'ITSM'];
+  const optionalText = z.pipe(
+    z.nullish(scalar),
+    z.transform((value) => (value === undefined || value === null ? null : String(value))),
+  );
+  const fields = [
+    'id',
+    'user',
+    'origin_ip',
+    'credential',
+    'credencial',
+    'device',
+    'dispositivo',
+    'protocol',
+    'proxy',
+    'start',
+    'end',
+    'time',
+    'prevent_purge',
+    'request',
+    'ITSM',
+  ];
   const oracle = z.object({
     session_id: z.pipe(z.pipe(scalar, z.transform(String)), z.string().check(z.minLength(1))),
     ...Object.fromEntries(fields.map((field) => [field, optionalText])),
   });
 
   it('accepts and rejects exactly what the zod oracle does, with the same values', () => {
-    const value = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object({ maxDepth: 1 }), fc.array(fc.nat(), { maxLength: 2 }));
+    const value = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.object({ maxDepth: 1 }),
+      fc.array(fc.nat(), { maxLength: 2 }),
+    );
     const record = fc.dictionary(fc.constantFrom('session_id', ...fields, 'extra'), value, { maxKeys: 8 });
     fc.assert(
       fc.property(record, (raw) => {

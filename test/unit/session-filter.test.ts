@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { ValidationError } from '../../lib/core/errors.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import { filterSessions, parseListQuery } from '../../lib/sessions/session-filter.js';
-import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 
 const sessions: RemoteSession[] = seedSessions(Date.UTC(2026, 10, 23, 10)).map((raw) => {
   const result = normaliseRemoteSession(raw);
@@ -18,8 +18,22 @@ describe('parseListQuery', () => {
 
   it('reads every documented filter', () => {
     expect(
-      parseListQuery({ active: 'false', user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' }),
-    ).toEqual({ active: false, user: 'jsilva', origin_ip: '10.0.0.1', device: 'db', protocol: 'ssh', credential: 'root' });
+      parseListQuery({
+        active: 'false',
+        user: 'jsilva',
+        origin_ip: '10.0.0.1',
+        device: 'db',
+        protocol: 'ssh',
+        credential: 'root',
+      }),
+    ).toEqual({
+      active: false,
+      user: 'jsilva',
+      origin_ip: '10.0.0.1',
+      device: 'db',
+      protocol: 'ssh',
+      credential: 'root',
+    });
   });
 
   it.each([

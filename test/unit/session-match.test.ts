@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import { isAddressOrCidr } from '../../lib/sessions/ip-address.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import { sessionMatches } from '../../lib/sessions/session-match.js';
 
 function session(fields: Record<string, unknown>): RemoteSession {
-  const result = normaliseRemoteSession({ session_id: 'abc', user: 'jsilva', credential: 'Root', device: '10.66.33.17:22', origin_ip: '172.16.20.131', protocol: 'ssh', end: null, ...fields });
+  const result = normaliseRemoteSession({
+    session_id: 'abc',
+    user: 'jsilva',
+    credential: 'Root',
+    device: '10.66.33.17:22',
+    origin_ip: '172.16.20.131',
+    protocol: 'ssh',
+    end: null,
+    ...fields,
+  });
   if (!result.ok) throw new Error(result.reason);
   return result.session;
 }
@@ -24,7 +33,9 @@ describe('sessionMatches', () => {
     expect(sessionMatches(s, { device: '10.66.33.17:22' })).toBe(true);
     expect(sessionMatches(s, { device: '10.66.33.17:3389' })).toBe(false);
     expect(sessionMatches(s, { device: '10.66.33.1' })).toBe(false);
-    expect(sessionMatches(session({ device: 'DB-PROD-01.corp.example:1521' }), { device: 'db-prod-01.corp.example' })).toBe(true);
+    expect(
+      sessionMatches(session({ device: 'DB-PROD-01.corp.example:1521' }), { device: 'db-prod-01.corp.example' }),
+    ).toBe(true);
   });
 
   it('matches origin_ip by address or CIDR block', () => {
@@ -49,6 +60,10 @@ describe('sessionMatches', () => {
 });
 
 describe('isAddressOrCidr', () => {
-  it.each(['10.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32', '::1'])('accepts %s', (value) => expect(isAddressOrCidr(value)).toBe(true));
-  it.each(['10.0.0.0/33', '10.0.0/8', 'host', '10.0.0.0/8/1', '2001:db8::/129', '10.0.0.0/'])('refuses %s', (value) => expect(isAddressOrCidr(value)).toBe(false));
+  it.each(['10.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32', '::1'])('accepts %s', (value) =>
+    expect(isAddressOrCidr(value)).toBe(true),
+  );
+  it.each(['10.0.0.0/33', '10.0.0/8', 'host', '10.0.0.0/8/1', '2001:db8::/129', '10.0.0.0/'])('refuses %s', (value) =>
+    expect(isAddressOrCidr(value)).toBe(false),
+  );
 });

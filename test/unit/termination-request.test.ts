@@ -7,12 +7,25 @@ const id = 'e5618522d5737fac6d001bc864892095f066abb5';
 
 describe('parseTerminationDetail', () => {
   it('reads a request by ids, de-duplicated', () => {
-    const request = parseTerminationDetail({ session_id: id, session_ids: [id, 'abc'], reason: ' incident 42 ', requested_by: 'soar' }, trigger);
-    expect(request).toEqual({ sessionIds: [id, 'abc'], criteria: [], reason: 'incident 42', requestedBy: 'soar', dryRun: false, trigger });
+    const request = parseTerminationDetail(
+      { session_id: id, session_ids: [id, 'abc'], reason: ' incident 42 ', requested_by: 'soar' },
+      trigger,
+    );
+    expect(request).toEqual({
+      sessionIds: [id, 'abc'],
+      criteria: [],
+      reason: 'incident 42',
+      requestedBy: 'soar',
+      dryRun: false,
+      trigger,
+    });
   });
 
   it('reads a request by match, with a dry run', () => {
-    const request = parseTerminationDetail({ match: { user: 'aoliveira', origin_ip: '203.0.113.0/24' }, reason: 'r', dry_run: true }, trigger);
+    const request = parseTerminationDetail(
+      { match: { user: 'aoliveira', origin_ip: '203.0.113.0/24' }, reason: 'r', dry_run: true },
+      trigger,
+    );
     expect(request.criteria).toEqual([{ user: 'aoliveira', origin_ip: '203.0.113.0/24' }]);
     expect(request.dryRun).toBe(true);
   });
@@ -35,7 +48,10 @@ describe('parseTerminationDetail', () => {
     [{ session_id: '../x', reason: 'r' }, 'session_id may contain only letters, digits, "_" and "-"'],
     [{ session_ids: [], reason: 'r' }, 'session_ids must not be empty'],
     [{ session_ids: id, reason: 'r' }, 'session_ids must be an array of session ids'],
-    [{ session_ids: Array.from({ length: MAX_SESSION_IDS + 1 }, (_, i) => `s${i}`), reason: 'r' }, `session_ids may hold at most ${MAX_SESSION_IDS} ids`],
+    [
+      { session_ids: Array.from({ length: MAX_SESSION_IDS + 1 }, (_, i) => `s${i}`), reason: 'r' },
+      `session_ids may hold at most ${MAX_SESSION_IDS} ids`,
+    ],
     [{ session_id: id, reason: 'r', dry_run: 'yes' }, 'dry_run must be true or false'],
     [null, 'the request must be a JSON object'],
     [[id], 'the request must be a JSON object'],
