@@ -63,6 +63,10 @@ async function terminateCandidates(
   );
 }
 
+function outcomeFor(session: RemoteSession, outcome: Outcome['outcome'], message?: string): Outcome {
+  return { session_id: session.session_id, outcome, session: sessionFacts(session), ...(message ? { message } : {}) };
+}
+
 /** The act phase: over the cap, nothing is terminated; in a dry run, nothing is sent. */
 async function act(
   { decided, candidates }: Resolution,
@@ -72,26 +76,9 @@ async function act(
 ): Promise<Outcome[]> {
   if (candidates.length > settings.maxSessionsPerEvent) {
     const message = `${candidates.length} sessions matched, more than MAX_SESSIONS_PER_EVENT (${settings.maxSessionsPerEvent}): none was terminated, a human decides`;
-    return [
-      ...decided,
-      ...candidates.map((session) => ({
-        session_id: session.session_id,
-        outcome: 'blocked' as const,
-        session: sessionFacts(session),
-        message,
-      })),
-    ];
+    return [...decided, ...candidates.map((session) => outcomeFor(session, 'blocked', message))];
   }
-  if (dryRun) {
-    return [
-      ...decided,
-      ...candidates.map((session) => ({
-        session_id: session.session_id,
-        outcome: 'would_terminate' as const,
-        session: sessionFacts(session),
-      })),
-    ];
-  }
+  if (dryRun) return [...decided, ...candidates.map((session) => outcomeFor(session, 'would_terminate'))];
   return [...decided, ...(await terminateCandidates(candidates, settings.dropConcurrency, options))];
 }
 
