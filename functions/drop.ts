@@ -20,7 +20,10 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const input = parseTerminationInput(event, context, settings);
   const remaining = context.getRemainingTimeInMillis();
   const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-  const report = await terminateSessions(input.request, settings, { deadline: deadlineFromRemainingTime(budget) });
+  const report = await terminateSessions(input.request, settings, {
+    deadline: deadlineFromRemainingTime(budget),
+    replayable: input.source === 'event',
+  });
   return terminationResponse(input, report);
 })
   .use(injectLambdaContext(logger))

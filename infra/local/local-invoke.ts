@@ -68,7 +68,7 @@ async function invokeInProcess(name: string, event: unknown): Promise<Invocation
  * Invokes a function as AWS would: in the running `npm start` stack when there is one (its
  * simulator, bus and bucket keep their state), otherwise the built bundle against a fresh stack here.
  */
-export async function invokeLocally(name: 'drop' | 'export', event: unknown): Promise<Invocation> {
+export async function invokeLocally(name: 'drop' | 'export' | 'index-sessions', event: unknown): Promise<Invocation> {
   const stackUp =
     (await reachable(`http://localhost:${LAMBDA_PORT}`)) &&
     (await reachable(`http://127.0.0.1:${EVENTBRIDGE_PORT}/events`));

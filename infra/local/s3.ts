@@ -13,6 +13,8 @@ export interface S3StandIn {
   aborted: Array<{ key: string; uploadId: string }>;
   /** From now on, answers the next `count` UploadPart requests with S3's 500 InternalError (0: none). */
   failUploadParts(count: number): void;
+  /** Empties the bucket: a test starts without an index, exports or termination records. */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,10 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
     aborted,
     failUploadParts(count) {
       partFailures = count;
+    },
+    async clear() {
+      s3rver.reset();
+      await s3rver.configureBuckets();
     },
     close: async () => {
       await closeServer(proxy);

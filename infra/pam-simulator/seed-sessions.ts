@@ -209,10 +209,12 @@ const PROTOCOLS: Array<[protocol: string, port: number, proxy: string]> = [
 /** `count` deterministic sessions, a share of them still open: for benchmarks and large lists. */
 export function generateSessions(
   count: number,
-  options: { activeShare?: number; now?: number } = {},
+  options: { activeShare?: number; activeCount?: number; now?: number } = {},
 ): SimulatedSession[] {
   const now = options.now ?? Date.now();
-  const activeEvery = Math.max(1, Math.round(1 / (options.activeShare ?? 0.1)));
+  // A real history holds a few hundred to a few thousand open sessions whatever its length.
+  const share = options.activeCount === undefined ? (options.activeShare ?? 0.1) : options.activeCount / count;
+  const activeEvery = Math.max(1, Math.round(1 / share));
   const sessions: SimulatedSession[] = [];
   for (let index = 0; index < count; index += 1) {
     const [protocol, port, proxy] = PROTOCOLS[index % PROTOCOLS.length] as [string, number, string];

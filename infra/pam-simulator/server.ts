@@ -13,6 +13,8 @@ export interface RecordedRequest {
   /** The OAuth nonce sent, when there was an Authorization header. */
   nonce: string | undefined;
   status: number;
+  /** When the request arrived: epoch milliseconds with sub-millisecond precision, comparable across processes. */
+  receivedAt: number;
 }
 
 /** A canned misbehaviour for the next request(s) to an endpoint. */
@@ -38,6 +40,8 @@ export interface PamSimulatorOptions {
   tokenLifetimeSeconds?: number;
   port?: number;
   tls?: { key: string; cert: string };
+  /** Told of every request as it arrives (the bench times DELETEs by it). */
+  onRequest?: (request: RecordedRequest) => void;
 }
 
 export interface PamSimulator {
@@ -135,38 +139,72 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return true;
   }
 
-  /** The list body, rendered once and kept until a drop changes a session. */
-  let renderedList: Buffer | undefined;
+  /**
+   * The list body in parts of RENDER_BATCH records, each rendered once and again only after a session
+   * in it changed: a drop in a list of a million does not make the next list render it all again.
+   */
+  const RENDER_BATCH = 10_000;
+  let renderedParts: Array<Buffer | undefined> = [];
+  let positionOf: Map<string, number> | undefined;
+  const listHead = Buffer.from(
+    `${JSON.stringify({ code: 200, response: envelope(200, '', 0), tenant: 'Segura' }).slice(0, -1)},"remote_sessions":[`,
+  );
+  const listTail = Buffer.from(']}');
+
+  function renderPart(part: number): Buffer {
+    const start = part * RENDER_BATCH;
+    const records = sessions.slice(start, start + RENDER_BATCH).map((session) => {
+      if (!options.legacyFieldNames) return JSON.stringify(session);
+      const { credential, device, ...rest } = session;
+      return JSON.stringify({ ...rest, credencial: credential, dispositivo: device });
+    });
+    return Buffer.from(`${start === 0 ? '' : ','}${records.join(',')}`);
+  }
+
+  function listParts(): Buffer[] {
+    const parts = Math.ceil(sessions.length / RENDER_BATCH);
+    const body: Buffer[] = [listHead];
+    for (let part = 0; part < parts; part += 1) {
+      renderedParts[part] ??= renderPart(part);
+      body.push(renderedParts[part] as Buffer);
+    }
+    body.push(listTail);
+    return body;
+  }
 
   function renderList(): Buffer {
-    if (renderedList) return renderedList;
-    const head = JSON.stringify({ code: 200, response: envelope(200, '', 0), tenant: 'Segura' }).slice(0, -1);
-    const parts: Buffer[] = [Buffer.from(`${head},"remote_sessions":[`)];
-    const RENDER_BATCH = 10_000;
-    for (let start = 0; start < sessions.length; start += RENDER_BATCH) {
-      const records = sessions.slice(start, start + RENDER_BATCH).map((session) => {
-        if (!options.legacyFieldNames) return JSON.stringify(session);
-        const { credential, device, ...rest } = session;
-        return JSON.stringify({ ...rest, credencial: credential, dispositivo: device });
-      });
-      parts.push(Buffer.from(`${start === 0 ? '' : ','}${records.join(',')}`));
-    }
-    parts.push(Buffer.from(']}'));
-    renderedList = Buffer.concat(parts);
-    return renderedList;
+    return Buffer.concat(listParts());
+  }
+
+  function findSession(sessionId: string): SimulatedSession | undefined {
+    if (!positionOf) positionOf = new Map(sessions.map((session, index) => [session.session_id, index]));
+    const index = positionOf.get(sessionId);
+    const session = index === undefined ? undefined : sessions[index];
+    return session?.session_id === sessionId ? session : undefined;
+  }
+
+  function forgetRendering(): void {
+    renderedParts = [];
+    positionOf = undefined;
   }
 
   /** Streams the list in 64 KiB writes, as a large answer arrives; `limit` cuts it short. */
   async function serveList(res: ServerResponse, limit?: number): Promise<number> {
-    const body = renderList();
-    const end = limit === undefined ? body.length : Math.min(limit, body.length);
+    const parts = listParts();
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    const end = limit === undefined ? length : Math.min(limit, length);
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
-      ...(limit === undefined ? { 'content-length': String(body.length) } : {}),
+      ...(limit === undefined ? { 'content-length': String(length) } : {}),
     });
     const CHUNK = 64 * 1024;
-    for (let offset = 0; offset < end && !res.destroyed; offset += CHUNK) {
-      if (!res.write(body.subarray(offset, Math.min(end, offset + CHUNK)))) await once(res, 'drain');
+    let written = 0;
+    for (const part of parts) {
+      for (let offset = 0; offset < part.length && written < end && !res.destroyed; offset += CHUNK) {
+        const slice = part.subarray(offset, Math.min(part.length, offset + CHUNK, offset + end - written));
+        written += slice.length;
+        if (!res.write(slice)) await once(res, 'drain');
+      }
     }
     if (limit === undefined) res.end();
     else {
@@ -178,7 +216,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   }
 
   function serveDrop(res: ServerResponse, sessionId: string): number {
-    const session = sessions.find((candidate) => candidate.session_id === sessionId);
+    const session = findSession(sessionId);
     // PAM answers the same 500 for a failed drop and for an unknown or already-ended session.
     if (!session || session.end !== null) {
       return send(res, 500, { response: envelope(500, 'An error occurred while droping session', 1) });
@@ -188,7 +226,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   }
 
   function endSession(session: SimulatedSession): void {
-    renderedList = undefined;
+    const index = positionOf?.get(session.session_id);
+    if (index === undefined) forgetRendering();
+    else renderedParts[Math.floor(index / RENDER_BATCH)] = undefined;
     const now = Date.now();
     session.end = pamTimestamp(new Date(now));
     session.time = pamDuration(Date.parse(`${session.start.replace(' ', 'T')}Z`), now);
@@ -228,7 +268,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       res.end();
       return 200;
     }
-    const session = sessions.find((candidate) => candidate.session_id === sessionId && candidate.end === null);
+    const found = sessionId === undefined ? undefined : findSession(sessionId);
+    const session = found?.end === null ? found : undefined;
     if (fault.endSession && session) endSession(session);
     res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
     res.end(fault.body);
@@ -258,7 +299,12 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return expiresAt !== undefined && Date.now() < expiresAt;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<RecordedRequest> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+    receivedAt: number,
+  ): Promise<RecordedRequest> {
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
     const dropId =
       path.startsWith(dropPrefix) && path.endsWith(dropSuffix)
@@ -274,7 +320,15 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
             : 'other';
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
-    const record: RecordedRequest = { method: req.method ?? '', path, endpoint, nonce: oauth?.oauth_nonce, status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path,
+      endpoint,
+      nonce: oauth?.oauth_nonce,
+      status: 0,
+      receivedAt,
+    };
+    options.onRequest?.(record);
     // Recorded on arrival, so a request still being answered (delayed, dripping) is already seen.
     requests.push(record);
 
@@ -305,10 +359,11 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = performance.timeOrigin + performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy());
+      handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt).catch(() => res.destroy());
     });
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
@@ -319,7 +374,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     sessions,
     requests,
     sessionsChanged() {
-      renderedList = undefined;
+      forgetRendering();
     },
     setCredentials(next) {
       credentials = next;

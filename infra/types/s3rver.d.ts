@@ -11,5 +11,9 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Removes every bucket and object from the store. */
+    reset(): void;
+    /** Creates the buckets of `configureBuckets` again. */
+    configureBuckets(): Promise<void>;
   }
 }

@@ -92,6 +92,10 @@ export function text(name: string, fallback: string): string {
   return raw(name) ?? fallback;
 }
 
+export function optionalText(name: string): string | undefined {
+  return raw(name);
+}
+
 /** A setting without which the area cannot work; `why` says what to put there. */
 export function required(name: string, why: string): string {
   const value = raw(name);
@@ -173,6 +177,12 @@ export const auditSettings = settingsArea(() => ({ eventBus: text('AUDIT_EVENT_B
 export const inventoryBucket = settingsArea(() =>
   required('EXPORT_BUCKET', 'name the inventory bucket (the export writes there, snapshots are read from it)'),
 );
+
+/** The active-session index: where it is, and how old it may be and still decide a termination. */
+export const indexSettings = settingsArea(() => ({
+  bucket: optionalText('EXPORT_BUCKET'),
+  maxAgeMs: duration('INDEX_MAX_AGE_SECONDS', 's', 600, { min: 1 }),
+}));
 
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({

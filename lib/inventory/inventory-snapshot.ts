@@ -4,20 +4,18 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
-import { ResponseTooLargeError, SnapshotNotFoundError } from '../core/errors.js';
+import { SnapshotNotFoundError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { inventoryBucket } from '../core/settings.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
-import { filterSessions, type SessionFilter } from '../sessions/session-filter.js';
+import { passesFilter, type SessionFilter } from '../sessions/session-filter.js';
 import { EXPORT_PREFIX, exportTimeOf } from './export-key.js';
-
-/** A Lambda response is at most 6 MB; keep room for the envelope. */
-const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
-const FILTER_BATCH = 1_000;
+import { encodeCursor, type PageCursor, SessionPage } from './session-page.js';
 
 export interface SnapshotListResponse {
   sessions: RemoteSession[];
   count: number;
+  next: string | null;
   source: 'snapshot';
   snapshot: { exported_at: string; key: string; s3_uri: string };
 }
@@ -40,58 +38,66 @@ async function newestExport(bucket: string): Promise<{ key: string; exportedAt: 
 }
 
 /**
- * Answers the list from the newest inventory export in S3 instead of the PAM Core: for tenants
- * whose live list takes longer than API Gateway waits. The file is streamed and filtered as read.
+ * A page of the list from the newest inventory export in S3 instead of the PAM Core: for tenants
+ * whose live list takes longer than API Gateway waits. The file is streamed and filtered as read;
+ * a cursor keeps reading the same export where the previous page stopped.
  */
-export async function readNewestSnapshot(filter: SessionFilter): Promise<SnapshotListResponse> {
+export async function readSnapshotPage(
+  filter: SessionFilter,
+  limit: number,
+  cursor: PageCursor | undefined,
+): Promise<SnapshotListResponse> {
   const bucket = inventoryBucket();
   try {
-    return await readSnapshot(bucket, filter);
+    return await readSnapshot(bucket, filter, limit, cursor);
   } catch (error) {
     throw storageFailure(error, bucket);
   }
 }
 
-async function readSnapshot(bucket: string, filter: SessionFilter): Promise<SnapshotListResponse> {
-  const { key, exportedAt } = await newestExport(bucket);
+async function readSnapshot(
+  bucket: string,
+  filter: SessionFilter,
+  limit: number,
+  cursor: PageCursor | undefined,
+): Promise<SnapshotListResponse> {
+  const { key, exportedAt } = cursor?.key
+    ? { key: cursor.key, exportedAt: exportTimeOf(cursor.key) ?? '' }
+    : await newestExport(bucket);
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const lines = createInterface({ input: (object.Body as Readable).pipe(createGunzip()), crlfDelay: Infinity });
 
-  const sessions: RemoteSession[] = [];
-  let responseBytes = 0;
+  const page = new SessionPage(limit);
+  const start = cursor?.position ?? 0;
+  let position = 0;
+  let next: number | undefined;
   let unreadable = 0;
-  let batch: RemoteSession[] = [];
-  const keep = () => {
-    for (const session of filterSessions(batch, filter)) {
-      responseBytes += JSON.stringify(session).length + 1;
-      if (responseBytes > MAX_RESPONSE_BYTES) {
-        throw new ResponseTooLargeError(
-          'More sessions match than one response can carry (5 MB): narrow the filters, e.g. active=true or a user',
-        );
-      }
-      sessions.push(session);
-    }
-    batch = [];
-  };
   try {
     for await (const line of lines) {
-      if (line === '') continue;
+      position += 1;
+      if (position <= start || line === '') continue;
+      let session: RemoteSession;
       try {
-        batch.push(JSON.parse(line) as RemoteSession);
+        session = JSON.parse(line) as RemoteSession;
       } catch {
         unreadable += 1;
+        continue;
       }
-      if (batch.length >= FILTER_BATCH) keep();
+      if (!passesFilter(session, filter)) continue;
+      if (!page.add(session)) {
+        next = position - 1;
+        break;
+      }
     }
-    keep();
   } finally {
     lines.close();
     (object.Body as Readable).destroy();
   }
   if (unreadable > 0) logger.warn('Skipped unreadable lines in the snapshot', { key, unreadable });
   return {
-    sessions,
-    count: sessions.length,
+    sessions: page.sessions,
+    count: page.sessions.length,
+    next: next === undefined ? null : encodeCursor({ source: 'snapshot', position: next, key }, filter),
     source: 'snapshot',
     snapshot: { exported_at: exportedAt, key, s3_uri: `s3://${bucket}/${key}` },
   };

@@ -1,37 +1,138 @@
-import { PamApiError } from '../core/errors.js';
-import { listRemoteSessions } from '../pam/pam-client.js';
+import { PamApiError, ValidationError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+import { streamRemoteSessionBlocks } from '../pam/pam-client.js';
+import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
-import { filterSessions, type ListQuery } from '../sessions/session-filter.js';
+import { decodeSessionValue, parseSessionBlock } from '../sessions/session-block.js';
+import { DEFAULT_PAGE_SIZE, type ListQuery, passesFilter, type SessionFilter } from '../sessions/session-filter.js';
+import { exportTimeOf } from './export-key.js';
+import { decodeCursor, encodeCursor, type PageCursor, SessionPage } from './session-page.js';
 
 export interface LiveListResponse {
   sessions: RemoteSession[];
   count: number;
+  /** The next page's cursor (`?cursor=`), null after the last page. */
+  next: string | null;
   malformed: number;
   source: 'live';
 }
 
+export interface IndexListResponse {
+  sessions: RemoteSession[];
+  count: number;
+  next: string | null;
+  source: 'index';
+  index: { listed_at: string; age_ms: number; history_size: number };
+}
+
 /**
- * GET /sessions: live from the PAM Core, or from the newest export with source=snapshot (its S3
- * client is loaded only then, to keep the live path's cold start small).
+ * A page of PAM's live list: records before the cursor's position are skipped unread (only their
+ * boundaries are found), and the list is read no further than the page needs.
+ */
+async function livePage(
+  filter: SessionFilter,
+  limit: number,
+  cursor: PageCursor | undefined,
+  deadline: number,
+): Promise<LiveListResponse> {
+  const page = new SessionPage(limit);
+  const malformed = new MalformedRecords();
+  const start = cursor?.position ?? 0;
+  let seen = 0;
+  let next: number | undefined;
+  scan: for await (const block of streamRemoteSessionBlocks({ deadline })) {
+    const count = block.ranges.length / 2;
+    if (seen + count <= start) {
+      seen += count;
+      continue;
+    }
+    const values = parseSessionBlock(block);
+    for (let index = Math.max(0, start - seen); index < count; index += 1) {
+      const result = decodeSessionValue(values[index]);
+      if (!result.ok) {
+        malformed.add([result.reason]);
+        continue;
+      }
+      if (passesFilter(result.session, filter) && !page.add(result.session)) {
+        next = seen + index;
+        break scan;
+      }
+    }
+    seen += count;
+  }
+  return {
+    sessions: page.sessions,
+    count: page.sessions.length,
+    next: next === undefined ? null : encodeCursor({ source: 'live', position: next }, filter),
+    malformed: malformed.count,
+    source: 'live',
+  };
+}
+
+/** A page of the index's active sessions (in session_id order), or undefined when the index cannot answer. */
+async function indexPage(
+  filter: SessionFilter,
+  limit: number,
+  cursor: PageCursor | undefined,
+): Promise<IndexListResponse | undefined> {
+  const { readActiveIndex } = await import('./active-index.js');
+  const reading = await readActiveIndex();
+  if (!reading.usable) {
+    logger.info('Listing live: the active-session index cannot answer', { reason: reading.reason });
+    if (cursor) throw new ValidationError(`cursor continues the index, which cannot answer now (${reading.reason})`);
+    return undefined;
+  }
+  const { index } = reading.view;
+  const page = new SessionPage(limit);
+  let next: string | undefined;
+  for (const session of index.active) {
+    if ((cursor?.after !== undefined && session.session_id <= cursor.after) || !passesFilter(session, filter)) continue;
+    if (!page.add(session)) {
+      next = page.sessions.at(-1)?.session_id;
+      break;
+    }
+  }
+  return {
+    sessions: page.sessions,
+    count: page.sessions.length,
+    next: next === undefined ? null : encodeCursor({ source: 'index', after: next }, filter),
+    source: 'index',
+    index: { listed_at: index.listed_at, age_ms: reading.ageMs, history_size: index.history_size },
+  };
+}
+
+function slowListAdvice(error: unknown): unknown {
+  if (!(error instanceof PamApiError) || error.kind !== 'timeout') return error;
+  return new PamApiError({
+    kind: 'timeout',
+    retryable: false,
+    message: `${error.message}; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export`,
+  });
+}
+
+/**
+ * GET /sessions, a page at a time: the active sessions from the fresh index (active=true), the
+ * newest export (source=snapshot), or else PAM's live list. The S3 client is loaded only for the
+ * first two, to keep the live path's cold start small. A cursor continues the source it came from.
  */
 export async function listSessions(query: ListQuery, deadline: number) {
-  const { source, ...filter } = query;
-  if (source === 'snapshot') {
-    const { readNewestSnapshot } = await import('./inventory-snapshot.js');
-    return readNewestSnapshot(filter);
+  const { source, limit = DEFAULT_PAGE_SIZE, cursor: cursorText, ...filter } = query;
+  const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, filter);
+  if (cursor?.source === 'snapshot' && (cursor.key === undefined || exportTimeOf(cursor.key) === undefined)) {
+    throw new ValidationError('cursor is not valid: pass back the "next" of the previous page unchanged');
+  }
+  const from = cursor?.source ?? source;
+  if (from === 'snapshot') {
+    const { readSnapshotPage } = await import('./inventory-snapshot.js');
+    return readSnapshotPage(filter, limit, cursor);
+  }
+  if (from === 'index' || (from === undefined && filter.active === true)) {
+    const page = await indexPage(filter, limit, cursor);
+    if (page) return page;
   }
   try {
-    const { sessions, malformed } = await listRemoteSessions({ deadline });
-    const selected = filterSessions(sessions, filter);
-    return { sessions: selected, count: selected.length, malformed, source: 'live' } satisfies LiveListResponse;
+    return await livePage(filter, limit, cursor, deadline);
   } catch (error) {
-    if (error instanceof PamApiError && error.kind === 'timeout') {
-      throw new PamApiError({
-        kind: 'timeout',
-        retryable: false,
-        message: `${error.message}; the live list is too slow for this API: GET /sessions?source=snapshot answers from the newest inventory export`,
-      });
-    }
-    throw error;
+    throw slowListAdvice(error);
   }
 }

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PamApiError, ProtectedSessionError, TerminationIncompleteError } from '../core/errors.js';
+import type { Outcome } from '../termination/outcome.js';
 import type { TerminationReport } from '../termination/termination-report.js';
 import { jsonResponse } from './http-response.js';
 import type { TerminationInput } from './termination-input.js';
@@ -7,15 +8,33 @@ import type { TerminationInput } from './termination-input.js';
 export interface SingleTerminationResponse {
   session_id: string;
   status: 'terminated' | 'already_ended' | 'would_terminate';
+  resolved_from: Outcome['resolved_from'];
+  index_age_ms: number | null;
 }
 
-/** The report as callers see it: each outcome without the error object behind it. */
+/** A response carries at most this many outcomes (Lambda refuses one over 6 MB); the logs and audit trail get them all. */
+export const MAX_OUTCOMES_IN_RESPONSE = 1_000;
+
+/** The report as callers see it: each outcome without the error object behind it, and at most MAX_OUTCOMES_IN_RESPONSE. */
 export type PublishedReport = Omit<TerminationReport, 'outcomes'> & {
-  outcomes: Array<Omit<TerminationReport['outcomes'][number], 'error'>>;
+  outcomes: Array<Omit<Outcome, 'error'>>;
+  /** Set when outcomes were left out of this response. */
+  outcomes_truncated?: { total: number; shown: number; note: string };
 };
 
 function published(report: TerminationReport): PublishedReport {
-  return { ...report, outcomes: report.outcomes.map(({ error: _error, ...outcome }) => outcome) };
+  const total = report.outcomes.length;
+  const outcomes = report.outcomes.slice(0, MAX_OUTCOMES_IN_RESPONSE).map(({ error: _error, ...outcome }) => outcome);
+  if (total <= MAX_OUTCOMES_IN_RESPONSE) return { ...report, outcomes };
+  return {
+    ...report,
+    outcomes,
+    outcomes_truncated: {
+      total,
+      shown: outcomes.length,
+      note: 'summary counts every outcome; the logs and the audit trail hold each one',
+    },
+  };
 }
 
 /** One session asked for by id: its outcome as {session_id, status}, or the error explaining why not. */
@@ -25,7 +44,12 @@ function singleResponse(report: TerminationReport, sessionId: string): SingleTer
     case 'terminated':
     case 'already_ended':
     case 'would_terminate':
-      return { session_id: sessionId, status: outcome.outcome };
+      return {
+        session_id: sessionId,
+        status: outcome.outcome,
+        resolved_from: outcome.resolved_from,
+        index_age_ms: outcome.index_age_ms,
+      };
     case 'skipped_protected':
       throw new ProtectedSessionError(`Session ${sessionId} was not terminated: ${outcome.message}`);
     default:

@@ -290,22 +290,20 @@ export async function* streamRemoteSessionBlocks(
   }
 }
 
-export interface RemoteSessionList {
-  sessions: RemoteSession[];
-  /** Records PAM sent that could not be read; they are left out of `sessions`. */
-  malformed: number;
-}
-
-/** Every remote session PAM shows this application, normalised (records that cannot be read are counted and left out). */
-export async function listRemoteSessions(options: PamCallOptions = {}): Promise<RemoteSessionList> {
-  const sessions: RemoteSession[] = [];
-  const malformed = new MalformedRecords();
+/**
+ * Every remote session PAM shows this application, normalised, a block at a time as the list
+ * arrives; records that cannot be read are counted in `malformed` and left out. A consumer that
+ * has what it needs stops early and the rest of the list is never read.
+ */
+export async function* streamRemoteSessions(
+  options: PamCallOptions & { timeoutMs?: number },
+  malformed = new MalformedRecords(),
+): AsyncGenerator<RemoteSession[]> {
   for await (const block of streamRemoteSessionBlocks(options)) {
     const batch = decodeSessionBlock(block);
-    sessions.push(...batch.sessions);
     malformed.add(batch.malformed);
+    if (batch.sessions.length > 0) yield batch.sessions;
   }
-  return { sessions, malformed: malformed.count };
 }
 
 /** `DELETE /iso/session/drop/{session_id}` (or the secret's drop_path). The id is validated before anything is sent. */

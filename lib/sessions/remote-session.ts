@@ -29,6 +29,12 @@ function isActiveEnd(end: string | null): boolean {
   return end === null || NO_END.has(end.trim());
 }
 
+/** Whether a record as PAM sent it, not yet normalised, looks still open (its `end` is empty): a cheap first look. */
+export function looksActive(raw: unknown): boolean {
+  const end = (raw as { end?: unknown } | null)?.end;
+  return end === undefined || end === null || (typeof end === 'string' && NO_END.has(end.trim()));
+}
+
 /** Splits PAM's `device` ("10.0.0.5:22", "db01.corp:1521", "[2001:db8::1]:3389", "2001:db8::1") into host and port. */
 export function splitDevice(device: string | null): { host: string | null; port: number | null } {
   if (device === null || device.trim() === '') return { host: null, port: null };

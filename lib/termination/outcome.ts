@@ -9,6 +9,9 @@ export type OutcomeKind =
   | 'blocked'
   | 'failed';
 
+/** Where a target's facts came from: the active-session index, or the PAM Core's live list. */
+export type ResolvedFrom = 'index' | 'live';
+
 /** What the audit trail and the caller are told about the session an outcome is for. */
 export interface SessionFacts {
   id: string | null;
@@ -25,6 +28,9 @@ export interface Outcome {
   outcome: OutcomeKind;
   session: SessionFacts | null;
   message?: string;
+  resolved_from: ResolvedFrom;
+  /** How old the index was when the request was resolved; null without a usable index. */
+  index_age_ms: number | null;
   /** Behind a `failed` outcome: what the caller is answered with (kept out of reports and audit events). */
   error?: ResponderError;
 }

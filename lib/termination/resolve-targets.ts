@@ -1,80 +1,141 @@
 import { SessionNotFoundError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
+import type { IndexView } from '../inventory/active-index.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { sessionMatches } from '../sessions/session-match.js';
-import { type Outcome, sessionFacts } from './outcome.js';
+import { type Outcome, type OutcomeKind, type ResolvedFrom, sessionFacts } from './outcome.js';
 import type { TerminationRequest } from './termination-request.js';
 
-export interface Resolution {
-  /** Targets whose outcome is known without acting: ended, protected, not found. */
-  decided: Outcome[];
-  /** Active, unprotected sessions the request asks to terminate. */
-  candidates: RemoteSession[];
+/** What is known before the PAM Core is asked anything. */
+export interface KnownSessions {
+  /** The active-session index, when it is fresh enough to decide. */
+  index: IndexView | undefined;
+  indexAgeMs: number | null;
+  /** Session ids this deployment terminated in the last 24 hours, with when. */
+  terminated: Map<string, string>;
 }
 
-function protection(session: RemoteSession, settings: TerminationSettings): string | undefined {
-  if (session.user !== null && settings.protectedUsers.has(session.user.trim().toLowerCase())) {
-    return `user "${session.user}" is protected (PROTECTED_USERS)`;
-  }
-  if (session.credential !== null && settings.protectedCredentials.has(session.credential.trim().toLowerCase())) {
-    return `credential "${session.credential}" is protected (PROTECTED_CREDENTIALS)`;
-  }
-  return undefined;
-}
+/** A target whose outcome is known without acting, or a session to act on. */
+export type Target =
+  | { decided: Outcome }
+  | { candidate: RemoteSession; from: ResolvedFrom /** Named by id, not found by a match. */; byId: boolean };
 
-/** By id: that id. By match: ACTIVE sessions matching any criteria. One list serves both. */
-export function resolveTargets(
-  request: TerminationRequest,
-  sessions: RemoteSession[],
-  settings: TerminationSettings,
-): Resolution {
-  const byId = new Map(sessions.map((session) => [session.session_id, session]));
-  const seen = new Set<string>();
-  const decided: Outcome[] = [];
-  const candidates: RemoteSession[] = [];
-  const notFound: Outcome[] = [];
+/**
+ * Turns a request into targets: first from what is known (the index, what this deployment
+ * terminated), then record by record from the live list, for the ids the index lacks and the
+ * sessions opened after it was written. Each session is a target once.
+ */
+export class TargetResolver {
+  private readonly seen = new Set<string>();
+  private readonly pending: Set<string>;
 
-  const consider = (session: RemoteSession) => {
-    if (seen.has(session.session_id)) return;
-    seen.add(session.session_id);
-    const facts = sessionFacts(session);
-    if (!session.active) {
-      decided.push({
-        session_id: session.session_id,
-        outcome: 'already_ended',
-        session: facts,
-        message: `ended at ${session.end}`,
-      });
-      return;
+  constructor(
+    private readonly request: TerminationRequest,
+    private readonly settings: TerminationSettings,
+    private readonly known: KnownSessions,
+  ) {
+    this.pending = new Set(request.sessionIds);
+  }
+
+  /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
+  get needsLiveList(): boolean {
+    return this.pending.size > 0 || this.request.criteria.length > 0;
+  }
+
+  /** Whether reading the live list further can change nothing (only ids were asked, and all were found). */
+  get liveListDone(): boolean {
+    return this.pending.size === 0 && this.request.criteria.length === 0;
+  }
+
+  outcome(
+    sessionId: string,
+    outcome: OutcomeKind,
+    session: RemoteSession | null,
+    from: ResolvedFrom,
+    extra: Pick<Outcome, 'message' | 'error'> = {},
+  ): Outcome {
+    return {
+      session_id: sessionId,
+      outcome,
+      session: session ? sessionFacts(session) : null,
+      ...(extra.message ? { message: extra.message } : {}),
+      resolved_from: from,
+      index_age_ms: this.known.indexAgeMs,
+      ...(extra.error ? { error: extra.error } : {}),
+    };
+  }
+
+  private protection(session: RemoteSession): string | undefined {
+    const { protectedUsers, protectedCredentials } = this.settings;
+    if (session.user !== null && protectedUsers.has(session.user.trim().toLowerCase())) {
+      return `user "${session.user}" is protected (PROTECTED_USERS)`;
     }
-    const protectedBy = protection(session, settings);
-    if (protectedBy)
-      decided.push({
-        session_id: session.session_id,
-        outcome: 'skipped_protected',
-        session: facts,
-        message: protectedBy,
-      });
-    else candidates.push(session);
-  };
-
-  for (const id of request.sessionIds) {
-    const session = byId.get(id);
-    if (session) consider(session);
-    else if (!seen.has(id)) {
-      seen.add(id);
-      const message = `session ${id} is not in the PAM Core's session list; nothing was sent`;
-      notFound.push({
-        session_id: id,
-        outcome: 'failed',
-        session: null,
-        message,
-        error: new SessionNotFoundError(message),
-      });
+    if (session.credential !== null && protectedCredentials.has(session.credential.trim().toLowerCase())) {
+      return `credential "${session.credential}" is protected (PROTECTED_CREDENTIALS)`;
     }
+    return undefined;
   }
-  for (const session of sessions) {
-    if (session.active && request.criteria.some((criteria) => sessionMatches(session, criteria))) consider(session);
+
+  /** One session the request targets, the first time it is seen. */
+  private target(session: RemoteSession, from: ResolvedFrom, byId: boolean): Target | undefined {
+    const id = session.session_id;
+    if (this.seen.has(id)) return undefined;
+    this.seen.add(id);
+    this.pending.delete(id);
+    const terminatedAt = this.known.terminated.get(id);
+    if (terminatedAt) {
+      const message = `terminated by this deployment at ${terminatedAt}`;
+      return { decided: this.outcome(id, 'already_ended', session, 'index', { message }) };
+    }
+    if (!session.active)
+      return { decided: this.outcome(id, 'already_ended', session, from, { message: `ended at ${session.end}` }) };
+    const protectedBy = this.protection(session);
+    if (protectedBy) return { decided: this.outcome(id, 'skipped_protected', session, from, { message: protectedBy }) };
+    return { candidate: session, from, byId };
   }
-  return { decided: [...decided, ...notFound], candidates };
+
+  private matches(session: RemoteSession): boolean {
+    return session.active && this.request.criteria.some((criteria) => sessionMatches(session, criteria));
+  }
+
+  /** Phase 1: the ids and matches the index and this deployment's own record can settle. */
+  fromKnown(): Target[] {
+    const targets: Target[] = [];
+    const push = (target: Target | undefined) => target && targets.push(target);
+    const index = this.known.index;
+    for (const id of this.request.sessionIds) {
+      const known = index?.active.get(id) ?? index?.ended.get(id);
+      if (known) push(this.target(known, 'index', true));
+      else if (this.known.terminated.has(id)) {
+        this.seen.add(id);
+        this.pending.delete(id);
+        const message = `terminated by this deployment at ${this.known.terminated.get(id)}`;
+        targets.push({ decided: this.outcome(id, 'already_ended', null, 'index', { message }) });
+      }
+    }
+    for (const session of index?.active.values() ?? [])
+      if (this.matches(session)) push(this.target(session, 'index', false));
+    return targets;
+  }
+
+  /** Phase 2: one record of the live list; a target if it is an id still sought or a match the index could not know. */
+  fromLive(session: RemoteSession): Target | undefined {
+    if (this.pending.has(session.session_id)) return this.target(session, 'live', true);
+    const index = this.known.index;
+    if (index?.active.has(session.session_id) || index?.ended.has(session.session_id)) return undefined;
+    return this.matches(session) ? this.target(session, 'live', false) : undefined;
+  }
+
+  /** The ids still sought: blocked with the request, failed because the list could not be read, or not there. */
+  unresolved(outcome: 'blocked' | 'failed', extra: Pick<Outcome, 'message' | 'error'> = {}): Outcome[] {
+    const ids = [...this.pending];
+    this.pending.clear();
+    return ids.map((id) => {
+      if (outcome === 'failed' && !extra.error) {
+        const message = `session ${id} is not in the PAM Core's session list; nothing was sent`;
+        return this.outcome(id, 'failed', null, 'live', { message, error: new SessionNotFoundError(message) });
+      }
+      return this.outcome(id, outcome, null, outcome === 'blocked' ? 'index' : 'live', extra);
+    });
+  }
 }

@@ -1,103 +1,253 @@
-import pMap from 'p-map';
-import { PamApiError } from '../core/errors.js';
+import pLimit from 'p-limit';
+import { ResponderError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import type { TerminationSettings } from '../core/settings.js';
-import { dropSession, listRemoteSessions, type PamCallOptions } from '../pam/pam-client.js';
+import { indexSettings, type TerminationSettings } from '../core/settings.js';
+import { readActiveIndex } from '../inventory/active-index.js';
+import { dropSession, type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
+import { loadPamConnection } from '../pam/pam-secret.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
-import { type Outcome, sessionFacts } from './outcome.js';
-import { type Resolution, resolveTargets } from './resolve-targets.js';
+import type { Outcome, ResolvedFrom } from './outcome.js';
+import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
+import {
+  type HandledEvent,
+  handledEvent,
+  recentlyTerminated,
+  rememberHandledEvent,
+  rememberTerminated,
+} from './terminated-markers.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
 import type { TerminationRequest } from './termination-request.js';
 
+export interface TerminationOptions extends PamCallOptions {
+  /** The request is an EventBridge event: one handled in full before is answered from its record. */
+  replayable?: boolean;
+}
+
+/**
+ * The act phase, as targets arrive: PAM's drop goes out for each candidate at once (a few at a
+ * time), within the request's cap; beyond it, candidates are blocked. In a dry run nothing is sent.
+ */
+class Actions {
+  private readonly outcomes: Array<Outcome | Promise<Outcome>> = [];
+  private readonly limit: ReturnType<typeof pLimit>;
+  private accepted = 0;
+
+  constructor(
+    private readonly resolver: TargetResolver,
+    private readonly settings: TerminationSettings,
+    private readonly dryRun: boolean,
+    private readonly options: PamCallOptions,
+  ) {
+    this.limit = pLimit(settings.dropConcurrency);
+  }
+
+  /** Candidates that can still be accepted before the cap. */
+  get room(): number {
+    return this.settings.maxSessionsPerEvent - this.accepted;
+  }
+
+  add(...outcomes: Outcome[]): void {
+    this.outcomes.push(...outcomes);
+  }
+
+  take(target: Target): void {
+    if ('decided' in target) this.add(target.decided);
+    else this.offer(target.candidate, target.from);
+  }
+
+  offer(session: RemoteSession, from: ResolvedFrom): void {
+    const id = session.session_id;
+    if (this.room <= 0) {
+      const message = `this request already terminates MAX_SESSIONS_PER_EVENT (${this.settings.maxSessionsPerEvent}) sessions: this one was not terminated, a human decides`;
+      this.add(this.resolver.outcome(id, 'blocked', session, from, { message }));
+      return;
+    }
+    this.accepted += 1;
+    if (this.dryRun) {
+      this.add(this.resolver.outcome(id, 'would_terminate', session, from));
+      return;
+    }
+    this.outcomes.push(
+      this.limit(async () => {
+        try {
+          await dropSession(id, this.options);
+          return this.resolver.outcome(id, 'terminated', session, from);
+        } catch (error) {
+          if (!(error instanceof ResponderError)) throw error;
+          return this.resolver.outcome(id, 'failed', session, from, { message: error.message, error });
+        }
+      }),
+    );
+  }
+
+  /** More candidates than the cap in one go: none is terminated. */
+  blockAll(sessions: RemoteSession[], from: ResolvedFrom): void {
+    const message = `${sessions.length} sessions matched, more than MAX_SESSIONS_PER_EVENT (${this.settings.maxSessionsPerEvent}): none was terminated, a human decides`;
+    this.add(
+      ...sessions.map((session) => this.resolver.outcome(session.session_id, 'blocked', session, from, { message })),
+    );
+  }
+
+  async settled(): Promise<Outcome[]> {
+    return Promise.all(this.outcomes);
+  }
+}
+
 /**
  * PAM answers the same 500 for a failed drop and for a session that has already ended, and a
- * timed-out drop may have happened: look the failed ones up once; those no longer active ended.
+ * timed-out drop may have happened: look only for the failed ones in the live list; those no
+ * longer active (or gone) ended.
  */
-async function endedAfterAll(failed: string[], options: PamCallOptions): Promise<Set<string>> {
-  if (failed.length === 0) return new Set();
+async function settleAmbiguous(outcomes: Outcome[], options: PamCallOptions): Promise<Outcome[]> {
+  const failed = new Set(outcomes.filter((o) => o.outcome === 'failed' && o.session).map((o) => o.session_id));
+  if (failed.size === 0) return outcomes;
+  const stillActive = new Set<string>();
   try {
-    const { sessions } = await listRemoteSessions(options);
-    const stillActive = new Set(sessions.filter((session) => session.active).map((session) => session.session_id));
-    return new Set(failed.filter((id) => !stillActive.has(id)));
+    const sought = new Set(failed);
+    for await (const sessions of streamRemoteSessions(options)) {
+      for (const session of sessions) {
+        if (!sought.delete(session.session_id)) continue;
+        if (session.active) stillActive.add(session.session_id);
+      }
+      if (sought.size === 0) break;
+    }
   } catch (error) {
     logger.warn('Could not re-check failed drops against the session list', {
       reason: error instanceof Error ? error.message : String(error),
     });
-    return new Set();
+    return outcomes;
   }
-}
-
-/** Sends PAM's drop for every candidate, a few at a time, then settles the ambiguous failures. */
-async function terminateCandidates(
-  candidates: RemoteSession[],
-  concurrency: number,
-  options: PamCallOptions,
-): Promise<Outcome[]> {
-  const outcomes = await pMap(
-    candidates,
-    async (session): Promise<Outcome> => {
-      const facts = sessionFacts(session);
-      try {
-        await dropSession(session.session_id, options);
-        return { session_id: session.session_id, outcome: 'terminated', session: facts };
-      } catch (error) {
-        if (!(error instanceof PamApiError)) throw error;
-        return { session_id: session.session_id, outcome: 'failed', session: facts, message: error.message, error };
-      }
-    },
-    { concurrency },
-  );
-  const ended = await endedAfterAll(
-    outcomes.filter((outcome) => outcome.outcome === 'failed').map((outcome) => outcome.session_id),
-    options,
-  );
   return outcomes.map((outcome) =>
-    ended.has(outcome.session_id)
+    failed.has(outcome.session_id) && !stillActive.has(outcome.session_id)
       ? {
-          session_id: outcome.session_id,
+          ...outcome,
           outcome: 'already_ended',
-          session: outcome.session,
           message: 'no longer active after an ambiguous answer to the drop',
+          error: undefined,
         }
       : outcome,
   );
 }
 
-function outcomeFor(session: RemoteSession, outcome: Outcome['outcome'], message?: string): Outcome {
-  return { session_id: session.session_id, outcome, session: sessionFacts(session), ...(message ? { message } : {}) };
+/**
+ * Phase 2: the live list, read as it arrives. An id still sought is acted on as soon as its record
+ * arrives. Matches the index could not know are acted on as they arrive too; without a usable
+ * index, the whole list is read first, so that a broad match is blocked whole, never cut in part.
+ */
+async function resolveLive(
+  resolver: TargetResolver,
+  actions: Actions,
+  deferMatches: boolean,
+  options: PamCallOptions,
+): Promise<void> {
+  const deferred: RemoteSession[] = [];
+  for await (const sessions of streamRemoteSessions(options)) {
+    for (const session of sessions) {
+      const target = resolver.fromLive(session);
+      if (!target) continue;
+      if ('candidate' in target && !target.byId && deferMatches) deferred.push(target.candidate);
+      else actions.take(target);
+    }
+    if (resolver.liveListDone) break;
+  }
+  actions.add(...resolver.unresolved('failed'));
+  if (deferred.length > actions.room) actions.blockAll(deferred, 'live');
+  else for (const session of deferred) actions.offer(session, 'live');
 }
 
-/** The act phase: over the cap, nothing is terminated; in a dry run, nothing is sent. */
-async function act(
-  { decided, candidates }: Resolution,
-  settings: TerminationSettings,
-  dryRun: boolean,
-  options: PamCallOptions,
-): Promise<Outcome[]> {
-  if (candidates.length > settings.maxSessionsPerEvent) {
-    const message = `${candidates.length} sessions matched, more than MAX_SESSIONS_PER_EVENT (${settings.maxSessionsPerEvent}): none was terminated, a human decides`;
-    return [...decided, ...candidates.map((session) => outcomeFor(session, 'blocked', message))];
-  }
-  if (dryRun) return [...decided, ...candidates.map((session) => outcomeFor(session, 'would_terminate'))];
-  return [...decided, ...(await terminateCandidates(candidates, settings.dropConcurrency, options))];
+function replayedOutcomes(record: HandledEvent): Outcome[] {
+  return record.outcomes.map((previous) => ({
+    ...previous,
+    outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
+    message: `this event was handled at ${record.handled_at}; it is a replay, nothing was sent`,
+    resolved_from: 'index',
+    index_age_ms: null,
+  }));
+}
+
+/** What a request asks, to tell a replay from another request under the same event id. */
+function requestContent({ sessionIds, criteria, reason, dryRun }: TerminationRequest): unknown {
+  return { sessionIds, criteria, reason, dryRun };
+}
+
+/** What is known before asking PAM, read at once and in parallel with the secret. */
+async function readKnown(bucket: string | undefined): Promise<KnownSessions> {
+  const [reading, terminated] = await Promise.all([
+    readActiveIndex(),
+    recentlyTerminated(bucket),
+    // The secret is needed next; reading it now overlaps its round trip with these.
+    loadPamConnection().catch(() => undefined),
+  ]);
+  if (!reading.usable)
+    logger.warn('The active-session index cannot decide; the live list will', { reason: reading.reason });
+  return {
+    index: reading.usable ? reading.view : undefined,
+    indexAgeMs: reading.usable ? reading.ageMs : null,
+    terminated,
+  };
 }
 
 /**
- * Terminates the sessions a request names or matches: resolve the targets against the PAM list,
- * act on them within the guardrails (protected accounts, the per-request cap, dry run), and report
- * one outcome per target to the caller, the logs, the metrics and the audit trail.
+ * Terminates the sessions a request names or matches. Resolve: from the active-session index and
+ * this deployment's record of what it terminated, then from the live list for what they cannot
+ * tell. Act: within the guardrails (protected accounts, the per-request cap, dry run), each
+ * session as soon as it is known. Report: one outcome per target to the caller, the logs, the
+ * metrics and the audit trail.
  */
 export async function terminateSessions(
   request: TerminationRequest,
   settings: TerminationSettings,
-  options: PamCallOptions,
+  options: TerminationOptions,
 ): Promise<TerminationReport> {
   const dryRun = request.dryRun || settings.dryRun;
-  const wanted = !request.ignored && (request.sessionIds.length > 0 || request.criteria.length > 0);
-  let outcomes: Outcome[] = [];
-  if (wanted) {
-    const { sessions } = await listRemoteSessions(options);
-    outcomes = await act(resolveTargets(request, sessions, settings), settings, dryRun, options);
+  if (request.ignored || (request.sessionIds.length === 0 && request.criteria.length === 0)) {
+    return reportOutcomes(request, dryRun, []);
   }
-  return reportOutcomes(request, dryRun, outcomes);
+  const { bucket } = indexSettings();
+  const [replay, known] = await Promise.all([
+    options.replayable ? handledEvent(bucket, request.trigger.event_id, requestContent(request)) : undefined,
+    readKnown(bucket),
+  ]);
+  if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(replay));
+
+  const resolver = new TargetResolver(request, settings, known);
+  const actions = new Actions(resolver, settings, dryRun, options);
+  const first = resolver.fromKnown();
+  const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
+  let listFailure: ResponderError | undefined;
+  if (candidates.length > settings.maxSessionsPerEvent) {
+    // The index already shows the request is too broad: nothing is cut and nothing listed.
+    actions.add(...first.flatMap((target) => ('decided' in target ? [target.decided] : [])));
+    actions.blockAll(candidates, 'index');
+    actions.add(...resolver.unresolved('blocked', { message: 'not looked up: the request was blocked as a whole' }));
+  } else {
+    for (const target of first) actions.take(target);
+    if (resolver.needsLiveList) {
+      try {
+        await resolveLive(resolver, actions, known.index === undefined, options);
+      } catch (error) {
+        if (!(error instanceof ResponderError)) throw error;
+        listFailure = error;
+        actions.add(...resolver.unresolved('failed', { message: error.message, error }));
+      }
+    }
+  }
+
+  const outcomes = await settleAmbiguous(await actions.settled(), options);
+  const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
+  const [report] = await Promise.all([
+    reportOutcomes(request, dryRun, outcomes),
+    rememberTerminated(bucket, terminated, request.trigger.event_id),
+  ]);
+  // The matching could not be completed: the caller (or Lambda's retry) must know.
+  if (listFailure && request.criteria.length > 0) throw listFailure;
+  const complete = report.audit.failed === 0 && outcomes.every((outcome) => outcome.outcome !== 'failed');
+  if (options.replayable && complete && !dryRun) {
+    await rememberHandledEvent(bucket, requestContent(request), {
+      event_id: request.trigger.event_id,
+      handled_at: new Date().toISOString(),
+      outcomes: outcomes.map(({ session_id, outcome, session }) => ({ session_id, outcome, session })),
+    });
+  }
+  return report;
 }

@@ -17,13 +17,15 @@ function ofType(type: string): Array<[string, Resource]> {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
-function fn(name: 'List' | 'Drop' | 'Export'): Resource {
+function fn(name: 'List' | 'Drop' | 'Export' | 'IndexDashsessions'): Resource {
   const resource = resources[`${name}LambdaFunction`];
   if (!resource) throw new Error(`no ${name}LambdaFunction`);
   return resource;
 }
 
-function statements(role: 'ListRole' | 'DropRole' | 'ExportRole'): any[] {
+type RoleName = 'ListRole' | 'DropRole' | 'ExportRole' | 'IndexRole';
+
+function statements(role: RoleName): any[] {
   return resources[role]?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) ?? [];
 }
 
@@ -70,7 +72,7 @@ describe('the generated CloudFormation', () => {
   });
 
   it("packages only each function's own bundle", async () => {
-    for (const name of ['list', 'drop', 'export']) {
+    for (const name of ['list', 'drop', 'export', 'index-sessions']) {
       const entries = await zipEntries(join(packageDir, `${name}.zip`));
       expect(entries).toContain(`dist/${name}/index.mjs`);
       expect(entries.every((entry) => entry.startsWith(`dist/${name}/`))).toBe(true);
@@ -90,7 +92,7 @@ describe('the generated CloudFormation', () => {
 
   it('deploys one rule per pattern file, exactly as the files say, each targeting drop with retries and a dead-letter queue', () => {
     const rules = ofType('AWS::Events::Rule')
-      .filter(([name]) => !name.startsWith('Export'))
+      .filter(([name]) => !name.startsWith('Export') && !name.startsWith('IndexDashsessions'))
       .map(([, rule]) => rule.Properties);
     const deployed = rules.map((rule) => rule.EventPattern);
     const files = loadRulePatterns({ intrinsics: false }).map((rule) => rule.pattern);
@@ -126,8 +128,10 @@ describe('the generated CloudFormation', () => {
   });
 
   it('retries failed events twice within an hour, then sends them to the on-failure queue', () => {
-    const [[, config]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
-    expect(config.Properties).toEqual({
+    const config = ofType('AWS::Lambda::EventInvokeConfig')
+      .map(([, resource]) => resource)
+      .find((resource) => resource.Properties.FunctionName.Ref === 'DropLambdaFunction');
+    expect(config?.Properties).toEqual({
       FunctionName: { Ref: 'DropLambdaFunction' },
       Qualifier: '$LATEST',
       MaximumRetryAttempts: 2,
@@ -179,7 +183,8 @@ describe('the generated CloudFormation', () => {
     expect(fn('List').Properties.Role).toEqual({ 'Fn::GetAtt': ['ListRole', 'Arn'] });
     expect(fn('Drop').Properties.Role).toEqual({ 'Fn::GetAtt': ['DropRole', 'Arn'] });
     expect(fn('Export').Properties.Role).toEqual({ 'Fn::GetAtt': ['ExportRole', 'Arn'] });
-    const actions = (role: 'ListRole' | 'DropRole' | 'ExportRole') =>
+    expect(fn('IndexDashsessions').Properties.Role).toEqual({ 'Fn::GetAtt': ['IndexRole', 'Arn'] });
+    const actions = (role: RoleName) =>
       statements(role)
         .flatMap((statement) => [statement.Action].flat())
         .sort();
@@ -194,8 +199,19 @@ describe('the generated CloudFormation', () => {
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
       'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
+    ]);
+    expect(actions('IndexRole')).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
     ]);
     expect(actions('ExportRole')).toEqual([
       'events:PutEvents',
@@ -210,8 +226,8 @@ describe('the generated CloudFormation', () => {
       ofType('AWS::IAM::Role')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['DropRole', 'ExportRole', 'ListRole']);
-    for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
+    ).toEqual(['DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
+    for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
         expect(JSON.stringify(statement.Action)).not.toContain('*');
         expect(statement.Resource).not.toBe('*');
@@ -220,13 +236,27 @@ describe('the generated CloudFormation', () => {
   });
 
   it('scopes each permission to the exact resource', () => {
-    const find = (role: 'ListRole' | 'DropRole' | 'ExportRole', action: string) =>
+    const find = (role: RoleName, action: string) =>
       statements(role).find((statement) => [statement.Action].flat().includes(action));
-    for (const role of ['ListRole', 'DropRole', 'ExportRole'] as const) {
+    const logGroups: Record<RoleName, string> = {
+      ListRole: 'ListLogGroup',
+      DropRole: 'DropLogGroup',
+      ExportRole: 'ExportLogGroup',
+      IndexRole: 'IndexDashsessionsLogGroup',
+    };
+    for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
       expect(find(role, 'secretsmanager:GetSecretValue')?.Resource).toEqual(SECRET_ARN);
-      expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({
-        'Fn::GetAtt': [`${role.replace('Role', '')}LogGroup`, 'Arn'],
-      });
+      expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({ 'Fn::GetAtt': [logGroups[role], 'Arn'] });
+    }
+    const index = { 'Fn::Sub': '${InventoryBucket.Arn}/index/active-sessions.json' };
+    const terminated = { 'Fn::Sub': '${InventoryBucket.Arn}/terminated/*' };
+    const bucket = { 'Fn::GetAtt': ['InventoryBucket', 'Arn'] };
+    expect(find('DropRole', 's3:GetObject')?.Resource).toEqual([index, terminated]);
+    expect(find('DropRole', 's3:PutObject')?.Resource).toEqual(terminated);
+    expect(find('IndexRole', 's3:PutObject')?.Resource).toEqual(index);
+    // Without s3:ListBucket, S3 answers a missing key (no index yet, an event not seen before) with 403, not 404.
+    for (const role of ['ListRole', 'DropRole', 'IndexRole'] as const) {
+      expect(find(role, 's3:ListBucket')?.Resource).toEqual(bucket);
     }
     expect(find('DropRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('ExportRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
@@ -234,13 +264,10 @@ describe('the generated CloudFormation', () => {
     expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({
       'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
     });
-    expect(find('ListRole', 's3:GetObject')?.Resource).toEqual({
-      'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
-    });
-    expect(find('ListRole', 's3:ListBucket')).toMatchObject({
-      Resource: { 'Fn::GetAtt': ['InventoryBucket', 'Arn'] },
-      Condition: { StringLike: { 's3:prefix': 'remote-sessions/*' } },
-    });
+    expect(find('ListRole', 's3:GetObject')?.Resource).toEqual([
+      { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
+      index,
+    ]);
   });
 });
 
@@ -279,7 +306,31 @@ describe('the inventory export infrastructure', () => {
         ExpirationInDays: 365,
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
       },
+      { Id: 'expire-termination-records', Status: 'Enabled', Prefix: 'terminated/', ExpirationInDays: 2 },
     ]);
+  });
+
+  it('rewrites the active-session index every minute, one run at a time, dropping ticks it cannot take', () => {
+    const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('IndexDashsessions')) as [
+      [string, Resource],
+    ];
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(schedule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['IndexDashsessionsLambdaFunction', 'Arn'] });
+    expect(fn('IndexDashsessions').Properties).toMatchObject({
+      Handler: 'dist/index-sessions/index.handler',
+      ReservedConcurrentExecutions: 1,
+    });
+    expect(fn('IndexDashsessions').Properties.Environment.Variables.EXPORT_BUCKET).toEqual({ Ref: 'InventoryBucket' });
+    const config = ofType('AWS::Lambda::EventInvokeConfig')
+      .map(([, resource]) => resource)
+      .find((resource) => resource.Properties.FunctionName.Ref === 'IndexDashsessionsLambdaFunction');
+    expect(config?.Properties).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    for (const name of ['Drop', 'List'] as const) {
+      expect(fn(name).Properties.Environment.Variables).toMatchObject({
+        EXPORT_BUCKET: { Ref: 'InventoryBucket' },
+        INDEX_MAX_AGE_SECONDS: '600',
+      });
+    }
   });
 
   it('refuses every request to the bucket that does not use TLS', () => {

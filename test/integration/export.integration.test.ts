@@ -300,12 +300,24 @@ describe('GET /sessions?source=snapshot', () => {
     expect(local.pam.requests).toHaveLength(0);
   });
 
-  it('refuses an answer larger than Lambda can return, pointing to the filters', async () => {
+  it('answers a snapshot larger than one response a page at a time, every session exactly once', async () => {
     serve(generateSessions(20_000));
     await exportHandler({}, lambdaContext({ remainingMs: 60_000 }));
-    const { statusCode, body } = asJson(await list(listEvent({ source: 'snapshot' }), lambdaContext()));
-    expect(statusCode).toBe(413);
-    expect(body.error.code).toBe('response_too_large');
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const query: Record<string, string> = { source: 'snapshot', limit: '5000', ...(cursor ? { cursor } : {}) };
+      const { statusCode, body } = asJson(await list(listEvent(query), lambdaContext()));
+      expect(statusCode).toBe(200);
+      expect(body.source).toBe('snapshot');
+      seen.push(...body.sessions.map((session: { session_id: string }) => session.session_id));
+      cursor = body.next ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBeGreaterThanOrEqual(4);
+    expect(seen).toHaveLength(20_000);
+    expect(new Set(seen).size).toBe(20_000);
   });
 
   it('refuses an unknown source', async () => {
@@ -328,7 +340,7 @@ describe('a live list slower than API Gateway waits', () => {
       expect(body.error).toEqual({
         code: 'pam_timeout',
         message:
-          'PAM Core did not answer within 300 ms; the live list is too slow for this API: GET /sessions?source=snapshot answers from the newest inventory export',
+          'PAM Core did not answer within 300 ms; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export',
       });
     } finally {
       delete process.env.PAM_LIST_TIMEOUT_MS;

@@ -20,7 +20,8 @@ afterAll(async () => {
   await local.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await local.s3.clear();
   process.env.PAM_RETRY_BASE_DELAY_MS = '5';
   local.pam.requests.length = 0;
   local.pam.clearFaults();
@@ -88,7 +89,7 @@ describe('drop over real HTTP against the simulator', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: target.session_id, status: 'terminated' },
+      body: { session_id: target.session_id, status: 'terminated', resolved_from: 'live', index_age_ms: null },
     });
     const after = asJson(await list(listEvent({ active: 'true' }), lambdaContext())).body;
     expect(after.sessions.map((s: { session_id: string }) => s.session_id)).not.toContain(target.session_id);
@@ -102,6 +103,8 @@ describe('drop over real HTTP against the simulator', () => {
     await expect(drop({ session_id: target.session_id }, lambdaContext())).resolves.toEqual({
       session_id: target.session_id,
       status: 'terminated',
+      resolved_from: 'live',
+      index_age_ms: null,
     });
   });
 
@@ -110,7 +113,7 @@ describe('drop over real HTTP against the simulator', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(ended?.session_id ?? ''), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: ended?.session_id, status: 'already_ended' },
+      body: { session_id: ended?.session_id, status: 'already_ended', resolved_from: 'live', index_age_ms: null },
     });
     expect(pamRequests('drop')).toHaveLength(0);
   });

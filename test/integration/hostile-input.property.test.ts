@@ -24,7 +24,8 @@ afterAll(async () => {
   await local.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await local.s3.clear();
   local.pam.sessions.length = 0;
   local.pam.sessions.push(...seedSessions());
   local.pam.sessionsChanged();

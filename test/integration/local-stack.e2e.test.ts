@@ -79,7 +79,7 @@ describe('npm start', () => {
 
     const dropped = await fetch(`${base}/sessions/${target}`, { method: 'DELETE' });
     expect(dropped.status).toBe(200);
-    expect(await dropped.json()).toEqual({ session_id: target, status: 'terminated' });
+    expect(await dropped.json()).toMatchObject({ session_id: target, status: 'terminated' });
 
     const after = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
       sessions: Array<{ session_id: string }>;
@@ -104,7 +104,7 @@ describe('npm start', () => {
       method: 'POST',
       body: JSON.stringify({ session_id: target }),
     });
-    expect(await response.json()).toEqual({ session_id: target, status: 'terminated' });
+    expect(await response.json()).toMatchObject({ session_id: target, status: 'terminated' });
   });
 });
 

@@ -29,7 +29,8 @@ afterAll(async () => {
   await local.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await local.s3.clear();
   local.pam.requests.length = 0;
 });
 
@@ -67,7 +68,7 @@ describe('OAuth 2.0 client credentials', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: target?.session_id, status: 'terminated' },
+      body: { session_id: target?.session_id, status: 'terminated', resolved_from: 'live', index_age_ms: null },
     });
     expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
       'list 401',

@@ -41,7 +41,10 @@ describe('parseListQuery', () => {
     [{ user: '' }, 'user must not be empty'],
     [{ user: '   ' }, 'user must not be empty'],
     [{ device: 'x'.repeat(300) }, 'device must be at most 256 characters'],
-    [{ actve: 'true' }, 'unknown filter "actve"; use source, active, user, origin_ip, device, protocol or credential'],
+    [
+      { actve: 'true' },
+      'unknown filter "actve"; use source, active, user, origin_ip, device, protocol, credential, limit or cursor',
+    ],
   ])('refuses %j with a clear message', (query, message) => {
     expect(() => parseListQuery(query as Record<string, string>)).toThrow(new ValidationError(message));
   });

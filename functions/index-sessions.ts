@@ -1,0 +1,14 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from '../lib/core/logger.js';
+import { indexSessions } from '../lib/inventory/index-sessions.js';
+import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
+import { errorResponder } from '../lib/invocation/http-response.js';
+
+/** Scheduled every minute (or invoked directly): rewrites the active-session index. The event carries nothing it needs. */
+export const handler = middy(async (_event: unknown, context: Context) =>
+  indexSessions({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()) }),
+)
+  .use(injectLambdaContext(logger))
+  .use(errorResponder());

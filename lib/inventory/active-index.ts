@@ -1,0 +1,151 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import * as z from 'zod/mini';
+import { awsErrorName } from '../aws/aws-errors.js';
+import { s3 } from '../aws/s3-client.js';
+import { indexSettings } from '../core/settings.js';
+import { issuesMessage } from '../core/zod-issues.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
+
+/** The one object `index-sessions` writes and terminations and `GET /sessions?active=true` read. */
+export const INDEX_KEY = 'index/active-sessions.json';
+/** A termination must not wait on a slow bucket: without the index in this time, the live list decides. */
+const INDEX_READ_TIMEOUT_MS = 3_000;
+
+export interface EndedSession extends RemoteSession {
+  /** When the indexer first saw it ended (PAM's own times carry no time zone). */
+  seen_ended_at: string;
+}
+
+export interface ActiveIndex {
+  version: 1;
+  /** When the list this index was made from was requested. */
+  listed_at: string;
+  list_duration_ms: number;
+  /** Records in that list: the PAM Core's whole history. */
+  history_size: number;
+  malformed: number;
+  /** Every active session, normalised as `GET /sessions` shows it, in session_id order. */
+  active: RemoteSession[];
+  /** Sessions seen ending in the last 24 hours. */
+  recently_ended: EndedSession[];
+}
+
+const nullableText = z.nullable(z.string());
+const sessionSchema = z.object({
+  id: nullableText,
+  session_id: z.string().check(z.minLength(1)),
+  user: nullableText,
+  origin_ip: nullableText,
+  credential: nullableText,
+  device: nullableText,
+  protocol: nullableText,
+  proxy: nullableText,
+  start: nullableText,
+  end: nullableText,
+  time: nullableText,
+  prevent_purge: nullableText,
+  request: nullableText,
+  ITSM: nullableText,
+  active: z.boolean(),
+  device_host: nullableText,
+  device_port: z.nullable(z.number()),
+});
+const indexSchema = z.object({
+  version: z.literal(1),
+  listed_at: z.iso.datetime(),
+  list_duration_ms: z.number().check(z.nonnegative()),
+  history_size: z.number().check(z.nonnegative()),
+  malformed: z.number().check(z.nonnegative()),
+  active: z.array(sessionSchema),
+  recently_ended: z.array(z.extend(sessionSchema, { seen_ended_at: z.iso.datetime() })),
+});
+
+/** The index as read, with what its readers look things up by. */
+export interface IndexView {
+  index: ActiveIndex;
+  active: Map<string, RemoteSession>;
+  ended: Map<string, EndedSession>;
+}
+
+export type IndexReading =
+  | { usable: true; view: IndexView; ageMs: number }
+  /** Missing, stale, corrupted or unreadable: the live list decides instead. */
+  | { usable: false; reason: string; view?: IndexView };
+
+/** The index object is there but is not one: what is wrong with it. */
+export class CorruptIndexError extends Error {
+  override readonly name = 'CorruptIndexError';
+}
+
+/** Parses and checks the index's text. */
+export function parseActiveIndex(text: string): IndexView {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CorruptIndexError('it is not valid JSON');
+  }
+  const parsed = indexSchema.safeParse(json);
+  if (!parsed.success) {
+    const problem = issuesMessage(parsed.error, { subject: (path) => `${path.join('.')}: `, firstOnly: true });
+    throw new CorruptIndexError(problem);
+  }
+  const index = parsed.data as ActiveIndex;
+  return {
+    index,
+    active: new Map(index.active.map((session) => [session.session_id, session])),
+    ended: new Map(index.recently_ended.map((session) => [session.session_id, session])),
+  };
+}
+
+export function indexAgeMs(index: ActiveIndex, now = Date.now()): number {
+  return Math.max(0, now - Date.parse(index.listed_at));
+}
+
+/** The copy this container read last, and its ETag: while it is unchanged, S3 answers 304 and nothing is parsed. */
+let cached: { etag: string; view: IndexView } | undefined;
+
+async function fetchIndex(bucket: string): Promise<IndexView> {
+  try {
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: INDEX_KEY, ...(cached ? { IfNoneMatch: cached.etag } : {}) }),
+      { abortSignal: AbortSignal.timeout(INDEX_READ_TIMEOUT_MS) },
+    );
+    const view = parseActiveIndex((await object.Body?.transformToString('utf8')) ?? '');
+    cached = object.ETag ? { etag: object.ETag, view } : undefined;
+    return view;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (cached && (status === 304 || awsErrorName(error) === 'NotModified')) return cached.view;
+    throw error;
+  }
+}
+
+/**
+ * The active-session index, if it can decide: present, readable, well-formed and no older than
+ * INDEX_MAX_AGE_SECONDS. Never throws; otherwise it says why not.
+ */
+export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
+  const { bucket, maxAgeMs } = indexSettings();
+  if (!bucket) return { usable: false, reason: 'no inventory bucket is set (EXPORT_BUCKET)' };
+  let view: IndexView;
+  try {
+    view = await fetchIndex(bucket);
+  } catch (error) {
+    const name = awsErrorName(error) ?? 'unknown error';
+    if (name === 'NoSuchKey') return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} does not exist yet` };
+    if (error instanceof CorruptIndexError) {
+      return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} is corrupted: ${error.message}` };
+    }
+    return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} could not be read: ${name}` };
+  }
+  const ageMs = indexAgeMs(view.index, now());
+  if (ageMs > maxAgeMs) {
+    return {
+      usable: false,
+      reason: `the index was listed ${Math.round(ageMs / 1000)} s ago, more than INDEX_MAX_AGE_SECONDS (${maxAgeMs / 1000})`,
+      view,
+    };
+  }
+  return { usable: true, view, ageMs };
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { awsErrorName } from '../aws/aws-errors.js';
+import { s3 } from '../aws/s3-client.js';
+import { logger } from '../core/logger.js';
+import type { Outcome } from './outcome.js';
+
+/**
+ * What this deployment terminated, kept in the inventory bucket for a day (its lifecycle removes
+ * them): one small object per terminated session, one per event fully handled. A replayed finding
+ * or request is recognised from them without asking the PAM Core anything.
+ */
+const SESSIONS_PREFIX = 'terminated/sessions/';
+const EVENTS_PREFIX = 'terminated/events/';
+export const REMEMBERED_FOR_MS = 24 * 60 * 60 * 1000;
+const READ_TIMEOUT_MS = 3_000;
+const WRITES_IN_FLIGHT = 8;
+
+export interface HandledEvent {
+  event_id: string;
+  handled_at: string;
+  outcomes: Array<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>;
+}
+
+/** An event is its id and what it asks: the same id with other content is not a replay. */
+const eventKey = (eventId: string, content: unknown) =>
+  `${EVENTS_PREFIX}${createHash('sha256')
+    .update(JSON.stringify([eventId, content]))
+    .digest('hex')}.json`;
+
+function unknown(what: string, error: unknown) {
+  logger.warn(`Could not read ${what}; going on without it`, { reason: awsErrorName(error) ?? String(error) });
+}
+
+/** Session ids this deployment terminated in the last 24 hours, with when. */
+export async function recentlyTerminated(bucket: string | undefined, now = Date.now()): Promise<Map<string, string>> {
+  const terminated = new Map<string, string>();
+  if (!bucket) return terminated;
+  // One time limit for every page: the whole read stays within it.
+  const abortSignal = AbortSignal.timeout(READ_TIMEOUT_MS);
+  try {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: SESSIONS_PREFIX, ContinuationToken: token }),
+        { abortSignal },
+      );
+      for (const object of page.Contents ?? []) {
+        const at = object.LastModified?.getTime() ?? 0;
+        if (now - at > REMEMBERED_FOR_MS || !object.Key) continue;
+        terminated.set(object.Key.slice(SESSIONS_PREFIX.length, -'.json'.length), new Date(at).toISOString());
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  } catch (error) {
+    unknown('which sessions were terminated recently', error);
+  }
+  return terminated;
+}
+
+/** The record of an event this deployment already handled in full, if it did in the last 24 hours. */
+export async function handledEvent(
+  bucket: string | undefined,
+  eventId: string,
+  content: unknown,
+): Promise<HandledEvent | undefined> {
+  if (!bucket) return undefined;
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: eventKey(eventId, content) }), {
+      abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
+    const record = JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as HandledEvent;
+    const fresh = Date.now() - (object.LastModified?.getTime() ?? 0) <= REMEMBERED_FOR_MS;
+    return fresh && record.event_id === eventId && Array.isArray(record.outcomes) ? record : undefined;
+  } catch (error) {
+    if (awsErrorName(error) !== 'NoSuchKey') unknown('whether this event was handled before', error);
+    return undefined;
+  }
+}
+
+async function put(bucket: string, key: string, body: unknown): Promise<boolean> {
+  try {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }),
+    );
+    return true;
+  } catch (error) {
+    logger.warn('Could not record a termination for replays', { key, reason: awsErrorName(error) ?? String(error) });
+    return false;
+  }
+}
+
+/** Records the sessions just terminated; a failure is logged, never fatal (the next index knows them ended). */
+export async function rememberTerminated(bucket: string | undefined, sessionIds: string[], eventId: string) {
+  if (!bucket || sessionIds.length === 0) return;
+  const limit = pLimit(WRITES_IN_FLIGHT);
+  const at = new Date().toISOString();
+  await Promise.all(
+    sessionIds.map((id) =>
+      limit(() =>
+        put(bucket, `${SESSIONS_PREFIX}${id}.json`, { session_id: id, terminated_at: at, event_id: eventId }),
+      ),
+    ),
+  );
+}
+
+/** Records an event handled in full, so that a replay of it is answered from this record. */
+export async function rememberHandledEvent(
+  bucket: string | undefined,
+  content: unknown,
+  record: HandledEvent,
+): Promise<void> {
+  if (bucket) await put(bucket, eventKey(record.event_id, content), record);
+}
