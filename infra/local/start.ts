@@ -109,6 +109,11 @@ async function main(): Promise<void> {
   // An unknown filter is refused before PAM is called: the probe loads the function without
   // listing what may be a million sessions, again each time a probe times out.
   await waitForHttp(`${base}/sessions?readiness=probe`, offline);
+  // The schedule runs the indexer every minute; the first index is written now, so terminations use it at once.
+  const indexed = await fetch(
+    `http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-index-sessions/invocations`,
+    { method: 'POST', body: '{}' },
+  ).then((response) => response.json() as Promise<{ active?: number; history_size?: number }>);
   const example = local.pam.sessions.find((session) => session.end === null)?.session_id ?? '<session_id>';
   console.log(`
 pam-session-responder is running locally (Ctrl+C stops it)
@@ -118,6 +123,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
   S3 (s3rver)        ${local.s3.url}   (bucket "${local.s3.bucket}")
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
+  Active-session index  s3://${local.s3.bucket}/index/active-sessions.json   (${indexed.active} active of ${indexed.history_size}; rewritten every minute)
   (locally the routes take no IAM signature; deployed, they require one)
 
 Try:
@@ -129,6 +135,7 @@ Try:
   curl -s -X POST ${base}/sessions/terminate -d '{"match":{"protocol":"ssh"},"reason":"preview","dry_run":true}'
   npm run event -- test/fixtures/events/guardduty-cryptocurrency-instance.json
   npm run export
+  npm run index
   curl -s '${base}/sessions?source=snapshot&active=true'
 `);
 }

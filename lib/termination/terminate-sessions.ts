@@ -18,6 +18,9 @@ import {
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
 import type { TerminationRequest } from './termination-request.js';
 
+/** How long the live list waits for the DELETEs of the sessions the index resolved. */
+const INDEX_DROPS_HEAD_START_MS = 250;
+
 export interface TerminationOptions extends PamCallOptions {
   /** The request is an EventBridge event: one handled in full before is answered from its record. */
   replayable?: boolean;
@@ -90,6 +93,18 @@ class Actions {
 
   async settled(): Promise<Outcome[]> {
     return Promise.all(this.outcomes);
+  }
+
+  /** Waits until the drops sent so far are answered, or `ms` at most. */
+  async headStart(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.outcomes),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
 
@@ -223,6 +238,8 @@ export async function terminateSessions(
   } else {
     for (const target of first) actions.take(target);
     if (resolver.needsLiveList) {
+      // The index's sessions go first: the heavy list is not sent to PAM beside their DELETEs.
+      await actions.headStart(INDEX_DROPS_HEAD_START_MS);
       try {
         await resolveLive(resolver, actions, known.index === undefined, options);
       } catch (error) {

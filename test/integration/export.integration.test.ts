@@ -1,4 +1,3 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -6,9 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
-
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let local: LocalPam;
 let exportHandler: Handler;
@@ -35,10 +33,8 @@ beforeAll(async () => {
   Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
   s3 = new S3Client({});
   // The export runs worker threads from a file the build puts beside the handler: test the bundle.
-  ({ handler: exportHandler } = (await import(
-    pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href
-  )) as { handler: Handler });
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+  exportHandler = await loadHandler('export', 'bundle');
+  list = await loadHandler('list');
 });
 
 afterAll(async () => {

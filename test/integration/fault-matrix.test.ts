@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
@@ -8,9 +7,8 @@ import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { renderFailureModes } from '../fault-matrix/failure-modes-doc.js';
 import { type FaultPath, PAM_FAULTS, PATHS, type PamFaultRow } from '../fault-matrix/pam-faults.js';
 import { eventFixture } from '../support/fixtures.js';
+import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
-
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let local: LocalPam;
 let list: Handler;
@@ -28,11 +26,9 @@ beforeAll(async () => {
   local = await startLocalPam();
   Object.assign(process.env, local.env, FAULT_ENV, { POWERTOOLS_METRICS_DISABLED: 'true' });
   s3 = new S3Client({});
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
-  ({ handler: exportHandler } = (await import(
-    pathToFileURL(fileURLToPath(new URL('../../dist/export/index.mjs', import.meta.url))).href
-  )) as { handler: Handler });
+  list = await loadHandler('list');
+  drop = await loadHandler('drop');
+  exportHandler = await loadHandler('export', 'bundle');
 });
 
 afterAll(async () => {

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { driveTerminations } from '../../infra/local/termination-load.js';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
-
-type Handler = (event: unknown, context: unknown) => Promise<any>;
+import { type Handler, loadHandler } from '../support/handlers.js';
 
 const REQUESTS = 1_000;
 let local: LocalPam;
@@ -13,7 +12,7 @@ beforeAll(async () => {
   // Every session is open; each request targets its own.
   local = await startLocalPam({ sessions: generateSessions(REQUESTS, { activeShare: 1 }) });
   Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+  drop = await loadHandler('drop');
 });
 
 afterAll(async () => {

@@ -3,10 +3,9 @@ import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js'
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
+import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
 import { captureOutput } from '../support/output-capture.js';
-
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let local: LocalPam;
 let drop: Handler;
@@ -25,7 +24,7 @@ const PAM_500 = JSON.stringify({
 beforeAll(async () => {
   local = await startLocalPam();
   Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
-  ({ handler: drop } = (await import('../../functions/drop.js')) as unknown as { handler: Handler });
+  drop = await loadHandler('drop');
 });
 
 afterAll(async () => {

@@ -2,10 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
+import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
 import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
-
-type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let ca: PrivateCa;
 let rightName: LocalPam;
@@ -26,7 +25,7 @@ beforeAll(async () => {
   rightName = await startLocalPam({ tls: ca.serverFor('localhost') });
   wrongName = await startLocalPam({ tls: ca.serverFor('pam.other.example') });
   Object.assign(process.env, rightName.env, { PAM_MAX_ATTEMPTS: '2', PAM_RETRY_BASE_DELAY_MS: '5' });
-  ({ handler: list } = (await import('../../functions/list.js')) as unknown as { handler: Handler });
+  list = await loadHandler('list');
 });
 
 afterAll(async () => {

@@ -1,0 +1,399 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import type { LocalPam } from '../../infra/local/local-pam.js';
+import type { RecordedRequest } from '../../infra/pam-simulator/server.js';
+import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { INDEX_KEY } from '../../lib/inventory/active-index.js';
+import { eventFixture } from '../support/fixtures.js';
+import { responseSizes } from '../support/handlers.js';
+import { asJson } from '../support/json-result.js';
+import { type Handler, startLocalHandlers } from '../support/local-handlers.js';
+import { captureOutput } from '../support/output-capture.js';
+
+let local: LocalPam;
+let list: Handler;
+let drop: Handler;
+let indexSessions: Handler;
+let s3: S3Client;
+const output = captureOutput();
+/** For each DELETE: whether a list was still being sent when it arrived, and how many had been sent in full. */
+const dropArrivals: Array<{ listing: boolean; listsDone: number }> = [];
+const ENV = ['PROTECTED_USERS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS', 'DRY_RUN'];
+
+beforeAll(async () => {
+  ({ local, list, drop, indexSessions } = await startLocalHandlers(
+    {
+      onRequest: (request: RecordedRequest) => {
+        if (request.endpoint !== 'drop') return;
+        const lists = local.pam.requests.filter((earlier) => earlier.endpoint === 'list');
+        dropArrivals.push({
+          listing: lists.some((earlier) => earlier.status === 0),
+          listsDone: lists.filter((earlier) => earlier.status !== 0).length,
+        });
+      },
+    },
+    { PAM_RETRY_BASE_DELAY_MS: '5', POWERTOOLS_METRICS_DISABLED: 'true' },
+  ));
+  s3 = new S3Client({});
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  await local.s3.clear();
+  serve(seedSessions());
+  dropArrivals.length = 0;
+});
+
+afterEach(() => {
+  for (const name of ENV) delete process.env[name];
+});
+
+function serve(sessions: SimulatedSession[]): void {
+  local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
+  local.pam.sessionsChanged();
+  local.pam.requests.length = 0;
+}
+
+const pamCalls = (endpoint: 'list' | 'drop') => local.pam.requests.filter((request) => request.endpoint === endpoint);
+const dropped = () => pamCalls('drop').map((request) => request.path.split('/').pop());
+const seeded = (user: string, device: string) => {
+  const session = local.pam.sessions.find((s) => s.user === user && s.device === device);
+  if (!session) throw new Error(`no session of ${user} into ${device}`);
+  return session;
+};
+const outcomesOf = (report: { outcomes: Array<{ session_id: string; outcome: string; resolved_from: string }> }) =>
+  Object.fromEntries(report.outcomes.map((outcome) => [outcome.session_id, `${outcome.outcome} (${outcome.resolved_from})`]));
+
+async function writeIndex(): Promise<void> {
+  const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+  expect(summary.skipped).toBeUndefined();
+  local.pam.requests.length = 0;
+}
+
+async function readIndex(): Promise<any> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: local.s3.bucket, Key: INDEX_KEY }));
+  return JSON.parse((await object.Body?.transformToString()) ?? '');
+}
+
+async function putIndex(body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: local.s3.bucket, Key: INDEX_KEY, Body: body }));
+}
+
+function request(detail: Record<string, unknown>, id = `req-${Math.random()}`) {
+  return {
+    ...eventFixture('termination-request-by-id'),
+    id,
+    detail: { reason: 'SOAR playbook: contain the account', requested_by: 'soar', ...detail },
+  };
+}
+
+describe('index-sessions', () => {
+  it('writes every active session, in session_id order, and how long the history is', async () => {
+    const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+    const index = await readIndex();
+    const active = local.pam.sessions.filter((session) => session.end === null).map((session) => session.session_id);
+    expect(summary).toMatchObject({ history_size: 12, active: active.length, recently_ended: 0, malformed: 0 });
+    expect(index.active.map((session: { session_id: string }) => session.session_id)).toEqual([...active].sort());
+    expect(index.active[0]).toMatchObject({ active: true, end: null });
+    expect(index.history_size).toBe(12);
+    expect(Date.now() - Date.parse(index.listed_at)).toBeLessThan(60_000);
+  });
+
+  it('keeps the sessions it saw end since its last run as recently ended', async () => {
+    await writeIndex();
+    const target = seeded('mchen', '10.66.40.21:3389');
+    await drop({ session_id: target.session_id }, lambdaContext());
+    // The last list was a few milliseconds long: waiting that long again is enough.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeIndex();
+    const index = await readIndex();
+    expect(index.recently_ended).toEqual([
+      expect.objectContaining({ session_id: target.session_id, active: false, seen_ended_at: index.listed_at }),
+    ]);
+    expect(index.active.map((session: { session_id: string }) => session.session_id)).not.toContain(target.session_id);
+  });
+
+  it('does not list again before as long as its last list took has passed', async () => {
+    await writeIndex();
+    const index = await readIndex();
+    await putIndex(JSON.stringify({ ...index, listed_at: new Date().toISOString(), list_duration_ms: 120_000 }));
+    const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(summary.skipped).toMatch(/the last list took 120000 ms; the next may start at/);
+    expect(pamCalls('list')).toEqual([]);
+  });
+});
+
+describe('a termination by id, with a fresh index', () => {
+  it('sends the DELETE at once and lists nothing', async () => {
+    await writeIndex();
+    const target = seeded('jsilva', '10.66.33.17:22');
+    const response = await drop({ session_id: target.session_id }, lambdaContext());
+    expect(response).toMatchObject({ session_id: target.session_id, status: 'terminated', resolved_from: 'index' });
+    expect(response.index_age_ms).toBeGreaterThanOrEqual(0);
+    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['drop']);
+  });
+
+  it('knows an ended session from the index without asking PAM', async () => {
+    await writeIndex();
+    const ended = seeded('mchen', '10.66.40.21:3389');
+    ended.end = '2026-11-23 10:00:00';
+    local.pam.sessionsChanged();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeIndex();
+    const response = await drop({ session_id: ended.session_id }, lambdaContext());
+    expect(response).toMatchObject({ status: 'already_ended', resolved_from: 'index' });
+    expect(local.pam.requests).toEqual([]);
+  });
+
+  it('skips a protected session found through the index, sending nothing', async () => {
+    await writeIndex();
+    process.env.PROTECTED_USERS = 'break_glass';
+    const target = seeded('break_glass', '10.66.40.1:3389');
+    const report = await drop(request({ session_id: target.session_id }), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [target.session_id]: 'skipped_protected (index)' });
+    expect(local.pam.requests).toEqual([]);
+  });
+
+  it('falls back to the live list for an id the index lacks, and sends the DELETE as its record arrives', async () => {
+    await writeIndex();
+    const sessions = generateSessions(20_000, { activeCount: 500 });
+    const late = sessions[10] as SimulatedSession;
+    late.end = null;
+    serve([...local.pam.sessions, ...sessions]);
+    local.pam.injectFault('list', { kind: 'drip', bytesPerWrite: 256 * 1024, pauseMs: 40 });
+    const response = await drop({ session_id: late.session_id }, lambdaContext({ remainingMs: 60_000 }));
+    expect(response).toMatchObject({ status: 'terminated', resolved_from: 'live' });
+    expect(dropped()).toEqual([late.session_id]);
+    // The list was still arriving when the DELETE went out.
+    expect(dropArrivals).toEqual([{ listing: true, listsDone: 0 }]);
+  });
+});
+
+describe('an unusable index', () => {
+  const id = () => seeded('jsilva', '10.66.33.17:22').session_id;
+
+  it.each([
+    ['missing', async () => undefined, /does not exist yet/],
+    [
+      'stale',
+      async () => {
+        await writeIndex();
+        process.env.INDEX_MAX_AGE_SECONDS = '60';
+        const index = await readIndex();
+        await putIndex(JSON.stringify({ ...index, listed_at: new Date(Date.now() - 3_600_000).toISOString() }));
+      },
+      /listed 3600 s ago, more than INDEX_MAX_AGE_SECONDS \(60\)/,
+    ],
+    ['corrupted', async () => putIndex('{"version":1,"listed_at":"yesterday"'), /is corrupted: it is not valid JSON/],
+    [
+      'not an index',
+      async () => putIndex(JSON.stringify({ version: 1, listed_at: new Date().toISOString(), active: 'all' })),
+      /is corrupted: /,
+    ],
+  ])('is ignored when %s: logged, and the live list decides', async (_name, prepare, reason) => {
+    await prepare();
+    const target = id();
+    const response = await drop({ session_id: target }, lambdaContext());
+    expect(response).toMatchObject({ status: 'terminated', resolved_from: 'live', index_age_ms: null });
+    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['list', 'drop']);
+    const warning = output
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('The active-session index cannot decide'))
+      .at(-1);
+    expect(warning).toMatch(reason);
+  });
+});
+
+describe('a termination by match', () => {
+  it('cuts what the index knows at once, then a session opened after the index through the live list', async () => {
+    await writeIndex();
+    const known = seeded('aoliveira', '10.66.50.9:22');
+    const opened = { ...known, id: '99', session_id: 'f'.repeat(40), device: '10.66.50.77:22' };
+    serve([...local.pam.sessions, opened]);
+    const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      [known.session_id]: 'terminated (index)',
+      [seeded('aoliveira', '10.66.50.10:22').session_id]: 'terminated (index)',
+      [opened.session_id]: 'terminated (live)',
+    });
+    // The index's sessions were cut without waiting for the live list.
+    expect(dropArrivals.slice(0, 2).map((arrival) => arrival.listsDone)).toEqual([0, 0]);
+    expect(local.pam.requests.map((r) => r.endpoint).sort()).toEqual(['drop', 'drop', 'drop', 'list']);
+  });
+
+  it('keeps the cap across both phases: the live list adds no more than the cap allows', async () => {
+    await writeIndex();
+    process.env.MAX_SESSIONS_PER_EVENT = '2';
+    const opened = { ...seeded('aoliveira', '10.66.50.9:22'), id: '99', session_id: 'f'.repeat(40) };
+    serve([...local.pam.sessions, opened]);
+    const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(report.summary).toEqual({ terminated: 2, blocked: 1 });
+    expect(outcomesOf(report)[opened.session_id]).toBe('blocked (live)');
+    expect(dropped()).toHaveLength(2);
+  });
+
+  it('blocks everything and lists nothing when the index alone already shows more than the cap', async () => {
+    await writeIndex();
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(report.summary).toEqual({ blocked: 2 });
+    expect(local.pam.requests).toEqual([]);
+  });
+});
+
+describe('replays', () => {
+  it('a request for a session this deployment terminated sends no DELETE and lists nothing, for a day', async () => {
+    const target = seeded('jsilva', '10.66.33.17:22');
+    await drop(request({ session_id: target.session_id }, 'first'), lambdaContext());
+    local.pam.requests.length = 0;
+    // Another event (not the same one again), for the same session, with no index at all.
+    const again = await drop(request({ session_id: target.session_id }, 'second'), lambdaContext());
+    expect(again.outcomes).toEqual([
+      expect.objectContaining({
+        session_id: target.session_id,
+        outcome: 'already_ended',
+        message: expect.stringMatching(/^terminated by this deployment at /),
+      }),
+    ]);
+    expect(local.pam.requests).toEqual([]);
+  });
+
+  it('the same event delivered again is answered from its record: no DELETE, no list', async () => {
+    await writeIndex();
+    const event = request({ match: { user: 'aoliveira' } }, 'replayed-event');
+    const first = await drop(event, lambdaContext());
+    expect(first.summary).toEqual({ terminated: 2 });
+    local.pam.requests.length = 0;
+    const again = await drop(event, lambdaContext());
+    expect(again.summary).toEqual({ already_ended: 2 });
+    expect(local.pam.requests).toEqual([]);
+  });
+});
+
+describe('the index rewritten while terminations read it', () => {
+  it('terminates each session exactly once, whichever index each reads', async () => {
+    const sessions = generateSessions(50_000, { activeCount: 400 });
+    serve(sessions);
+    await writeIndex();
+    // As if the last list had been instant: the next run may list at once.
+    await putIndex(JSON.stringify({ ...(await readIndex()), list_duration_ms: 0 }));
+    const targets = sessions.filter((session) => session.end === null).slice(0, 20);
+    const [summary, ...responses] = await Promise.all([
+      indexSessions({}, lambdaContext({ remainingMs: 60_000 })),
+      ...targets.map((target, index) =>
+        new Promise((resolve) => setTimeout(resolve, index * 10)).then(() =>
+          drop({ session_id: target.session_id }, lambdaContext({ remainingMs: 60_000 })),
+        ),
+      ),
+    ]);
+    expect(summary.skipped).toBeUndefined();
+    expect(responses.map((response) => response.status)).toEqual(targets.map(() => 'terminated'));
+    expect(dropped().sort()).toEqual(targets.map((target) => target.session_id).sort());
+  });
+});
+
+describe('GET /sessions', () => {
+  it('answers active=true from the fresh index, saying when it was listed', async () => {
+    await writeIndex();
+    const { statusCode, body } = asJson(await list(listEvent({ active: 'true' }), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.source).toBe('index');
+    expect(body.index.listed_at).toBe((await readIndex()).listed_at);
+    expect(body.count).toBe(7);
+    expect(local.pam.requests).toEqual([]);
+  });
+
+  it('answers active=true live when there is no index', async () => {
+    const { body } = asJson(await list(listEvent({ active: 'true' }), lambdaContext()));
+    expect(body).toMatchObject({ source: 'live', count: 7, next: null });
+  });
+
+  async function allPages(query: Record<string, string>): Promise<{ ids: string[]; pages: number; sources: string[] }> {
+    const ids: string[] = [];
+    const sources: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const { statusCode, body } = asJson(
+        await list(listEvent({ ...query, ...(cursor ? { cursor } : {}) }), lambdaContext()),
+      );
+      expect(statusCode).toBe(200);
+      ids.push(...body.sessions.map((session: { session_id: string }) => session.session_id));
+      sources.push(body.source);
+      cursor = body.next ?? undefined;
+      pages += 1;
+    } while (cursor);
+    return { ids, pages, sources };
+  }
+
+  it('pages a history larger than one Lambda response: every session exactly once, each page under 6 MB', async () => {
+    const sessions = generateSessions(25_000, { activeCount: 1_000 });
+    serve(sessions);
+    const { ids, pages } = await allPages({ limit: '5000' });
+    expect(pages).toBeGreaterThanOrEqual(5);
+    expect(ids).toEqual(sessions.map((session) => session.session_id));
+    expect(Math.max(...responseSizes.filter((r) => r.name === 'list').map((r) => r.bytes))).toBeLessThan(6_291_456);
+  });
+
+  it('pages a filtered live list and the index alike, every match exactly once', async () => {
+    const sessions = generateSessions(3_000, { activeCount: 300 });
+    serve(sessions);
+    const live = await allPages({ protocol: 'ssh', limit: '70' });
+    expect(live.ids).toEqual(sessions.filter((s) => s.protocol === 'ssh').map((s) => s.session_id));
+    await writeIndex();
+    const indexed = await allPages({ active: 'true', limit: '30' });
+    expect(new Set(indexed.sources)).toEqual(new Set(['index']));
+    expect(indexed.ids).toEqual(
+      sessions
+        .filter((s) => s.end === null)
+        .map((s) => s.session_id)
+        .sort(),
+    );
+  });
+
+  it('refuses a cursor made for other filters, or not made here', async () => {
+    const { body } = asJson(await list(listEvent({ protocol: 'ssh', limit: '1' }), lambdaContext()));
+    const other = asJson(await list(listEvent({ protocol: 'rdp', cursor: body.next }), lambdaContext()));
+    expect(other.statusCode).toBe(400);
+    expect(other.body.error.message).toMatch(/cursor belongs to a query with other filters/);
+    const forged = asJson(await list(listEvent({ cursor: 'eyJ2IjoxfQ' }), lambdaContext()));
+    expect(forged.statusCode).toBe(400);
+    const limit = asJson(await list(listEvent({ limit: '5001' }), lambdaContext()));
+    expect(limit.body.error.message).toBe('limit must be at most 5000');
+  });
+});
+
+describe('a termination report', () => {
+  it('carries at most 1,000 outcomes and says so, while counting them all', async () => {
+    serve(generateSessions(3_000, { activeShare: 1 }));
+    await writeIndex();
+    const post = httpApiEvent({ method: 'POST', routeKey: 'POST /sessions/terminate', rawPath: '/sessions/terminate' });
+    const { statusCode, body } = asJson(
+      await drop(
+        { ...post, body: JSON.stringify({ match: { protocol: 'ssh' }, reason: 'broad preview', dry_run: true }) },
+        lambdaContext(),
+      ),
+    );
+    expect(statusCode).toBe(200);
+    expect(body.summary).toEqual({ blocked: 1_000 });
+    expect(body.outcomes).toHaveLength(1_000);
+    expect(body.outcomes_truncated).toBeUndefined();
+    serve(generateSessions(3_600, { activeShare: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await writeIndex();
+    const bigger = asJson(
+      await drop(
+        { ...post, body: JSON.stringify({ match: { protocol: 'ssh' }, reason: 'broad preview', dry_run: true }) },
+        lambdaContext(),
+      ),
+    ).body;
+    expect(bigger.summary).toEqual({ blocked: 1_200 });
+    expect(bigger.outcomes).toHaveLength(1_000);
+    expect(bigger.outcomes_truncated).toMatchObject({ total: 1_200, shown: 1_000 });
+  });
+});
