@@ -54,7 +54,10 @@ async function buildIndex(previous: ActiveIndex | undefined, options: PamCallOpt
   let historySize = 0;
   // The list may take minutes: it has all the time the function has.
   const deadline = options.deadline ?? Date.now() + 15 * 60_000;
-  for await (const block of streamRemoteSessionBlocks({ deadline, timeoutMs: Math.max(1, deadline - Date.now()) })) {
+  for await (const block of streamRemoteSessionBlocks({
+    deadline,
+    timeoutMs: Math.max(1, Math.floor(deadline - Date.now())),
+  })) {
     for (const value of parseSessionBlock(block)) {
       historySize += 1;
       const sessionId = (value as { session_id?: unknown } | null)?.session_id;

@@ -93,7 +93,10 @@ export async function exportInventory(
     const deadline = options.deadline ?? Date.now() + 15 * 60_000;
     let pending: ElementBlock[] = [];
     let pendingBytes = 0;
-    for await (const block of streamRemoteSessionBlocks({ deadline, timeoutMs: Math.max(1, deadline - Date.now()) })) {
+    for await (const block of streamRemoteSessionBlocks({
+      deadline,
+      timeoutMs: Math.max(1, Math.floor(deadline - Date.now())),
+    })) {
       pending.push(block);
       pendingBytes += block.bytes.length;
       if (pendingBytes >= JOB_BYTES) {

@@ -1,5 +1,6 @@
 import { PamApiError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { indexSettings } from '../core/settings.js';
 import { streamRemoteSessionBlocks } from '../pam/pam-client.js';
 import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
@@ -75,8 +76,12 @@ async function indexPage(
   limit: number,
   cursor: PageCursor | undefined,
 ): Promise<IndexListResponse | undefined> {
-  const { readActiveIndex } = await import('./active-index.js');
-  const reading = await readActiveIndex();
+  const [{ readActiveIndex }, { recentlyTerminated }] = await Promise.all([
+    import('./active-index.js'),
+    import('./terminated-markers.js'),
+  ]);
+  // What this deployment terminated since the index was written is not shown as active.
+  const [reading, terminated] = await Promise.all([readActiveIndex(), recentlyTerminated(indexSettings().bucket)]);
   if (!reading.usable) {
     logger.info('Listing live: the active-session index cannot answer', { reason: reading.reason });
     if (cursor) throw new ValidationError(`cursor continues the index, which cannot answer now (${reading.reason})`);
@@ -86,7 +91,8 @@ async function indexPage(
   const page = new SessionPage(limit);
   let next: string | undefined;
   for (const session of index.active) {
-    if ((cursor?.after !== undefined && session.session_id <= cursor.after) || !passesFilter(session, filter)) continue;
+    if (cursor?.after !== undefined && session.session_id <= cursor.after) continue;
+    if (terminated.has(session.session_id) || !passesFilter(session, filter)) continue;
     if (!page.add(session)) {
       next = page.sessions.at(-1)?.session_id;
       break;

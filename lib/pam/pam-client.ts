@@ -165,7 +165,8 @@ async function sendWithRetries<T>(
   let lastError: PamApiError | undefined;
   return pRetry(
     async (attemptNumber) => {
-      const remaining = deadline - Date.now();
+      // Whole milliseconds: timers refuse fractions, and a deadline may come from a fractional clock.
+      const remaining = Math.floor(deadline - Date.now());
       if (remaining < MIN_ATTEMPT_MS) {
         throw new AbortError(
           lastError ??

@@ -3,18 +3,18 @@ import { ResponderError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
 import { readActiveIndex } from '../inventory/active-index.js';
-import { dropSession, type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
-import { loadPamConnection } from '../pam/pam-secret.js';
-import type { RemoteSession } from '../sessions/remote-session.js';
-import type { Outcome, ResolvedFrom } from './outcome.js';
-import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
 import {
   type HandledEvent,
   handledEvent,
   recentlyTerminated,
   rememberHandledEvent,
   rememberTerminated,
-} from './terminated-markers.js';
+} from '../inventory/terminated-markers.js';
+import { dropSession, type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
+import { loadPamConnection } from '../pam/pam-secret.js';
+import type { RemoteSession } from '../sessions/remote-session.js';
+import type { Outcome, ResolvedFrom } from './outcome.js';
+import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
 import type { TerminationRequest } from './termination-request.js';
 
@@ -170,7 +170,7 @@ async function resolveLive(
   else for (const session of deferred) actions.offer(session, 'live');
 }
 
-function replayedOutcomes(record: HandledEvent): Outcome[] {
+function replayedOutcomes(record: HandledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>): Outcome[] {
   return record.outcomes.map((previous) => ({
     ...previous,
     outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
@@ -220,7 +220,13 @@ export async function terminateSessions(
   }
   const { bucket } = indexSettings();
   const [replay, known] = await Promise.all([
-    options.replayable ? handledEvent(bucket, request.trigger.event_id, requestContent(request)) : undefined,
+    options.replayable
+      ? handledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>(
+          bucket,
+          request.trigger.event_id,
+          requestContent(request),
+        )
+      : undefined,
     readKnown(bucket),
   ]);
   if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(replay));

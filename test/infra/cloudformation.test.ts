@@ -319,7 +319,11 @@ describe('the inventory export infrastructure', () => {
     expect(fn('IndexDashsessions').Properties).toMatchObject({
       Handler: 'dist/index-sessions/index.handler',
       ReservedConcurrentExecutions: 1,
+      MemorySize: 1769,
     });
+    // Sized from npm run bench -- scale: the live paths over a million sessions need more than 256 MB's CPU share.
+    expect(fn('Drop').Properties.MemorySize).toBe(1024);
+    expect(fn('List').Properties.MemorySize).toBe(1024);
     expect(fn('IndexDashsessions').Properties.Environment.Variables.EXPORT_BUCKET).toEqual({ Ref: 'InventoryBucket' });
     const config = ofType('AWS::Lambda::EventInvokeConfig')
       .map(([, resource]) => resource)

@@ -2,8 +2,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import type { LocalPam } from '../../infra/local/local-pam.js';
-import type { RecordedRequest } from '../../infra/pam-simulator/server.js';
 import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import type { RecordedRequest } from '../../infra/pam-simulator/server.js';
 import { INDEX_KEY } from '../../lib/inventory/active-index.js';
 import { eventFixture } from '../support/fixtures.js';
 import { responseSizes } from '../support/handlers.js';
@@ -66,7 +66,9 @@ const seeded = (user: string, device: string) => {
   return session;
 };
 const outcomesOf = (report: { outcomes: Array<{ session_id: string; outcome: string; resolved_from: string }> }) =>
-  Object.fromEntries(report.outcomes.map((outcome) => [outcome.session_id, `${outcome.outcome} (${outcome.resolved_from})`]));
+  Object.fromEntries(
+    report.outcomes.map((outcome) => [outcome.session_id, `${outcome.outcome} (${outcome.resolved_from})`]),
+  );
 
 async function writeIndex(): Promise<void> {
   const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
@@ -306,6 +308,16 @@ describe('GET /sessions', () => {
     expect(body.index.listed_at).toBe((await readIndex()).listed_at);
     expect(body.count).toBe(7);
     expect(local.pam.requests).toEqual([]);
+  });
+
+  it('does not show as active a session this deployment terminated after the index was written', async () => {
+    await writeIndex();
+    const target = seeded('pgarcia', 'vcenter.corp.example:443');
+    await drop({ session_id: target.session_id }, lambdaContext());
+    const { body } = asJson(await list(listEvent({ active: 'true' }), lambdaContext()));
+    expect(body.source).toBe('index');
+    expect(body.count).toBe(6);
+    expect(body.sessions.map((session: { session_id: string }) => session.session_id)).not.toContain(target.session_id);
   });
 
   it('answers active=true live when there is no index', async () => {

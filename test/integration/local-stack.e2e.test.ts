@@ -62,6 +62,13 @@ afterAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, 300));
 });
 
+/** aoliveira's session into 10.66.50.10, which the tests of npm start leave for the one of npm run event. */
+const SPARED = '124244e39e20af3627603c99134daff67dbf75f5';
+
+/** A session the stack's guardrails let it cut (the local stage protects break_glass), and not the spared one. */
+const cuttable = (session: { session_id: string; user: string }) =>
+  session.session_id !== SPARED && session.user !== 'break_glass';
+
 describe('npm start', () => {
   it('prints the URLs and ready-to-paste curl lines', () => {
     expect(output).toContain(`HTTP API           ${base}`);
@@ -71,18 +78,18 @@ describe('npm start', () => {
 
   it('lists, terminates, and shows the termination in the next list', async () => {
     const before = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
-      sessions: Array<{ session_id: string }>;
+      sessions: Array<{ session_id: string; user: string }>;
       count: number;
     };
     expect(before.count).toBeGreaterThan(1);
-    const target = before.sessions[0]?.session_id ?? '';
+    const target = before.sessions.find(cuttable)?.session_id ?? '';
 
     const dropped = await fetch(`${base}/sessions/${target}`, { method: 'DELETE' });
     expect(dropped.status).toBe(200);
     expect(await dropped.json()).toMatchObject({ session_id: target, status: 'terminated' });
 
     const after = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
-      sessions: Array<{ session_id: string }>;
+      sessions: Array<{ session_id: string; user: string }>;
       count: number;
     };
     expect(after.count).toBe(before.count - 1);
@@ -97,9 +104,9 @@ describe('npm start', () => {
 
   it('takes a direct Lambda invocation of drop', async () => {
     const list = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
-      sessions: Array<{ session_id: string }>;
+      sessions: Array<{ session_id: string; user: string }>;
     };
-    const target = list.sessions[0]?.session_id ?? '';
+    const target = list.sessions.find(cuttable)?.session_id ?? '';
     const response = await fetch(`${lambdaBase}/2015-03-31/functions/pam-session-responder-local-drop/invocations`, {
       method: 'POST',
       body: JSON.stringify({ session_id: target }),
@@ -123,8 +130,7 @@ describe('npm run event', () => {
   };
 
   it('routes a SIEM request through the rule files into the running stack, and a repeat ends as already_ended', async () => {
-    // aoliveira's session into 10.66.50.10, which the tests above leave alone.
-    const target = '124244e39e20af3627603c99134daff67dbf75f5';
+    const target = SPARED;
     const request = JSON.parse(readFileSync(join(root, 'test/fixtures/events/termination-request-by-id.json'), 'utf8'));
     request.detail.session_ids = [target];
     const file = join(mkdtempSync(join(tmpdir(), 'pam-event-')), 'request.json');

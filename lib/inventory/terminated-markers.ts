@@ -4,7 +4,6 @@ import pLimit from 'p-limit';
 import { awsErrorName } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
 import { logger } from '../core/logger.js';
-import type { Outcome } from './outcome.js';
 
 /**
  * What this deployment terminated, kept in the inventory bucket for a day (its lifecycle removes
@@ -17,10 +16,10 @@ export const REMEMBERED_FOR_MS = 24 * 60 * 60 * 1000;
 const READ_TIMEOUT_MS = 3_000;
 const WRITES_IN_FLIGHT = 8;
 
-export interface HandledEvent {
+export interface HandledEvent<Outcome = { session_id: string; outcome: string; session: unknown }> {
   event_id: string;
   handled_at: string;
-  outcomes: Array<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>;
+  outcomes: Outcome[];
 }
 
 /** An event is its id and what it asks: the same id with other content is not a replay. */
@@ -60,17 +59,17 @@ export async function recentlyTerminated(bucket: string | undefined, now = Date.
 }
 
 /** The record of an event this deployment already handled in full, if it did in the last 24 hours. */
-export async function handledEvent(
+export async function handledEvent<Outcome>(
   bucket: string | undefined,
   eventId: string,
   content: unknown,
-): Promise<HandledEvent | undefined> {
+): Promise<HandledEvent<Outcome> | undefined> {
   if (!bucket) return undefined;
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: eventKey(eventId, content) }), {
       abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
     });
-    const record = JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as HandledEvent;
+    const record = JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as HandledEvent<Outcome>;
     const fresh = Date.now() - (object.LastModified?.getTime() ?? 0) <= REMEMBERED_FOR_MS;
     return fresh && record.event_id === eventId && Array.isArray(record.outcomes) ? record : undefined;
   } catch (error) {
