@@ -10,6 +10,8 @@ import type { RemoteSession } from '../sessions/remote-session.js';
 export const INDEX_KEY = 'index/active-sessions.json';
 /** A termination must not wait on a slow bucket: without the index in this time, the live list decides. */
 const INDEX_READ_TIMEOUT_MS = 3_000;
+/** Clocks disagree a little; an index listed further in the future than this is not believed. */
+const CLOCK_SKEW_MS = 60_000;
 
 export interface EndedSession extends RemoteSession {
   /** When the indexer first saw it ended (PAM's own times carry no time zone). */
@@ -98,8 +100,10 @@ export function parseActiveIndex(text: string): IndexView {
   };
 }
 
+/** How old the index is; an index from the future (a wrong clock, a forged object) is taken as infinitely old. */
 export function indexAgeMs(index: ActiveIndex, now = Date.now()): number {
-  return Math.max(0, now - Date.parse(index.listed_at));
+  const age = now - Date.parse(index.listed_at);
+  return age < -CLOCK_SKEW_MS ? Number.POSITIVE_INFINITY : Math.max(0, age);
 }
 
 /** The copy this container read last, and its ETag: while it is unchanged, S3 answers 304 and nothing is parsed. */
@@ -141,11 +145,10 @@ export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
   }
   const ageMs = indexAgeMs(view.index, now());
   if (ageMs > maxAgeMs) {
-    return {
-      usable: false,
-      reason: `the index was listed ${Math.round(ageMs / 1000)} s ago, more than INDEX_MAX_AGE_SECONDS (${maxAgeMs / 1000})`,
-      view,
-    };
+    const reason = Number.isFinite(ageMs)
+      ? `the index was listed ${Math.round(ageMs / 1000)} s ago, more than INDEX_MAX_AGE_SECONDS (${maxAgeMs / 1000})`
+      : `the index says it was listed in the future (${view.index.listed_at}); it is not believed`;
+    return { usable: false, reason, view };
   }
   return { usable: true, view, ageMs };
 }

@@ -41,8 +41,8 @@ async function previousIndex(bucket: string): Promise<ActiveIndex | undefined> {
 
 /**
  * Reads the whole list once, as it arrives, keeping only the active sessions and those that were
- * active in the previous index and are no longer (JSON.parse reads every record; only those are
- * normalised). Sessions seen ending in the last 24 hours are carried over.
+ * active in the previous index and that the list now shows ended (JSON.parse reads every record;
+ * only those are normalised). Sessions seen ending in the last 24 hours are carried over.
  */
 async function buildIndex(previous: ActiveIndex | undefined, options: PamCallOptions): Promise<ActiveIndex> {
   const listedAt = new Date();
@@ -69,8 +69,8 @@ async function buildIndex(previous: ActiveIndex | undefined, options: PamCallOpt
       if (typeof sessionId === 'string') wasActive.delete(sessionId);
     }
   }
-  // Active last time and gone from the list now: ended (and purged) since.
-  for (const session of wasActive.values()) endedNow.push({ ...session, active: false, seen_ended_at: seenEndedAt });
+  // Sessions active last time and absent now are not taken for ended: a list cut short would say so of many. They
+  // leave the index, so a request for one asks the live list.
   const stillActive = new Set(active.map((session) => session.session_id));
   const endedIds = new Set(endedNow.map((session) => session.session_id));
   const carried = (previous?.recently_ended ?? []).filter(

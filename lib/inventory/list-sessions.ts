@@ -1,4 +1,4 @@
-import { PamApiError, ValidationError } from '../core/errors.js';
+import { PamApiError, StorageUnavailableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings } from '../core/settings.js';
 import { streamRemoteSessionBlocks } from '../pam/pam-client.js';
@@ -6,6 +6,7 @@ import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionValue, parseSessionBlock } from '../sessions/session-block.js';
 import { DEFAULT_PAGE_SIZE, type ListQuery, passesFilter, type SessionFilter } from '../sessions/session-filter.js';
+import type { IndexView } from './active-index.js';
 import { exportTimeOf } from './export-key.js';
 import { decodeCursor, encodeCursor, type PageCursor, SessionPage } from './session-page.js';
 
@@ -76,18 +77,27 @@ async function indexPage(
   limit: number,
   cursor: PageCursor | undefined,
 ): Promise<IndexListResponse | undefined> {
-  const [{ readActiveIndex }, { recentlyTerminated }] = await Promise.all([
+  const [{ readActiveIndex, indexAgeMs }, { recentlyTerminated }] = await Promise.all([
     import('./active-index.js'),
     import('./terminated-markers.js'),
   ]);
   // What this deployment terminated since the index was written is not shown as active.
   const [reading, terminated] = await Promise.all([readActiveIndex(), recentlyTerminated(indexSettings().bucket)]);
+  // A cursor continues the index it began on, however old it has grown since; without one, only a fresh index answers.
+  let view = reading.usable ? reading.view : undefined;
   if (!reading.usable) {
-    logger.info('Listing live: the active-session index cannot answer', { reason: reading.reason });
-    if (cursor) throw new ValidationError(`cursor continues the index, which cannot answer now (${reading.reason})`);
-    return undefined;
+    if (!cursor) {
+      logger.info('Listing live: the active-session index cannot answer', { reason: reading.reason });
+      return undefined;
+    }
+    if (!reading.view) {
+      throw new StorageUnavailableError(
+        `the active-session index this cursor continues cannot be read now (${reading.reason}): start again without the cursor`,
+      );
+    }
+    view = reading.view;
   }
-  const { index } = reading.view;
+  const { index } = view as IndexView;
   const page = new SessionPage(limit);
   let next: string | undefined;
   for (const session of index.active) {
@@ -103,7 +113,7 @@ async function indexPage(
     count: page.sessions.length,
     next: next === undefined ? null : encodeCursor({ source: 'index', after: next }, filter),
     source: 'index',
-    index: { listed_at: index.listed_at, age_ms: reading.ageMs, history_size: index.history_size },
+    index: { listed_at: index.listed_at, age_ms: indexAgeMs(index), history_size: index.history_size },
   };
 }
 

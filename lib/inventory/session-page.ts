@@ -67,7 +67,8 @@ export class SessionPage {
 
   /** Adds the session, or answers false when the page is full and it belongs to the next one. */
   add(session: RemoteSession): boolean {
-    const size = Buffer.byteLength(JSON.stringify(session)) + 1;
+    // Counted as it ends up in the HTTP API's response: JSON inside the body, itself a JSON string.
+    const size = Buffer.byteLength(JSON.stringify(JSON.stringify(session))) - 1;
     if (this.sessions.length >= this.limit || this.bytes + size > MAX_PAGE_BYTES) {
       if (this.sessions.length === 0) {
         throw new ResponseTooLargeError(`Session ${session.session_id} alone is larger than one response can carry`);

@@ -12,8 +12,10 @@ export interface SingleTerminationResponse {
   index_age_ms: number | null;
 }
 
-/** A response carries at most this many outcomes (Lambda refuses one over 6 MB); the logs and audit trail get them all. */
+/** A response carries at most this many outcomes; the logs and audit trail get them all. */
 export const MAX_OUTCOMES_IN_RESPONSE = 1_000;
+/** Lambda refuses a response over 6 MB; outcomes with very long fields are cut sooner to stay under this. */
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** The report as callers see it: each outcome without the error object behind it, and at most MAX_OUTCOMES_IN_RESPONSE. */
 export type PublishedReport = Omit<TerminationReport, 'outcomes'> & {
@@ -24,14 +26,19 @@ export type PublishedReport = Omit<TerminationReport, 'outcomes'> & {
 
 function published(report: TerminationReport): PublishedReport {
   const total = report.outcomes.length;
-  const outcomes = report.outcomes.slice(0, MAX_OUTCOMES_IN_RESPONSE).map(({ error: _error, ...outcome }) => outcome);
-  if (total <= MAX_OUTCOMES_IN_RESPONSE) return { ...report, outcomes };
+  const all = report.outcomes.map(({ error: _error, ...outcome }) => outcome);
+  let shown = Math.min(total, MAX_OUTCOMES_IN_RESPONSE);
+  // Counted as the HTTP API sends it: the report as JSON inside a JSON string.
+  const size = (count: number) =>
+    Buffer.byteLength(JSON.stringify(JSON.stringify({ ...report, outcomes: all.slice(0, count) })));
+  while (shown > 0 && size(shown) > MAX_RESPONSE_BYTES) shown = Math.floor(shown / 2);
+  if (shown === total) return { ...report, outcomes: all };
   return {
     ...report,
-    outcomes,
+    outcomes: all.slice(0, shown),
     outcomes_truncated: {
       total,
-      shown: outcomes.length,
+      shown,
       note: 'summary counts every outcome; the logs and the audit trail hold each one',
     },
   };
@@ -75,9 +82,10 @@ export function terminationResponse(
   }
   if (input.source === 'http') return jsonResponse(200, published(report));
   const dropFailures = report.outcomes.flatMap(({ error }) => (error instanceof PamApiError ? [error] : []));
-  if (dropFailures.length > 0 || report.audit.failed > 0) {
+  if (dropFailures.length > 0 || report.audit.failed > 0 || report.incomplete) {
+    const unfinished = report.incomplete ? `; ${report.incomplete.message}` : '';
     throw new TerminationIncompleteError(
-      `${dropFailures.length} drop(s) failed and ${report.audit.failed} audit event(s) were not published; failed: ${dropFailures.map((error) => error.message).join(' | ')}`,
+      `${dropFailures.length} drop(s) failed and ${report.audit.failed} audit event(s) were not published${unfinished}; failed: ${dropFailures.map((error) => error.message).join(' | ')}`,
     );
   }
   return published(report);

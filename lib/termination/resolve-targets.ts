@@ -121,8 +121,8 @@ export class TargetResolver {
   /** Phase 2: one record of the live list; a target if it is an id still sought or a match the index could not know. */
   fromLive(session: RemoteSession): Target | undefined {
     if (this.pending.has(session.session_id)) return this.target(session, 'live', true);
-    const index = this.known.index;
-    if (index?.active.has(session.session_id) || index?.ended.has(session.session_id)) return undefined;
+    // The index's active sessions were matched in phase 1 (a session's facts never change).
+    if (this.known.index?.active.has(session.session_id)) return undefined;
     return this.matches(session) ? this.target(session, 'live', false) : undefined;
   }
 

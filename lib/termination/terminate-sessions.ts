@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { ResponderError } from '../core/errors.js';
+import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
 import { readActiveIndex } from '../inventory/active-index.js';
@@ -20,6 +20,8 @@ import type { TerminationRequest } from './termination-request.js';
 
 /** How long the live list waits for the DELETEs of the sessions the index resolved. */
 const INDEX_DROPS_HEAD_START_MS = 250;
+/** Kept from PAM's calls for what comes after them: the audit trail and the records of what was terminated. */
+const REPORT_RESERVE_MS = 2_000;
 
 export interface TerminationOptions extends PamCallOptions {
   /** The request is an EventBridge event: one handled in full before is answered from its record. */
@@ -75,8 +77,12 @@ class Actions {
         try {
           await dropSession(id, this.options);
           return this.resolver.outcome(id, 'terminated', session, from);
-        } catch (error) {
-          if (!(error instanceof ResponderError)) throw error;
+        } catch (caught) {
+          // Whatever went wrong, this target gets its outcome and the others theirs.
+          const error =
+            caught instanceof ResponderError
+              ? caught
+              : new TerminationIncompleteError(`the drop of ${id} failed unexpectedly: ${String(caught)}`);
           return this.resolver.outcome(id, 'failed', session, from, { message: error.message, error });
         }
       }),
@@ -232,7 +238,9 @@ export async function terminateSessions(
   if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(replay));
 
   const resolver = new TargetResolver(request, settings, known);
-  const actions = new Actions(resolver, settings, dryRun, options);
+  const pam: PamCallOptions =
+    options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
+  const actions = new Actions(resolver, settings, dryRun, pam);
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
   let listFailure: ResponderError | undefined;
@@ -247,23 +255,47 @@ export async function terminateSessions(
       // The index's sessions go first: the heavy list is not sent to PAM beside their DELETEs.
       await actions.headStart(INDEX_DROPS_HEAD_START_MS);
       try {
-        await resolveLive(resolver, actions, known.index === undefined, options);
+        await resolveLive(resolver, actions, known.index === undefined, pam);
       } catch (error) {
-        if (!(error instanceof ResponderError)) throw error;
+        if (!(error instanceof ResponderError)) {
+          await actions.settled().catch(() => undefined);
+          throw error;
+        }
         listFailure = error;
         actions.add(...resolver.unresolved('failed', { message: error.message, error }));
       }
     }
   }
 
-  const outcomes = await settleAmbiguous(await actions.settled(), options);
+  const acted = await actions.settled();
+  // After a list that failed, another one to settle ambiguous drops would most likely fail too.
+  const outcomes = listFailure ? acted : await settleAmbiguous(acted, pam);
+  const matchingFailed = listFailure !== undefined && request.criteria.length > 0;
+  // Nothing was done: the failure is the whole answer.
+  if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
-  const [report] = await Promise.all([
+  const [reported] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),
     rememberTerminated(bucket, terminated, request.trigger.event_id),
   ]);
-  // The matching could not be completed: the caller (or Lambda's retry) must know.
-  if (listFailure && request.criteria.length > 0) throw listFailure;
+  if (!listFailure || !matchingFailed) return recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
+  const incomplete = {
+    code: listFailure.code,
+    message: `the live list could not be read to its end (${listFailure.message}): sessions it would have matched were not terminated`,
+  };
+  logger.warn('Termination incomplete', { ...incomplete, trigger: request.trigger });
+  return { ...reported, incomplete };
+}
+
+/** An event handled in full is recorded, so that a replay of it is answered from the record. */
+async function recordIfHandled(
+  report: TerminationReport,
+  request: TerminationRequest,
+  outcomes: Outcome[],
+  bucket: string | undefined,
+  options: TerminationOptions,
+  dryRun: boolean,
+): Promise<TerminationReport> {
   const complete = report.audit.failed === 0 && outcomes.every((outcome) => outcome.outcome !== 'failed');
   if (options.replayable && complete && !dryRun) {
     await rememberHandledEvent(bucket, requestContent(request), {

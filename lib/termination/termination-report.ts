@@ -14,6 +14,8 @@ export interface TerminationReport {
   audit: { published: number; failed: number };
   /** Why nothing was resolved, when a finding is deliberately not acted on. */
   ignored?: string;
+  /** Set when the request could not be carried out in full: what the outcomes do not cover, and why. */
+  incomplete?: { code: string; message: string };
 }
 
 type ReportContext = Pick<TerminationReport, 'reason' | 'requested_by' | 'dry_run' | 'trigger'>;

@@ -19,7 +19,7 @@ let s3: S3Client;
 const output = captureOutput();
 /** For each DELETE: whether a list was still being sent when it arrived, and how many had been sent in full. */
 const dropArrivals: Array<{ listing: boolean; listsDone: number }> = [];
-const ENV = ['PROTECTED_USERS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS', 'DRY_RUN'];
+const ENV = ['PROTECTED_USERS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS', 'DRY_RUN', 'PAM_MAX_ATTEMPTS'];
 
 beforeAll(async () => {
   ({ local, list, drop, indexSessions } = await startLocalHandlers(
@@ -211,6 +211,46 @@ describe('an unusable index', () => {
   });
 });
 
+describe('an index that is wrong', () => {
+  it('is not believed when it says it was listed in the future', async () => {
+    await writeIndex();
+    const index = await readIndex();
+    await putIndex(JSON.stringify({ ...index, listed_at: new Date(Date.now() + 3_600_000).toISOString() }));
+    const response = await drop({ session_id: seeded('jsilva', '10.66.33.17:22').session_id }, lambdaContext());
+    expect(response).toMatchObject({ status: 'terminated', resolved_from: 'live' });
+    expect(output.text()).toMatch(/the index says it was listed in the future/);
+  });
+
+  it('does not hide a session it calls ended from a match, when the live list shows it open', async () => {
+    await writeIndex();
+    const index = await readIndex();
+    const [shown, ...rest] = index.active.filter((session: { user: string }) => session.user === 'aoliveira');
+    await putIndex(
+      JSON.stringify({
+        ...index,
+        active: index.active.filter((session: { session_id: string }) => session.session_id !== shown.session_id),
+        recently_ended: [{ ...shown, active: false, seen_ended_at: index.listed_at }],
+      }),
+    );
+    const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      [rest[0].session_id]: 'terminated (index)',
+      [shown.session_id]: 'terminated (live)',
+    });
+  });
+
+  it('leaves out, rather than calls ended, a session missing from a list cut short', async () => {
+    await writeIndex();
+    const target = seeded('jsilva', '10.66.33.17:22');
+    serve(local.pam.sessions.filter((session) => session.session_id !== target.session_id));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeIndex();
+    const index = await readIndex();
+    expect(index.recently_ended).toEqual([]);
+    expect(index.active.map((session: { session_id: string }) => session.session_id)).not.toContain(target.session_id);
+  });
+});
+
 describe('a termination by match', () => {
   it('cuts what the index knows at once, then a session opened after the index through the live list', async () => {
     await writeIndex();
@@ -245,6 +285,43 @@ describe('a termination by match', () => {
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(report.summary).toEqual({ blocked: 2 });
     expect(local.pam.requests).toEqual([]);
+  });
+});
+
+describe("a live list that fails after the index's sessions were cut", () => {
+  const post = (body: unknown) => ({
+    ...httpApiEvent({ method: 'POST', routeKey: 'POST /sessions/terminate', rawPath: '/sessions/terminate' }),
+    body: JSON.stringify(body),
+  });
+
+  it('tells an HTTP caller what was done, and that the rest was not', async () => {
+    await writeIndex();
+    process.env.PAM_MAX_ATTEMPTS = '1';
+    local.pam.injectFault('list', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
+    const { statusCode, body } = asJson(
+      await drop(post({ match: { user: 'aoliveira' }, reason: 'contain' }), lambdaContext()),
+    );
+    delete process.env.PAM_MAX_ATTEMPTS;
+    expect(statusCode).toBe(200);
+    expect(body.summary).toEqual({ terminated: 2 });
+    expect(body.incomplete).toMatchObject({ code: 'pam_bad_response' });
+    expect(body.incomplete.message).toMatch(/sessions it would have matched were not terminated/);
+  });
+
+  it('makes an event fail, so Lambda retries it, after recording what was terminated', async () => {
+    await writeIndex();
+    process.env.PAM_MAX_ATTEMPTS = '1';
+    local.pam.injectFault('list', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
+    await expect(drop(request({ match: { user: 'aoliveira' } }), lambdaContext())).rejects.toMatchObject({
+      name: 'TerminationIncompleteError',
+    });
+    delete process.env.PAM_MAX_ATTEMPTS;
+    expect(dropped()).toHaveLength(2);
+    // The retry finds them terminated, and cuts nothing twice.
+    local.pam.requests.length = 0;
+    const retry = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(retry.summary).toEqual({ already_ended: 2 });
+    expect(dropped()).toEqual([]);
   });
 });
 
@@ -366,6 +443,18 @@ describe('GET /sessions', () => {
         .map((s) => s.session_id)
         .sort(),
     );
+  });
+
+  it('goes on paging an index that grew stale between pages', async () => {
+    serve(generateSessions(300, { activeShare: 1 }));
+    await writeIndex();
+    const first = asJson(await list(listEvent({ active: 'true', limit: '200' }), lambdaContext())).body;
+    process.env.INDEX_MAX_AGE_SECONDS = '1';
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = asJson(await list(listEvent({ active: 'true', limit: '200', cursor: first.next }), lambdaContext()));
+    expect(second.statusCode).toBe(200);
+    expect(second.body.source).toBe('index');
+    expect([...first.sessions, ...second.body.sessions]).toHaveLength(300);
   });
 
   it('refuses a cursor made for other filters, or not made here', async () => {
