@@ -166,6 +166,9 @@ export const terminationSettings = settingsArea(() => ({
       allowed: SECURITY_HUB_LABELS,
     }),
   ),
+  // AWS's own integrations (GuardDuty, Inspector, Macie…), in every region and partition.
+  securityHubProducts: list('SECURITYHUB_PRODUCTS', ['arn:*:securityhub:*::product/aws/*']),
+  guardDutyAccounts: new Set(list('GUARDDUTY_ACCOUNTS', [])),
 }));
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;

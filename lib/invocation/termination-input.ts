@@ -117,10 +117,19 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
     return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger) };
   }
   if (event.source === 'aws.guardduty' && detailType === 'GuardDuty Finding') {
-    return fromFinding(event, guardDutyTargets(event.detail, settings.guardDutyMinSeverity));
+    return fromFinding(
+      event,
+      guardDutyTargets(event.detail, {
+        minSeverity: settings.guardDutyMinSeverity,
+        accounts: settings.guardDutyAccounts,
+      }),
+    );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Imported') {
-    return fromFinding(event, securityHubTargets(event.detail, settings.securityHubLabels));
+    return fromFinding(
+      event,
+      securityHubTargets(event.detail, { labels: settings.securityHubLabels, products: settings.securityHubProducts }),
+    );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Custom Action') {
     return fromFinding(event, securityHubTargets(event.detail, undefined));

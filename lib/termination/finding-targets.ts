@@ -18,6 +18,7 @@ const str = z.optional(z.string());
 
 const guardDutyDetailSchema = z.object({
   id: z.string({ error: 'detail.id must be a string' }),
+  accountId: str,
   type: z.string({ error: 'detail.type must be a string' }),
   title: str,
   severity: z.number({ error: 'detail.severity must be a number' }),
@@ -41,12 +42,22 @@ const guardDutyDetailSchema = z.object({
       ),
     }),
   ),
-  service: z.optional(z.object({ action: z.optional(z.record(z.string(), z.unknown())) })),
+  service: z.optional(
+    z.object({
+      action: z.optional(z.record(z.string(), z.unknown())),
+      resourceRole: str,
+      archived: z.optional(z.boolean()),
+      additionalInfo: z.optional(z.record(z.string(), z.unknown())),
+    }),
+  ),
 });
 
 const asffFindingSchema = z.object({
   Id: z.string({ error: 'each finding needs an Id' }),
+  ProductArn: str,
   Title: str,
+  RecordState: str,
+  Workflow: z.optional(z.object({ Status: str })),
   Severity: z.optional(z.object({ Label: str })),
   Resources: z.optional(
     z.array(
@@ -66,7 +77,8 @@ const asffFindingSchema = z.object({
       }),
     ),
   ),
-  Network: z.optional(z.object({ SourceIpV4: str, SourceIpV6: str })),
+  Network: z.optional(z.object({ SourceIpV4: str, SourceIpV6: str, Direction: str })),
+  ProductFields: z.optional(z.record(z.string(), z.unknown())),
 });
 
 const securityHubDetailSchema = z.object({
@@ -110,60 +122,149 @@ function remoteIps(node: unknown, found: string[] = []): string[] {
 const intoDevices = (hosts: string[]): MatchCriteria[] => hosts.map((device) => ({ device }));
 const fromOrigins = (origins: string[]): MatchCriteria[] => origins.map((origin_ip) => ({ origin_ip }));
 
+/** GuardDuty's CreateSampleFindings marks its findings `sample`, as a boolean or inside additionalInfo's JSON `value`. */
+function isSample(additionalInfo: Record<string, unknown> | undefined): boolean {
+  if (additionalInfo?.sample === true) return true;
+  if (typeof additionalInfo?.value !== 'string') return false;
+  try {
+    return (JSON.parse(additionalInfo.value) as { sample?: unknown }).sample === true;
+  } catch {
+    return false;
+  }
+}
+
+export interface GuardDutyRules {
+  minSeverity: number;
+  /** Accounts whose findings count; empty: any (a delegated administrator receives its members' findings). */
+  accounts: Set<string>;
+}
+
+/** Why a GuardDuty finding is not to be acted on, if it is not. */
+function guardDutyIgnored(finding: z.output<typeof guardDutyDetailSchema>, rules: GuardDutyRules): string | undefined {
+  if (isSample(finding.service?.additionalInfo)) return 'it is a sample finding (CreateSampleFindings)';
+  if (finding.service?.archived === true) return 'it is archived';
+  if (rules.accounts.size > 0 && !rules.accounts.has(finding.accountId ?? '')) {
+    return `account ${finding.accountId ?? '(none)'} is not in GUARDDUTY_ACCOUNTS`;
+  }
+  if (finding.severity < rules.minSeverity)
+    return `severity ${finding.severity} is below the threshold ${rules.minSeverity}`;
+  return undefined;
+}
+
 /**
- * A GuardDuty finding targets sessions INTO the instance it names (its private IPs as the
- * session's device host) and sessions FROM the remote addresses it saw (as origin_ip).
+ * A GuardDuty finding, by the instance's role in it. TARGET (it is attacked: brute force, port
+ * probe): the sessions FROM the remote addresses, never those into the victim. ACTOR (it acts
+ * maliciously: mining, a backdoor, attacking others): the sessions INTO the instance (its private
+ * IPs as the session's device host), not those from the addresses it attacked. Without a role:
+ * both.
  */
-export function guardDutyTargets(detail: unknown, minSeverity: number): FindingTargets {
+export function guardDutyTargets(detail: unknown, rules: GuardDutyRules): FindingTargets {
   const finding = parse(guardDutyDetailSchema, detail, 'GuardDuty finding');
   const interfaces = finding.resource?.instanceDetails?.networkInterfaces ?? [];
-  const devices = unique(
-    interfaces.flatMap((eni) => [
-      eni.privateIpAddress,
-      ...(eni.privateIpAddresses ?? []).map((entry) => entry.privateIpAddress),
-    ]),
-  );
-  const origins = unique(remoteIps(finding.service?.action ?? {}));
+  const role = finding.service?.resourceRole?.toUpperCase();
+  const devices =
+    role === 'TARGET'
+      ? []
+      : unique(
+          interfaces.flatMap((eni) => [
+            eni.privateIpAddress,
+            ...(eni.privateIpAddresses ?? []).map((entry) => entry.privateIpAddress),
+          ]),
+        );
+  const origins = role === 'ACTOR' ? [] : unique(remoteIps(finding.service?.action ?? {}));
   const title = finding.title ?? finding.type;
+  const ignored = guardDutyIgnored(finding, rules);
   return {
     criteria: [...intoDevices(devices), ...fromOrigins(origins)],
     findingId: finding.id,
     findingTitle: title,
-    reason: `GuardDuty finding ${finding.type} (severity ${finding.severity}): ${title}`,
-    ...(finding.severity < minSeverity
-      ? { ignored: `severity ${finding.severity} is below the threshold ${minSeverity}` }
-      : {}),
+    reason: `GuardDuty finding ${finding.type} (severity ${finding.severity}, resource role ${role ?? 'not given'}): ${title}`,
+    ...(ignored ? { ignored } : {}),
   };
+}
+
+export interface SecurityHubRules {
+  /** Severity labels imported findings must have. */
+  labels: Set<string>;
+  /** Product ARNs findings must come from, `*` matching any run of characters. */
+  products: string[];
+}
+
+function productAllowed(productArn: string | undefined, products: string[]): boolean {
+  return products.some((pattern) => {
+    const expression = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
+    return new RegExp(`^${expression.join('.*')}$`).test(productArn ?? '');
+  });
+}
+
+/**
+ * Why an imported finding is not to be acted on, if it is not. EventBridge matches a pattern on an
+ * array of objects field by field across all its elements, so the rule cannot vouch for each finding.
+ */
+function importedFindingIgnored(
+  finding: z.output<typeof asffFindingSchema>,
+  rules: SecurityHubRules,
+): string | undefined {
+  if (!productAllowed(finding.ProductArn, rules.products)) {
+    return `product ${finding.ProductArn ?? '(none)'} is not in SECURITYHUB_PRODUCTS`;
+  }
+  const label = (finding.Severity?.Label ?? '').toUpperCase();
+  if (!rules.labels.has(label)) return `severity ${label || '(none)'} is not ${[...rules.labels].join(' or ')}`;
+  if ((finding.RecordState ?? 'ACTIVE').toUpperCase() !== 'ACTIVE') return `record state is ${finding.RecordState}`;
+  const workflow = (finding.Workflow?.Status ?? 'NEW').toUpperCase();
+  if (workflow === 'SUPPRESSED' || workflow === 'RESOLVED') return `workflow status is ${workflow}`;
+  return undefined;
+}
+
+/**
+ * The resource's role in an ASFF finding, as GuardDuty's: its own field when GuardDuty sent it,
+ * else the traffic's direction (IN: the resource was reached, a target; OUT: it reached out).
+ */
+function resourceRole(finding: z.output<typeof asffFindingSchema>): string | undefined {
+  const role = finding.ProductFields?.['aws/guardduty/service/resourceRole'];
+  if (typeof role === 'string') return role.toUpperCase();
+  const direction = finding.Network?.Direction?.toUpperCase();
+  return direction === 'IN' ? 'TARGET' : direction === 'OUT' ? 'ACTOR' : undefined;
 }
 
 /**
  * Security Hub ASFF findings: EC2 instances' IPv4/IPv6 addresses as device hosts, and
- * Network.SourceIpV4/V6 as origin_ip. Imported findings count only at the configured labels;
- * a custom action is an analyst's explicit choice and counts whatever the label.
+ * Network.SourceIpV4/V6 as origin_ip, by the resource's role as for GuardDuty. Imported findings
+ * are each checked again here (product, label, record state, workflow); a custom action is an
+ * analyst's explicit choice and counts whatever the finding says (`rules` undefined).
  */
-export function securityHubTargets(detail: unknown, labels: Set<string> | undefined): FindingTargets {
+export function securityHubTargets(detail: unknown, rules: SecurityHubRules | undefined): FindingTargets {
   const { findings, actionName } = parse(securityHubDetailSchema, detail, 'Security Hub event');
-  const relevant =
-    labels === undefined
-      ? findings
-      : findings.filter((finding) => labels.has((finding.Severity?.Label ?? '').toUpperCase()));
+  const verdicts = findings.map((finding) => ({ finding, ignored: rules && importedFindingIgnored(finding, rules) }));
+  const relevant = verdicts.flatMap(({ finding, ignored }) => (ignored ? [] : [finding]));
   const devices = unique(
     relevant.flatMap((finding) =>
-      (finding.Resources ?? []).flatMap((resource) => [
-        ...(resource.Details?.AwsEc2Instance?.IpV4Addresses ?? []),
-        ...(resource.Details?.AwsEc2Instance?.IpV6Addresses ?? []),
-      ]),
+      resourceRole(finding) === 'TARGET'
+        ? []
+        : (finding.Resources ?? []).flatMap((resource) => [
+            ...(resource.Details?.AwsEc2Instance?.IpV4Addresses ?? []),
+            ...(resource.Details?.AwsEc2Instance?.IpV6Addresses ?? []),
+          ]),
     ),
   );
-  const origins = unique(relevant.flatMap((finding) => [finding.Network?.SourceIpV4, finding.Network?.SourceIpV6]));
+  const origins = unique(
+    relevant.flatMap((finding) =>
+      resourceRole(finding) === 'ACTOR' ? [] : [finding.Network?.SourceIpV4, finding.Network?.SourceIpV6],
+    ),
+  );
   const first = findings[0];
   const title = findings.length === 1 ? (first?.Title ?? first?.Id ?? '') : `${findings.length} findings`;
   const via = actionName ? ` via custom action "${actionName}"` : '';
+  const left = verdicts.filter(({ ignored }) => ignored).map(({ finding, ignored }) => `${finding.Id}: ${ignored}`);
+  const leftOut =
+    left.length > 0 && relevant.length > 0
+      ? ` (${left.length} of ${findings.length} findings left out: ${left.join('; ')})`
+      : '';
   return {
     criteria: [...intoDevices(devices), ...fromOrigins(origins)],
     findingId: findings.map((finding) => finding.Id).join(', '),
     findingTitle: title,
-    reason: `Security Hub${via}: ${title}`,
-    ...(relevant.length === 0 ? { ignored: `no finding at severity ${[...(labels ?? [])].join(' or ')}` } : {}),
+    reason: `Security Hub${via}: ${title}${leftOut}`,
+    ...(relevant.length === 0 ? { ignored: `no finding to act on: ${left.join('; ')}` } : {}),
   };
 }

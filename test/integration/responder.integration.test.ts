@@ -83,6 +83,30 @@ describe('GuardDuty, end to end through the simulator', () => {
     expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['terminated']));
   });
 
+  it("never cuts an administrator's session into the instance an inbound brute force attacks", async () => {
+    // Seen: legit_admin's RDP session into the attacked host was cut along with the attacker's.
+    const admin = { ...local.pam.sessions[0]!, id: '90', session_id: 'a'.repeat(40), user: 'legit_admin' };
+    local.pam.sessions.push({ ...admin, origin_ip: '172.16.20.200', device: '10.66.99.4:3389', end: null, time: null });
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(Object.keys(outcomesOf(report))).not.toContain(admin.session_id);
+    expect(dropped()).not.toContain(admin.session_id);
+    expect(Object.keys(outcomesOf(report))).toContain(idOf('aoliveira', '10.66.50.9:22'));
+  });
+
+  it('does nothing with a sample finding made by CreateSampleFindings, nor an archived one', async () => {
+    const sample = eventFixture('guardduty-cryptocurrency-instance');
+    sample.detail.service.additionalInfo = { sample: true, type: 'default', value: '{"sample":true}' };
+    expect(await drop(sample, lambdaContext())).toMatchObject({
+      outcomes: [],
+      ignored: expect.stringMatching(/sample/),
+    });
+    const archived = eventFixture('guardduty-cryptocurrency-instance');
+    archived.detail.service.archived = true;
+    expect(await drop(archived, lambdaContext())).toMatchObject({ outcomes: [], ignored: 'it is archived' });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
   it('does nothing with a finding below the threshold, even delivered directly', async () => {
     const report = await drop(eventFixture('guardduty-port-probe-low-severity'), lambdaContext());
     expect(report).toMatchObject({ outcomes: [], ignored: 'severity 2 is below the threshold 7' });
@@ -114,6 +138,22 @@ describe('Security Hub', () => {
       [idOf('break_glass', '10.66.40.1:3389')]: 'skipped_protected',
     });
     expect(activeIds().has(idOf('break_glass', '10.66.40.1:3389'))).toBe(true);
+  });
+});
+
+describe('Security Hub findings that are not what they claim', () => {
+  it("ignores a finding imported on the account's own product (BatchImportFindings), whatever it names", async () => {
+    // Seen: a finding made with BatchImportFindings on the default product (CompanyName: Personal) cut two sessions.
+    const forged = eventFixture('securityhub-imported-high');
+    const finding = forged.detail.findings[0];
+    finding.ProductArn = 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default';
+    finding.CompanyName = 'Personal';
+    finding.ProductFields = { 'aws/securityhub/ProductName': 'Default', 'aws/securityhub/CompanyName': 'Personal' };
+    finding.Network = { Direction: 'OUT' };
+    finding.Resources[0].Details.AwsEc2Instance.IpV4Addresses = ['10.66.50.9', '10.66.50.10'];
+    const report = await drop(forged, lambdaContext());
+    expect(report).toMatchObject({ outcomes: [], ignored: expect.stringMatching(/is not in SECURITYHUB_PRODUCTS/) });
+    expect(local.pam.requests).toHaveLength(0);
   });
 });
 
