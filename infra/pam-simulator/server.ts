@@ -51,7 +51,7 @@ export interface PamSimulator {
   sessionsChanged(): void;
   requests: RecordedRequest[];
   setCredentials(credentials: OAuth1Credentials): void;
-  injectFault(endpoint: 'list' | 'drop', fault: Fault, times?: number): void;
+  injectFault(endpoint: 'list' | 'drop' | 'token', fault: Fault, times?: number): void;
   /** OAuth 2.0 tokens issued so far. */
   readonly tokensIssued: number;
   /** Makes every issued token invalid, as a restart or a revocation would. */
@@ -104,7 +104,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     '{session_id}',
   ) as [string, string?];
   const requests: RecordedRequest[] = [];
-  const faults: Record<'list' | 'drop', Fault[]> = { list: [], drop: [] };
+  const faults: Record<'list' | 'drop' | 'token', Fault[]> = { list: [], drop: [], token: [] };
   const seenNonces = new Set<string>();
   const tokens = new Map<string, number>();
   let tokensIssued = 0;
@@ -333,7 +333,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     requests.push(record);
 
     if (endpoint === 'token') {
-      record.status = issueToken(res, body);
+      const fault = faults.token.shift();
+      record.status = (fault && (await applyFault(fault, res, undefined))) ?? issueToken(res, body);
       return record;
     }
     // Kong, in front of PAM, answers this when the Authorization header is missing or the route is unknown.
@@ -389,8 +390,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       tokens.clear();
     },
     clearFaults() {
-      faults.list.length = 0;
-      faults.drop.length = 0;
+      for (const queue of Object.values(faults)) queue.length = 0;
     },
     close: () => closeServer(server),
   };

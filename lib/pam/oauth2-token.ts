@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { PamApiError } from '../core/errors.js';
 import { pamAgent } from './http-agent.js';
+import { networkFailure } from './network-failure.js';
 import { parsePamResponse } from './pam-response.js';
 
 const TOKEN_PATH = '/iso/oauth2/token';
@@ -25,34 +26,51 @@ const inFlight = new Map<string, Promise<string>>();
 
 const cacheKey = (source: TokenSource) => `${source.baseUrl}\n${source.clientId}`;
 
-async function requestToken(source: TokenSource): Promise<string> {
+/** Statuses after which another token request may well succeed: the endpoint is busy or its gateway is. */
+const TRANSIENT = new Set([429, 502, 503, 504]);
+
+async function requestToken(source: TokenSource, timeoutMs: number): Promise<string> {
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: source.clientId,
     client_secret: source.clientSecret,
   });
-  let answer: Record<string, unknown>;
+  const limit = Math.max(1, Math.min(TOKEN_TIMEOUT_MS, Math.floor(timeoutMs)));
+  let response: Awaited<ReturnType<typeof request>>;
+  let text: string;
   try {
-    const response = await request(`${source.baseUrl}${TOKEN_PATH}`, {
+    response = await request(`${source.baseUrl}${TOKEN_PATH}`, {
       method: 'POST',
       dispatcher: pamAgent(source.caCertificate),
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
-      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+      signal: AbortSignal.timeout(limit),
     });
-    const text = await response.body.text();
-    if (response.statusCode >= 400) {
-      // Never quote the body back: a misbehaving server could echo the client secret.
-      throw new PamApiError({
-        kind: response.statusCode === 401 || response.statusCode === 400 ? 'unauthorized' : 'rejected',
-        status: response.statusCode,
-        retryable: false,
-        message: `PAM Core refused the OAuth 2.0 client credentials (HTTP ${response.statusCode} from ${TOKEN_PATH})`,
-      });
-    }
-    answer = JSON.parse(text) as Record<string, unknown>;
+    text = await response.body.text();
   } catch (error) {
-    if (error instanceof PamApiError) throw error;
+    throw networkFailure(error, limit);
+  }
+  // Never quote the body back: a misbehaving server could echo the client secret.
+  if (TRANSIENT.has(response.statusCode)) {
+    throw new PamApiError({
+      kind: 'rejected',
+      status: response.statusCode,
+      retryable: true,
+      message: `PAM Core's ${TOKEN_PATH} answered HTTP ${response.statusCode}; no token could be had`,
+    });
+  }
+  if (response.statusCode >= 400) {
+    throw new PamApiError({
+      kind: response.statusCode === 401 || response.statusCode === 400 ? 'unauthorized' : 'rejected',
+      status: response.statusCode,
+      retryable: false,
+      message: `PAM Core refused the OAuth 2.0 client credentials (HTTP ${response.statusCode} from ${TOKEN_PATH})`,
+    });
+  }
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(text) as Record<string, unknown>;
+  } catch {
     throw new PamApiError({
       kind: 'bad_response',
       retryable: false,
@@ -79,14 +97,17 @@ async function requestToken(source: TokenSource): Promise<string> {
  * A bearer token for the PAM Core, cached until shortly before `expires_in` runs out; concurrent
  * callers share one token request. `renew` drops the cached one (PAM answered 401).
  */
-export async function bearerToken(source: TokenSource, options: { renew?: boolean } = {}): Promise<string> {
+export async function bearerToken(
+  source: TokenSource,
+  options: { renew?: boolean; timeoutMs?: number } = {},
+): Promise<string> {
   const key = cacheKey(source);
   if (options.renew) tokens.delete(key);
   const cached = tokens.get(key);
   if (cached && Date.now() < cached.renewAt) return cached.value;
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = requestToken(source).finally(() => inFlight.delete(key));
+    pending = requestToken(source, options.timeoutMs ?? TOKEN_TIMEOUT_MS).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
   return pending;

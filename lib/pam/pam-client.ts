@@ -9,6 +9,7 @@ import type { RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionBlock } from '../sessions/session-block.js';
 import { parseSessionId } from '../sessions/session-id.js';
 import { pamAgent } from './http-agent.js';
+import { errorCode, networkFailure } from './network-failure.js';
 import { createOAuth1Signer } from './oauth1.js';
 import { bearerToken } from './oauth2-token.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
@@ -29,38 +30,6 @@ interface Operation {
 /** Below this, starting another attempt cannot end in an answer. */
 const MIN_ATTEMPT_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
-
-const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
-const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function errorCode(error: unknown): string {
-  const { code, name, cause } = (error ?? {}) as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  // DOMException (an aborted signal) has a numeric code; its name is what tells.
-  for (const candidate of [code, cause?.code, name]) {
-    if (typeof candidate === 'string') return candidate;
-  }
-  return 'unknown error';
-}
-
-/** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */
-function networkFailure(error: unknown, timeoutMs: number): PamApiError {
-  const code = errorCode(error);
-  if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
-    return new PamApiError({
-      kind: 'timeout',
-      retryable: true,
-      message: `PAM Core did not answer within ${timeoutMs} ms`,
-    });
-  }
-  if (TLS_ERROR.test(code)) {
-    return new PamApiError({
-      kind: 'tls',
-      retryable: false,
-      message: `TLS verification of the PAM Core failed (${code}); if it uses a private CA, put that CA in the secret's ca_certificate`,
-    });
-  }
-  return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
-}
 
 /** An answer that stopped after its headers: a timeout, or a body that broke off (never retried). */
 function brokeOff(error: unknown, timeoutMs: number, status: number, what: string): PamApiError {
@@ -112,12 +81,14 @@ async function authorizationFor(
   method: string,
   url: string,
   renewToken: boolean,
+  timeoutMs: number,
 ): Promise<string> {
   if (connection.auth.kind === 'oauth1') return createOAuth1Signer(connection.auth.credentials)({ method, url });
   const { clientId, clientSecret } = connection.auth;
+  // A token request that fails the way any call may (429, 5xx, network) is retried with the call, within its time.
   const token = await bearerToken(
     { baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate },
-    { renew: renewToken },
+    { renew: renewToken, timeoutMs },
   );
   return `Bearer ${token}`;
 }
@@ -130,7 +101,7 @@ async function sendOnce<T>(
   renewToken = false,
 ): Promise<T> {
   const url = `${connection.baseUrl}${operation.path(connection)}`;
-  const authorization = await authorizationFor(connection, operation.method, url, renewToken);
+  const authorization = await authorizationFor(connection, operation.method, url, renewToken, timeoutMs);
   try {
     const response = await request(url, {
       method: operation.method,

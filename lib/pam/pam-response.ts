@@ -36,8 +36,30 @@ function toNumber(value: unknown): number | undefined {
   return Number.isFinite(number) ? number : undefined;
 }
 
+/**
+ * What a gateway or PAM may echo back that is a credential: an Authorization header's value, a
+ * bearer token, OAuth 1.0a parameters, an OAuth 2.0 client secret or token. Removed before a
+ * message is quoted anywhere (an error, a log line, a response).
+ */
+const CREDENTIALS: Array<[RegExp, string]> = [
+  [
+    /\b(authorization)\s*[:=]\s*("[^"]*"|(?:(?:OAuth|Bearer|Basic)\s+)?[^\s,;]+(?:\s*,\s*oauth_\w+="[^"]*")*)/gi,
+    '$1: [redacted]',
+  ],
+  [/\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [redacted]'],
+  [/\b(oauth_\w+)\s*=\s*("[^"]*"|[^\s,&;"]+)/gi, '$1=[redacted]'],
+  [
+    /\b(client_secret|access_token|refresh_token|token_secret|consumer_secret)("?\s*[:=]\s*"?)[^\s,&;"]+/gi,
+    '$1$2[redacted]',
+  ],
+];
+
+export function redactCredentials(text: string): string {
+  return CREDENTIALS.reduce((redacted, [pattern, replacement]) => redacted.replace(pattern, replacement), text);
+}
+
 function quote(value: string): string {
-  const oneLine = value.replace(/\s+/g, ' ').trim();
+  const oneLine = redactCredentials(value).replace(/\s+/g, ' ').trim();
   return oneLine.length > MAX_QUOTED ? `${oneLine.slice(0, MAX_QUOTED)}…` : oneLine;
 }
 

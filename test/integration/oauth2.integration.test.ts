@@ -100,6 +100,30 @@ describe('OAuth 2.0 client credentials', () => {
     }
   });
 
+  it('retries a token request the endpoint could not answer (503, 429), as any call, and goes on', async () => {
+    // Seen: one 503 from the token endpoint became "PAM refused the OAuth 2.0 client credentials".
+    local.pam.revokeTokens();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    local.pam.requests.length = 0;
+    local.pam.injectFault('token', { kind: 'status', status: 503, body: '<html>503 Service Unavailable</html>' });
+    local.pam.injectFault('token', { kind: 'status', status: 429, body: '{"message":"API rate limit exceeded"}' });
+    const { statusCode } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(tokenRequests().map((request) => request.status)).toEqual([503, 429, 200]);
+  });
+
+  it('never runs a failing token endpoint past the time the call has', async () => {
+    local.pam.revokeTokens();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    local.pam.injectFault('token', { kind: 'delay', ms: 5_000 }, 5);
+    const started = Date.now();
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext({ remainingMs: 1_500 })));
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(statusCode).toBe(504);
+    expect(body.error.code).toBe('pam_timeout');
+    local.pam.clearFaults();
+  });
+
   it('never logs the client secret or a bearer token', () => {
     const logs = output.text();
     expect(logs.length).toBeGreaterThan(0);

@@ -160,4 +160,21 @@ describe('parsePamResponse', () => {
     expect(error.pamMessage?.length).toBeLessThanOrEqual(201);
     expect(error.pamMessage).not.toContain('\n');
   });
+
+  it.each([
+    [
+      'an Authorization header',
+      'No route matched; got Authorization: OAuth oauth_consumer_key="ck-123", oauth_signature="c2lnbg%3D%3D"',
+    ],
+    ['a bearer token', 'Invalid token: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln'],
+    ['OAuth parameters', 'signature mismatch for oauth_token=tk-456&oauth_signature=abc%2B'],
+    ['a client secret', 'bad request {"client_id":"app","client_secret":"s3cret-value"}'],
+  ])('never quotes %s a gateway echoes back', (_what, message) => {
+    const error = failure(401, JSON.stringify({ message }));
+    for (const secret of ['ck-123', 'c2lnbg', 'eyJhbGciOiJSUzI1NiJ9', 'tk-456', 'abc%2B', 's3cret-value']) {
+      expect(error.message).not.toContain(secret);
+      expect(error.pamMessage ?? '').not.toContain(secret);
+    }
+    expect(error.message).toContain('[redacted]');
+  });
 });

@@ -1,0 +1,33 @@
+import { PamApiError } from '../core/errors.js';
+
+const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
+const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function errorCode(error: unknown): string {
+  const { code, name, cause } = (error ?? {}) as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  // DOMException (an aborted signal) has a numeric code; its name is what tells.
+  for (const candidate of [code, cause?.code, name]) {
+    if (typeof candidate === 'string') return candidate;
+  }
+  return 'unknown error';
+}
+
+/** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */
+export function networkFailure(error: unknown, timeoutMs: number): PamApiError {
+  const code = errorCode(error);
+  if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
+    return new PamApiError({
+      kind: 'timeout',
+      retryable: true,
+      message: `PAM Core did not answer within ${timeoutMs} ms`,
+    });
+  }
+  if (TLS_ERROR.test(code)) {
+    return new PamApiError({
+      kind: 'tls',
+      retryable: false,
+      message: `TLS verification of the PAM Core failed (${code}); if it uses a private CA, put that CA in the secret's ca_certificate`,
+    });
+  }
+  return new PamApiError({ kind: 'unreachable', retryable: true, message: `Could not reach the PAM Core (${code})` });
+}
