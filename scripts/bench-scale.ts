@@ -27,7 +27,11 @@ const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mj
 
 interface ChildRun {
   importedAt: number;
-  runs: Array<{ startedAt: number; endedAt: number; result: any }>;
+  runs: Array<{
+    startedAt: number;
+    endedAt: number;
+    result: { errorType?: string; errorMessage?: string; session_id?: string } | null;
+  }>;
   cpuSeconds: number;
   peakRssMB: number;
   spawnedAt: number;
@@ -135,7 +139,7 @@ export async function scaleBench(): Promise<string[]> {
         const targets = open.slice(Math.floor(open.length / 2));
         const take = (count: number) => targets.splice(0, count);
         const cutAfter = (run: ChildRun, index: number) => {
-          const id = (run.runs[index]?.result as { session_id?: string })?.session_id ?? '';
+          const id = run.runs[index]?.result?.session_id ?? '';
           const arrived = simulator.drops.get(id);
           if (arrived === undefined) throw new Error(`no DELETE arrived for ${id}`);
           return arrived;

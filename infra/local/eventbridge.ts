@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { entrySize } from '../../lib/aws/audit-trail.js';
 import { awsError, closeServer, createAwsJsonServer, listenOnLoopback } from './loopback-server.js';
 
 export interface PublishedEvent {
@@ -59,7 +60,16 @@ export async function startEventBridgeStandIn(
         calls += 1;
         const failure = callFailures.shift();
         if (failure) return awsError(failure, `Simulated ${failure}`, failure === 'InternalException' ? 500 : 400);
-        const results = ((input.Entries ?? []) as Entry[]).map(accept);
+        const entries = (input.Entries ?? []) as Entry[];
+        // As EventBridge does: at most 10 entries and 256 KB of them in one call.
+        const size = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+        if (entries.length > 10 || size > 256 * 1024) {
+          return awsError(
+            'ValidationException',
+            `Total size of the entries in the request is over the limit (${size} bytes)`,
+          );
+        }
+        const results = entries.map(accept);
         return {
           status: 200,
           body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results },

@@ -4,12 +4,15 @@ import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '
 import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
 import { type S3StandIn, startS3StandIn } from './s3.js';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
+import { type PublishedNotice, type SnsStandIn, startSnsStandIn } from './sns.js';
 
 export interface LocalPam {
   pam: PamSimulator;
   secrets: SecretsManagerStandIn;
   eventBridge: EventBridgeStandIn;
   s3: S3StandIn;
+  /** The alarm topic: what the drop tells a human (a termination blocked by the cap). */
+  sns: SnsStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -37,6 +40,7 @@ export function localAwsEnv(stack: {
   secrets: SecretsManagerStandIn;
   eventBridge: EventBridgeStandIn;
   s3: S3StandIn;
+  sns?: SnsStandIn;
 }): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
@@ -48,6 +52,7 @@ export function localAwsEnv(stack: {
     AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridge.url,
     AWS_ENDPOINT_URL_S3: stack.s3.url,
     EXPORT_BUCKET: stack.s3.bucket,
+    ...(stack.sns ? { AWS_ENDPOINT_URL_SNS: stack.sns.url, ALARM_TOPIC_ARN: stack.sns.topicArn } : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -79,6 +84,7 @@ export async function startLocalPam(
     eventBridgePort?: number;
     s3Port?: number;
     onAuditEvent?: (event: PublishedEvent) => void;
+    onAlarm?: (notice: PublishedNotice) => void;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -87,6 +93,7 @@ export async function startLocalPam(
     eventBridgePort,
     s3Port,
     onAuditEvent,
+    onAlarm,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
@@ -102,17 +109,19 @@ export async function startLocalPam(
     bucket: 'pam-session-inventory-local',
     ...(s3Port === undefined ? {} : { port: s3Port }),
   });
-  const env = localAwsEnv({ secretId, secrets, eventBridge, s3 });
+  const sns = await startSnsStandIn(onAlarm ? { onNotice: onAlarm } : {});
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns });
   return {
     pam,
     secrets,
     eventBridge,
     s3,
+    sns,
     secretId,
     credentials,
     env,
     close: async () => {
-      await Promise.all([pam.close(), secrets.close(), eventBridge.close(), s3.close()]);
+      await Promise.all([pam.close(), secrets.close(), eventBridge.close(), s3.close(), sns.close()]);
     },
   };
 }

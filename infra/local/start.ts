@@ -60,9 +60,11 @@ async function main(): Promise<void> {
     s3Port: S3_PORT,
     ...(GENERATED_SESSIONS === undefined ? {} : { sessions: generateSessions(GENERATED_SESSIONS) }),
     onAuditEvent: (event) => {
-      const detail = event.detail as { session_id?: string; outcome?: string };
-      console.log(`audit  ${event['detail-type']}  ${detail.session_id}  ${detail.outcome}`);
+      const detail = event.detail as { session_id?: string; outcome?: string; count?: number };
+      const what = detail.session_id ?? `${detail.count} sessions`;
+      console.log(`audit  ${event['detail-type']}  ${what}  ${detail.outcome}`);
     },
+    onAlarm: (notice) => console.log(`ALARM  ${notice.subject}`),
   });
 
   const offline = spawn(

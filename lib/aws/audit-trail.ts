@@ -1,13 +1,22 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
 import { eventBridge } from './eventbridge-client.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
-/** PutEvents takes at most 10 entries a call. */
+/** PutEvents takes at most 10 entries a call, and 256 KB of them. */
 const BATCH_SIZE = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** An entry's size as PutEvents counts it (its source, detail-type, detail and resources; the time is fixed). */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  const text = [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])];
+  return 14 + text.reduce((sum, part) => sum + Buffer.byteLength(part ?? ''), 0);
+}
 const ATTEMPTS = 4;
+const CALLS_IN_FLIGHT = 4;
 
 export interface AuditEvent {
   detailType: string;
@@ -65,7 +74,23 @@ export async function publishAuditEvents(events: AuditEvent[]): Promise<AuditRes
     EventBusName: bus,
   }));
   const batches: PutEventsRequestEntry[][] = [];
-  for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
-  const failed = (await Promise.all(batches.map(sendBatch))).reduce((sum, count) => sum + count, 0);
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entrySize(entry);
+    const batch = batches.at(-1);
+    if (!batch || batch.length >= BATCH_SIZE || bytes + size > MAX_REQUEST_BYTES) {
+      batches.push([entry]);
+      bytes = size;
+    } else {
+      batch.push(entry);
+      bytes += size;
+    }
+  }
+  // A few calls at a time: a broad request must not fire hundreds of PutEvents calls at once.
+  const limit = pLimit(CALLS_IN_FLIGHT);
+  const failed = (await Promise.all(batches.map((batch) => limit(() => sendBatch(batch))))).reduce(
+    (sum, count) => sum + count,
+    0,
+  );
   return { published: entries.length - failed, failed };
 }

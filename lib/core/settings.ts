@@ -173,8 +173,11 @@ export const terminationSettings = settingsArea(() => ({
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;
 
-/** Where audit events (and the export's summary) are published. */
-export const auditSettings = settingsArea(() => ({ eventBus: text('AUDIT_EVENT_BUS', 'default') }));
+/** Where audit events (and the export's summary) are published, and who hears of a blocked termination. */
+export const auditSettings = settingsArea(() => ({
+  eventBus: text('AUDIT_EVENT_BUS', 'default'),
+  alarmTopicArn: optionalText('ALARM_TOPIC_ARN'),
+}));
 
 /** The inventory bucket, read by snapshots and written by the export. */
 export const inventoryBucket = settingsArea(() =>

@@ -85,6 +85,11 @@ function fromHttp(event: HttpEvent, context: Context): TerminationInput {
     );
   }
   const request = parseTerminationDetail(parseJsonBody(event), trigger);
+  if (request.confirmOverCap && !caller) {
+    throw new ValidationError(
+      'confirm_over_cap needs a request signed by an IAM principal, who is recorded as confirming',
+    );
+  }
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
 }
 
@@ -114,7 +119,13 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
   if (detailType === TERMINATION_REQUESTED) {
-    return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger) };
+    const request = parseTerminationDetail(event.detail, trigger);
+    if (request.confirmOverCap) {
+      throw new ValidationError(
+        'confirm_over_cap is accepted only from POST /sessions/terminate, signed by an IAM principal: an event can never confirm',
+      );
+    }
+    return { kind: 'batch', source: 'event', request };
   }
   if (event.source === 'aws.guardduty' && detailType === 'GuardDuty Finding') {
     return fromFinding(

@@ -72,6 +72,15 @@ function text(record: Record<string, unknown>, field: string): string | null {
   throw new Malformed(`${field}: must be text or a number`);
 }
 
+/**
+ * Fields no decision depends on (the ITSM ticket, the access request, prevent_purge): a value of an
+ * unexpected shape is kept as its JSON text rather than costing the whole record.
+ */
+function lenientText(record: Record<string, unknown>, field: string): string | null {
+  const value = record[field];
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : text(record, field);
+}
+
 /** Validates one record of `remote_sessions` and gives it the one shape the rest of the product uses. */
 export function normaliseRemoteSession(raw: unknown): NormaliseResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -99,9 +108,9 @@ export function normaliseRemoteSession(raw: unknown): NormaliseResult {
         start: text(record, 'start'),
         end,
         time: text(record, 'time'),
-        prevent_purge: text(record, 'prevent_purge'),
-        request: text(record, 'request'),
-        ITSM: text(record, 'ITSM'),
+        prevent_purge: lenientText(record, 'prevent_purge'),
+        request: lenientText(record, 'request'),
+        ITSM: lenientText(record, 'ITSM'),
         active: isActiveEnd(end),
         device_host: host,
         device_port: port,

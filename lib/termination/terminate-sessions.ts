@@ -28,6 +28,11 @@ export interface TerminationOptions extends PamCallOptions {
   replayable?: boolean;
 }
 
+/** How many sessions one request may terminate: MAX_SESSIONS_PER_EVENT, unless an analyst confirmed it over HTTP. */
+function capOf(request: TerminationRequest, settings: TerminationSettings): number {
+  return request.confirmOverCap ? Number.POSITIVE_INFINITY : settings.maxSessionsPerEvent;
+}
+
 /**
  * The act phase, as targets arrive: PAM's drop goes out for each candidate at once (a few at a
  * time), within the request's cap; beyond it, candidates are blocked. In a dry run nothing is sent.
@@ -38,6 +43,7 @@ class Actions {
   private accepted = 0;
 
   constructor(
+    private readonly request: TerminationRequest,
     private readonly resolver: TargetResolver,
     private readonly settings: TerminationSettings,
     private readonly dryRun: boolean,
@@ -48,7 +54,7 @@ class Actions {
 
   /** Candidates that can still be accepted before the cap. */
   get room(): number {
-    return this.settings.maxSessionsPerEvent - this.accepted;
+    return capOf(this.request, this.settings) - this.accepted;
   }
 
   add(...outcomes: Outcome[]): void {
@@ -187,8 +193,8 @@ function replayedOutcomes(record: HandledEvent<Pick<Outcome, 'session_id' | 'out
 }
 
 /** What a request asks, to tell a replay from another request under the same event id. */
-function requestContent({ sessionIds, criteria, reason, dryRun }: TerminationRequest): unknown {
-  return { sessionIds, criteria, reason, dryRun };
+function requestContent({ sessionIds, criteria, reason, dryRun, confirmOverCap }: TerminationRequest): unknown {
+  return { sessionIds, criteria, reason, dryRun, confirmOverCap };
 }
 
 /** What is known before asking PAM, read at once and in parallel with the secret. */
@@ -240,11 +246,11 @@ export async function terminateSessions(
   const resolver = new TargetResolver(request, settings, known);
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
-  const actions = new Actions(resolver, settings, dryRun, pam);
+  const actions = new Actions(request, resolver, settings, dryRun, pam);
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
   let listFailure: ResponderError | undefined;
-  if (candidates.length > settings.maxSessionsPerEvent) {
+  if (candidates.length > capOf(request, settings)) {
     // The index already shows the request is too broad: nothing is cut and nothing listed.
     actions.add(...first.flatMap((target) => ('decided' in target ? [target.decided] : [])));
     actions.blockAll(candidates, 'index');

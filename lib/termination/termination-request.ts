@@ -26,6 +26,8 @@ export interface TerminationRequest {
   trigger: Trigger;
   /** Why nothing is to be resolved, when a finding is deliberately not acted on (below the threshold…). */
   ignored?: string | undefined;
+  /** An analyst's confirmation, over the HTTP API only, that the per-request cap does not apply. */
+  confirmOverCap?: boolean;
 }
 
 /** More ids than this in one request is refused: it is a mistake or an attack, not an incident. */
@@ -83,6 +85,7 @@ const detailSchema = z
       reason: text('reason', 1024),
       requested_by: z.optional(text('requested_by', 256)),
       dry_run: z.optional(z.boolean({ error: 'dry_run must be true or false' })),
+      confirm_over_cap: z.optional(z.boolean({ error: 'confirm_over_cap must be true or false' })),
     },
     { error: 'the request must be a JSON object' },
   )
@@ -100,13 +103,14 @@ const detailSchema = z
 export function parseTerminationDetail(detail: unknown, trigger: Trigger): TerminationRequest {
   const parsed = detailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
-  const { session_id, session_ids, match, reason, requested_by, dry_run } = parsed.data;
+  const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
   return {
     sessionIds: [...new Set([...(session_id ? [session_id] : []), ...(session_ids ?? [])])],
     criteria: match ? [match] : [],
     reason,
     requestedBy: requested_by,
     dryRun: dry_run ?? false,
+    ...(confirm_over_cap ? { confirmOverCap: true } : {}),
     trigger,
   };
 }

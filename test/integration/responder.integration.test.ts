@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
-import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { generateSessions, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -281,6 +281,38 @@ describe('ambiguous answers and failures', () => {
   });
 });
 
+describe('one odd record', () => {
+  it('gets its own failed outcome while the other targets are still terminated and audited', async () => {
+    // Seen: a ValidationError thrown mid-request after another drop was already sent, with no audit event for it.
+    const odd = {
+      ...local.pam.sessions.find((s) => s.user === 'aoliveira')!,
+      id: '77',
+      session_id: 'has spaces/and slashes',
+    };
+    local.pam.sessions.push({
+      ...odd,
+      device: '10.66.50.12:22',
+      end: null,
+      time: null,
+      ITSM: { ticket: 'CHG1' } as never,
+    });
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    expect(outcomesOf(report)).toMatchObject({
+      'has spaces/and slashes': 'failed',
+      [idOf('aoliveira', '10.66.50.10:22')]: 'terminated',
+    });
+    expect(
+      report.outcomes.find((o: { session_id: string }) => o.session_id === 'has spaces/and slashes').message,
+    ).toMatch(/session_id may contain only/);
+    const failedEvents = local.eventBridge.events.filter((e) => e['detail-type'] === 'PAM Session Termination Failed');
+    expect(failedEvents.map((e) => (e.detail as { session_id: string }).session_id)).toEqual([
+      'has spaces/and slashes',
+    ]);
+    expect(dropped()).not.toContain('has spaces/and slashes');
+  });
+});
+
 describe('the audit trail', () => {
   it('publishes one event per outcome with the session, the reason, dry_run and the trigger', async () => {
     process.env.PROTECTED_CREDENTIALS = 'root';
@@ -302,6 +334,8 @@ describe('the audit trail', () => {
         credential: 'ec2-user',
         protocol: 'ssh',
       },
+      resolved_from: 'live',
+      index_age_ms: null,
       reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
       requested_by: 'analyst:maria.souza',
       dry_run: false,
@@ -319,6 +353,43 @@ describe('the audit trail', () => {
     await drop(eventFixture('termination-request-by-match'), lambdaContext());
     const types = new Set(local.eventBridge.events.map((event) => event['detail-type']));
     expect(types).toEqual(new Set(['PAM Session Termination Skipped', 'PAM Session Termination Blocked']));
+  });
+
+  it('publishes the outcomes that are not actions as one event per request, a few PutEvents calls at a time', async () => {
+    // Seen: one broad request produced 19,995 audit events and 2,000 PutEvents calls at once.
+    const sessions = generateSessions(5_000, { activeShare: 1 });
+    local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
+    local.pam.sessionsChanged();
+    const callsBefore = local.eventBridge.calls;
+    const report = await drop(
+      { ...eventFixture('termination-request-by-match'), detail: { match: { protocol: 'ssh' }, reason: 'broad' } },
+      lambdaContext({ remainingMs: 60_000 }),
+    );
+    expect(report.summary).toEqual({ blocked: 1_667 });
+    const blocked = local.eventBridge.events.filter((e) => e['detail-type'] === 'PAM Session Termination Blocked');
+    const listed = blocked.flatMap((event) => (event.detail as { sessions: unknown[] }).sessions);
+    expect(listed).toHaveLength(1_667);
+    expect(blocked.length).toBeLessThanOrEqual(4);
+    expect(blocked[0]?.detail).toMatchObject({ outcome: 'blocked', count: 1_667, reason: 'broad' });
+    // Each part near PutEvents' 256 KB, so one per call.
+    expect(local.eventBridge.calls - callsBefore).toBe(blocked.length);
+  });
+
+  it('tells the alarm topic which request the cap blocked, and how to confirm it', async () => {
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    local.sns.notices.length = 0;
+    await drop(eventFixture('termination-request-by-match'), lambdaContext());
+    expect(local.sns.notices).toEqual([
+      expect.objectContaining({
+        subject: 'PAM session termination blocked: 2 sessions over the cap',
+        message: expect.objectContaining({
+          trigger: expect.objectContaining({ event_id: '4c5d6e7f-8091-4a23-b4c5-d6e7f8091a2b' }),
+          reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
+          session_ids: expect.arrayContaining([idOf('aoliveira', '10.66.50.10:22')]),
+          to_confirm: expect.stringContaining('"confirm_over_cap": true'),
+        }),
+      }),
+    ]);
   });
 
   it('logs each outcome and a metric per outcome', () => {
@@ -346,6 +417,34 @@ describe('POST /sessions/terminate', () => {
     ]);
     expect(body.requested_by).toBe('arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst');
     expect(dropped()).toEqual([]);
+  });
+
+  it('lets an analyst confirm a request the cap blocked, and audits who confirmed', async () => {
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    const request = { match: { user: 'aoliveira' }, reason: 'confirmed after review of INC-311' };
+    const blocked = asJson(await drop(post(request), lambdaContext())).body;
+    expect(blocked.summary).toEqual({ blocked: 2 });
+    const { body } = asJson(await drop(post({ ...request, confirm_over_cap: true }), lambdaContext()));
+    expect(body.summary).toEqual({ terminated: 2 });
+    expect(body.confirmed_over_cap).toBe(true);
+    const audited = local.eventBridge.events.filter((e) => e['detail-type'] === 'PAM Session Terminated');
+    expect(audited.map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        confirmed_over_cap: true,
+        trigger: expect.objectContaining({ caller: 'arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst' }),
+      }),
+      expect.objectContaining({ confirmed_over_cap: true }),
+    ]);
+  });
+
+  it('never lets an event confirm over the cap', async () => {
+    const event = eventFixture('termination-request-by-match');
+    event.detail.confirm_over_cap = true;
+    await expect(drop(event, lambdaContext())).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/an event can never confirm/),
+    });
+    expect(local.pam.requests).toEqual([]);
   });
 
   it('terminates by ids', async () => {
