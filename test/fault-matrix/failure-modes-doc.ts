@@ -69,6 +69,46 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
     '502 `pam_tls`, not retried, saying to set `ca_certificate`',
     'test/integration/tls.integration.test.ts',
   ],
+  [
+    'the active-session index is missing, stale, corrupted, not an index, or says it was listed in the future',
+    'logged and ignored: the live list decides (`resolved_from: live`)',
+    'test/integration/active-index.integration.test.ts › an unusable index; an index that is wrong',
+  ],
+  [
+    'PAM lists a session the index calls ended as open',
+    'the live list decides: the session is matched and cut',
+    'test/integration/active-index.integration.test.ts › does not hide a session it calls ended from a match, when the live list shows it open',
+  ],
+  [
+    "the live list fails after the index's sessions were cut",
+    'HTTP: 200 with what was done and `incomplete`; an event fails and is retried, finding those sessions ended',
+    "test/integration/active-index.integration.test.ts › a live list that fails after the index's sessions were cut",
+  ],
+  [
+    'the OAuth 2.0 token endpoint answers 503 or 429, or does not answer in time',
+    "retried like any call, with backoff, never past the call's time; then 504 `pam_timeout`",
+    'test/integration/oauth2.integration.test.ts › retries a token request the endpoint could not answer (503, 429), as any call, and goes on',
+  ],
+  [
+    'a gateway echoes the Authorization header, a bearer token, OAuth parameters or a client secret',
+    'removed (`[redacted]`) before the message reaches an error, a log or a response',
+    'test/unit/pam-response.test.ts › never quotes %s a gateway echoes back',
+  ],
+  [
+    'a matched session has an id that fails validation, or odd non-essential fields',
+    'that session is `failed` (nothing sent), odd fields kept as JSON text; the others are terminated and audited',
+    'test/integration/responder.integration.test.ts › gets its own failed outcome while the other targets are still terminated and audited',
+  ],
+  [
+    'a request matches more sessions than the cap',
+    'all `blocked`, one aggregated audit event, a notice on the alarm topic; an analyst may confirm over HTTP',
+    'test/integration/responder.integration.test.ts › tells the alarm topic which request the cap blocked, and how to confirm it',
+  ],
+  [
+    'the alarm topic cannot be reached',
+    'logged; the termination and its audit go on',
+    'test/unit/alarm-topic.test.ts › cannot be reached: logged, never thrown, so the termination and its audit go on',
+  ],
 ];
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
