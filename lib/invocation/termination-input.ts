@@ -21,14 +21,31 @@ interface HttpEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
   pathParameters?: Record<string, unknown>;
-  requestContext: { requestId?: string; http: { method: string }; authorizer?: { iam?: { userArn?: string } } };
+  requestContext: {
+    requestId?: string;
+    timeEpoch?: number;
+    http: { method: string };
+    authorizer?: { iam?: { userArn?: string } };
+  };
 }
 
 interface EventBridgeEvent {
   id: string;
   source: string;
   'detail-type': string;
+  time?: string;
   detail: unknown;
+}
+
+/** When the event happened, as EventBridge stamps it; now, when it does not say or says nonsense. */
+function occurredAt(time: unknown): number {
+  const at = typeof time === 'string' ? Date.parse(time) : typeof time === 'number' ? time : Number.NaN;
+  return Number.isFinite(at) && at <= Date.now() ? at : Date.now();
+}
+
+/** The request, stamped with when its trigger happened. */
+function stamped(input: TerminationInput, time: unknown): TerminationInput {
+  return { ...input, request: { ...input.request, occurredAt: occurredAt(time) } } as TerminationInput;
 }
 
 function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
@@ -158,15 +175,16 @@ export function parseTerminationInput(
   context: Context,
   settings: TerminationSettings,
 ): TerminationInput {
-  if (isHttpApiEvent(event)) return fromHttp(event as HttpEvent, context);
-  if (isEventBridgeEvent(event)) return fromEventBridge(event, settings);
+  if (isHttpApiEvent(event))
+    return stamped(fromHttp(event as HttpEvent, context), (event as HttpEvent).requestContext.timeEpoch);
+  if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const trigger: Trigger = {
       event_id: context.awsRequestId,
       source: 'lambda.invoke',
       detail_type: 'Direct invocation',
     };
-    return single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
+    return stamped(single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct'), undefined);
   }
   throw new ValidationError(
     'Expected {"session_id": "<id>"}, an EventBridge event, or an API Gateway request (DELETE /sessions/{sessionId}, POST /sessions/terminate)',

@@ -10,6 +10,7 @@ export interface SingleTerminationResponse {
   status: 'terminated' | 'already_ended' | 'would_terminate';
   resolved_from: Outcome['resolved_from'];
   index_age_ms: number | null;
+  event_age_ms: number;
 }
 
 /** A response carries at most this many outcomes; the logs and audit trail get them all. */
@@ -56,6 +57,7 @@ function singleResponse(report: TerminationReport, sessionId: string): SingleTer
         status: outcome.outcome,
         resolved_from: outcome.resolved_from,
         index_age_ms: outcome.index_age_ms,
+        event_age_ms: outcome.event_age_ms,
       };
     case 'skipped_protected':
       throw new ProtectedSessionError(`Session ${sessionId} was not terminated: ${outcome.message}`);

@@ -11,3 +11,16 @@ export function countOutcomes(outcomes: Array<{ outcome: string }>): void {
   for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
 }
+
+/**
+ * TimeToCut: for each terminated session, milliseconds from the triggering event (or the request)
+ * to PAM's answer to the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke).
+ */
+export function recordTimeToCut(trigger: string, outcomes: Array<{ outcome: string; event_age_ms: number }>): void {
+  for (const outcome of outcomes) {
+    if (outcome.outcome !== 'terminated') continue;
+    const metric = metrics.singleMetric();
+    metric.addDimension('trigger', trigger);
+    metric.addMetric('TimeToCut', MetricUnit.Milliseconds, outcome.event_age_ms);
+  }
+}

@@ -31,6 +31,8 @@ export interface Outcome {
   resolved_from: ResolvedFrom;
   /** How old the index was when the request was resolved; null without a usable index. */
   index_age_ms: number | null;
+  /** From the triggering event's time (or the request's arrival) to this outcome: for `terminated`, PAM's answer. */
+  event_age_ms: number;
   /** Behind a `failed` outcome: what the caller is answered with (kept out of reports and audit events). */
   error?: ResponderError;
 }

@@ -61,6 +61,7 @@ export class TargetResolver {
       ...(extra.message ? { message: extra.message } : {}),
       resolved_from: from,
       index_age_ms: this.known.indexAgeMs,
+      event_age_ms: Date.now() - (this.request.occurredAt ?? Date.now()),
       ...(extra.error ? { error: extra.error } : {}),
     };
   }

@@ -182,13 +182,17 @@ async function resolveLive(
   else for (const session of deferred) actions.offer(session, 'live');
 }
 
-function replayedOutcomes(record: HandledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>): Outcome[] {
+function replayedOutcomes(
+  request: TerminationRequest,
+  record: HandledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>,
+): Outcome[] {
   return record.outcomes.map((previous) => ({
     ...previous,
     outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
     message: `this event was handled at ${record.handled_at}; it is a replay, nothing was sent`,
     resolved_from: 'index',
     index_age_ms: null,
+    event_age_ms: Date.now() - (request.occurredAt ?? Date.now()),
   }));
 }
 
@@ -241,7 +245,7 @@ export async function terminateSessions(
       : undefined,
     readKnown(bucket),
   ]);
-  if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(replay));
+  if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
 
   const resolver = new TargetResolver(request, settings, known);
   const pam: PamCallOptions =

@@ -2,8 +2,8 @@ import { type AuditEvent, publishAuditEvents } from '../aws/audit-trail.js';
 import { logger } from '../core/logger.js';
 import { notifyBlocked } from './blocked-notice.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
-import { countOutcomes } from './outcome-metrics.js';
-import type { TerminationRequest, Trigger } from './termination-request.js';
+import { countOutcomes, recordTimeToCut } from './outcome-metrics.js';
+import { type TerminationRequest, type Trigger, triggerKind } from './termination-request.js';
 
 export interface TerminationReport {
   reason: string;
@@ -48,6 +48,7 @@ function auditEvent(outcome: Outcome, context: ReportContext): AuditEvent {
       ...(outcome.message ? { message: outcome.message } : {}),
       resolved_from: outcome.resolved_from,
       index_age_ms: outcome.index_age_ms,
+      event_age_ms: outcome.event_age_ms,
       ...context,
     },
   };
@@ -111,6 +112,7 @@ export async function reportOutcomes(
     logger.info('Session outcome', { ...outcome, reason: context.reason, dry_run: dryRun, trigger: context.trigger });
   }
   countOutcomes(outcomes);
+  recordTimeToCut(triggerKind(request.trigger), outcomes);
   const blocked = outcomes.filter((outcome) => outcome.outcome === 'blocked');
   const [audit] = await Promise.all([
     publishAuditEvents(auditEvents(outcomes, context)),

@@ -28,6 +28,19 @@ export interface TerminationRequest {
   ignored?: string | undefined;
   /** An analyst's confirmation, over the HTTP API only, that the per-request cap does not apply. */
   confirmOverCap?: boolean;
+  /** When the triggering event happened or the request arrived (epoch ms): time to cut counts from it. */
+  occurredAt?: number;
+}
+
+/** What kind of trigger a request came from, for the time-to-cut metric. */
+export type TriggerKind = 'guardduty' | 'securityhub' | 'request' | 'http' | 'invoke';
+
+export function triggerKind(trigger: Trigger): TriggerKind {
+  if (trigger.source === 'aws.guardduty') return 'guardduty';
+  if (trigger.source === 'aws.securityhub') return 'securityhub';
+  if (trigger.source === 'api') return 'http';
+  if (trigger.source === 'lambda.invoke') return 'invoke';
+  return 'request';
 }
 
 /** More ids than this in one request is refused: it is a mistake or an attack, not an incident. */

@@ -89,7 +89,13 @@ describe('drop over real HTTP against the simulator', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: target.session_id, status: 'terminated', resolved_from: 'live', index_age_ms: null },
+      body: {
+        session_id: target.session_id,
+        status: 'terminated',
+        resolved_from: 'live',
+        index_age_ms: null,
+        event_age_ms: expect.any(Number),
+      },
     });
     const after = asJson(await list(listEvent({ active: 'true' }), lambdaContext())).body;
     expect(after.sessions.map((s: { session_id: string }) => s.session_id)).not.toContain(target.session_id);
@@ -105,6 +111,7 @@ describe('drop over real HTTP against the simulator', () => {
       status: 'terminated',
       resolved_from: 'live',
       index_age_ms: null,
+      event_age_ms: expect.any(Number),
     });
   });
 
@@ -113,7 +120,13 @@ describe('drop over real HTTP against the simulator', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(ended?.session_id ?? ''), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: ended?.session_id, status: 'already_ended', resolved_from: 'live', index_age_ms: null },
+      body: {
+        session_id: ended?.session_id,
+        status: 'already_ended',
+        resolved_from: 'live',
+        index_age_ms: null,
+        event_age_ms: expect.any(Number),
+      },
     });
     expect(pamRequests('drop')).toHaveLength(0);
   });

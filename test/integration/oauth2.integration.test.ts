@@ -68,7 +68,13 @@ describe('OAuth 2.0 client credentials', () => {
     const { statusCode, body } = asJson(await drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
     expect({ statusCode, body }).toEqual({
       statusCode: 200,
-      body: { session_id: target?.session_id, status: 'terminated', resolved_from: 'live', index_age_ms: null },
+      body: {
+        session_id: target?.session_id,
+        status: 'terminated',
+        resolved_from: 'live',
+        index_age_ms: null,
+        event_age_ms: expect.any(Number),
+      },
     });
     expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
       'list 401',

@@ -336,6 +336,7 @@ describe('the audit trail', () => {
       },
       resolved_from: 'live',
       index_age_ms: null,
+      event_age_ms: expect.any(Number),
       reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
       requested_by: 'analyst:maria.souza',
       dry_run: false,
@@ -390,6 +391,20 @@ describe('the audit trail', () => {
         }),
       }),
     ]);
+  });
+
+  it('says, for each outcome, how long after the event it came, and counts TimeToCut per kind of trigger', async () => {
+    const event = eventFixture('termination-request-by-match');
+    event.time = new Date(Date.now() - 5_000).toISOString();
+    const report = await drop(event, lambdaContext());
+    const terminated = report.outcomes.find((o: { outcome: string }) => o.outcome === 'terminated');
+    expect(terminated.event_age_ms).toBeGreaterThanOrEqual(4_000);
+    expect(terminated.event_age_ms).toBeLessThan(60_000);
+    const audited = local.eventBridge.events.find((e) => e['detail-type'] === 'PAM Session Terminated');
+    expect((audited?.detail as { event_age_ms: number }).event_age_ms).toBe(terminated.event_age_ms);
+    expect(output.text()).toMatch(
+      /"CloudWatchMetrics":\[\{"Namespace":"PamSessionResponder","Dimensions":\[\["service","trigger"\]\],"Metrics":\[\{"Name":"TimeToCut","Unit":"Milliseconds"\}\]\}\]\},"service":"pam-session-responder","trigger":"request","TimeToCut":\d+/,
+    );
   });
 
   it('logs each outcome and a metric per outcome', () => {
