@@ -401,7 +401,7 @@ describe('the audit trail', () => {
     expect(terminated.event_age_ms).toBeGreaterThanOrEqual(4_000);
     expect(terminated.event_age_ms).toBeLessThan(60_000);
     const audited = local.eventBridge.events.find((e) => e['detail-type'] === 'PAM Session Terminated');
-    expect((audited?.detail as { event_age_ms: number }).event_age_ms).toBe(terminated.event_age_ms);
+    expect((audited!.detail as { event_age_ms: number }).event_age_ms).toBe(terminated.event_age_ms);
     expect(output.text()).toMatch(
       /"CloudWatchMetrics":\[\{"Namespace":"PamSessionResponder","Dimensions":\[\["service","trigger"\]\],"Metrics":\[\{"Name":"TimeToCut","Unit":"Milliseconds"\}\]\}\]\},"service":"pam-session-responder","trigger":"request","TimeToCut":\d+/,
     );
