@@ -50,6 +50,7 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
       chunkNames: 'chunks/[name]-[hash]',
       bundle: true,
       platform: 'node',
+      mainFields: ['module', 'main'],
       format: 'esm',
       target: 'node20',
       minify: true,

@@ -3,11 +3,14 @@ import { startLocalPam } from './local-pam.js';
 
 export const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
 export const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
+export const SECURITYHUB_PORT = Number(process.env.SECURITYHUB_PORT ?? 4012);
 
 export interface Invocation {
   result: unknown;
   /** Events the invocation published on the (local) bus. */
   published: unknown[];
+  /** What it wrote back to Security Hub findings. */
+  findingUpdates: unknown[];
   where: string;
 }
 
@@ -22,7 +25,9 @@ async function reachable(url: string): Promise<boolean> {
 
 async function invokeRunningStack(name: string, event: unknown): Promise<Invocation> {
   const eventsUrl = `http://127.0.0.1:${EVENTBRIDGE_PORT}/events`;
-  const seen = ((await (await fetch(eventsUrl)).json()) as unknown[]).length;
+  const updatesUrl = `http://127.0.0.1:${SECURITYHUB_PORT}/updates`;
+  const list = async (url: string) => (await (await fetch(url)).json()) as unknown[];
+  const [seen, updated] = [(await list(eventsUrl)).length, (await list(updatesUrl)).length];
   const response = await fetch(
     `http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-${name}/invocations`,
     {
@@ -31,8 +36,9 @@ async function invokeRunningStack(name: string, event: unknown): Promise<Invocat
     },
   );
   const result = (await response.json()) as unknown;
-  const published = ((await (await fetch(eventsUrl)).json()) as unknown[]).slice(seen);
-  return { result, published, where: 'the running npm start stack' };
+  const published = (await list(eventsUrl)).slice(seen);
+  const findingUpdates = (await list(updatesUrl)).slice(updated);
+  return { result, published, findingUpdates, where: 'the running npm start stack' };
 }
 
 async function invokeInProcess(name: string, event: unknown): Promise<Invocation> {
@@ -57,6 +63,7 @@ async function invokeInProcess(name: string, event: unknown): Promise<Invocation
     return {
       result,
       published: [...local.eventBridge.events],
+      findingUpdates: [...local.securityHub.updates],
       where: 'a fresh local stack in this process (start `npm start` to keep state between runs)',
     };
   } finally {

@@ -4,6 +4,7 @@ import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '
 import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
 import { type S3StandIn, startS3StandIn } from './s3.js';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
+import { type FindingUpdate, type SecurityHubStandIn, startSecurityHubStandIn } from './security-hub.js';
 import { type PublishedNotice, type SnsStandIn, startSnsStandIn } from './sns.js';
 
 export interface LocalPam {
@@ -13,6 +14,8 @@ export interface LocalPam {
   s3: S3StandIn;
   /** The alarm topic: what the drop tells a human (a termination blocked by the cap). */
   sns: SnsStandIn;
+  /** Where the drop writes its outcome back to Security Hub findings. */
+  securityHub: SecurityHubStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -41,6 +44,7 @@ export function localAwsEnv(stack: {
   eventBridge: EventBridgeStandIn;
   s3: S3StandIn;
   sns?: SnsStandIn;
+  securityHub?: SecurityHubStandIn;
 }): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
@@ -53,6 +57,7 @@ export function localAwsEnv(stack: {
     AWS_ENDPOINT_URL_S3: stack.s3.url,
     EXPORT_BUCKET: stack.s3.bucket,
     ...(stack.sns ? { AWS_ENDPOINT_URL_SNS: stack.sns.url, ALARM_TOPIC_ARN: stack.sns.topicArn } : {}),
+    ...(stack.securityHub ? { AWS_ENDPOINT_URL_SECURITYHUB: stack.securityHub.url } : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -85,6 +90,8 @@ export async function startLocalPam(
     s3Port?: number;
     onAuditEvent?: (event: PublishedEvent) => void;
     onAlarm?: (notice: PublishedNotice) => void;
+    onFindingUpdate?: (update: FindingUpdate) => void;
+    securityHubPort?: number;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -94,6 +101,8 @@ export async function startLocalPam(
     s3Port,
     onAuditEvent,
     onAlarm,
+    onFindingUpdate,
+    securityHubPort,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
@@ -110,18 +119,30 @@ export async function startLocalPam(
     ...(s3Port === undefined ? {} : { port: s3Port }),
   });
   const sns = await startSnsStandIn(onAlarm ? { onNotice: onAlarm } : {});
-  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns });
+  const securityHub = await startSecurityHubStandIn({
+    ...(securityHubPort === undefined ? {} : { port: securityHubPort }),
+    ...(onFindingUpdate ? { onUpdate: onFindingUpdate } : {}),
+  });
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub });
   return {
     pam,
     secrets,
     eventBridge,
     s3,
     sns,
+    securityHub,
     secretId,
     credentials,
     env,
     close: async () => {
-      await Promise.all([pam.close(), secrets.close(), eventBridge.close(), s3.close(), sns.close()]);
+      await Promise.all([
+        pam.close(),
+        secrets.close(),
+        eventBridge.close(),
+        s3.close(),
+        sns.close(),
+        securityHub.close(),
+      ]);
     },
   };
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`Rules matching ${file}: ${matched.map((rule) => rule.name).join(', ')}`);
-  const { result, published, where } = await invokeLocally('drop', event);
+  const { result, published, findingUpdates, where } = await invokeLocally('drop', event);
   console.log(`\ndrop ran in ${where} and answered:\n${JSON.stringify(result, null, 2)}`);
   console.log(`\naudit events published (${published.length}):`);
   for (const entry of published as Array<{
@@ -28,6 +28,9 @@ async function main(): Promise<void> {
     const what = entry.detail.session_id ?? `${entry.detail.count} sessions`;
     const message = entry.detail.message ? `  (${entry.detail.message})` : '';
     console.log(`  ${entry['detail-type'].padEnd(34)} ${what}  ${entry.detail.outcome}${message}`);
+  }
+  for (const update of findingUpdates) {
+    console.log(`\nSecurity Hub BatchUpdateFindings sent:\n${JSON.stringify(update, null, 2)}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
-import { EVENTBRIDGE_PORT, LAMBDA_PORT } from './local-invoke.js';
+import { EVENTBRIDGE_PORT, LAMBDA_PORT, SECURITYHUB_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +21,7 @@ async function assertPortsFree(ports: number[]): Promise<void> {
       probe.once('error', () =>
         reject(
           new Error(
-            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT`,
+            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT`,
           ),
         ),
       );
@@ -49,7 +49,7 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
-  await assertPortsFree([HTTP_PORT, LAMBDA_PORT, SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT]);
+  await assertPortsFree([HTTP_PORT, LAMBDA_PORT, SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT]);
   if (!process.argv.includes('--no-build')) {
     console.log('Building the functions…');
     await buildFunctions();
@@ -57,6 +57,9 @@ async function main(): Promise<void> {
   const local = await startLocalPam({
     port: SIMULATOR_PORT,
     eventBridgePort: EVENTBRIDGE_PORT,
+    securityHubPort: SECURITYHUB_PORT,
+    onFindingUpdate: (update) =>
+      console.log(`finding  ${update.Workflow?.Status ?? 'note'}  ${update.Note?.Text ?? ''}`),
     s3Port: S3_PORT,
     ...(GENERATED_SESSIONS === undefined ? {} : { sessions: generateSessions(GENERATED_SESSIONS) }),
     onAuditEvent: (event) => {

@@ -128,6 +128,7 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
         finding_title: targets.findingTitle,
       },
       ...(targets.ignored ? { ignored: targets.ignored } : {}),
+      ...(targets.findings ? { findings: targets.findings } : {}),
     },
   };
 }

@@ -12,6 +12,8 @@ export interface FindingTargets {
   reason: string;
   /** Set when the finding is deliberately not acted on (e.g. below the severity threshold). */
   ignored?: string;
+  /** Security Hub findings acted on, which the outcome is written back to. */
+  findings?: Array<{ id: string; productArn: string }>;
 }
 
 const str = z.optional(z.string());
@@ -265,6 +267,9 @@ export function securityHubTargets(detail: unknown, rules: SecurityHubRules | un
     findingId: findings.map((finding) => finding.Id).join(', '),
     findingTitle: title,
     reason: `Security Hub${via}: ${title}${leftOut}`,
+    findings: relevant.flatMap((finding) =>
+      finding.ProductArn ? [{ id: finding.Id, productArn: finding.ProductArn }] : [],
+    ),
     ...(relevant.length === 0 ? { ignored: `no finding to act on: ${left.join('; ')}` } : {}),
   };
 }

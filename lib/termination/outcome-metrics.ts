@@ -12,6 +12,11 @@ export function countOutcomes(outcomes: Array<{ outcome: string }>): void {
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
 }
 
+/** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
+export function countWriteBackFailure(): void {
+  metrics.addMetric('WriteBackFailed', MetricUnit.Count, 1);
+}
+
 /**
  * TimeToCut: for each terminated session, milliseconds from the triggering event (or the request)
  * to PAM's answer to the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke).

@@ -13,6 +13,7 @@ import {
 import { dropSession, type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
 import { loadPamConnection } from '../pam/pam-secret.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
+import { writeBackToFindings } from './finding-write-back.js';
 import type { Outcome, ResolvedFrom } from './outcome.js';
 import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
@@ -287,6 +288,7 @@ export async function terminateSessions(
   const [reported] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),
     rememberTerminated(bucket, terminated, request.trigger.event_id),
+    writeBackToFindings(request, outcomes),
   ]);
   if (!listFailure || !matchingFailed) return recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
   const incomplete = {

@@ -30,6 +30,13 @@ export interface TerminationRequest {
   confirmOverCap?: boolean;
   /** When the triggering event happened or the request arrived (epoch ms): time to cut counts from it. */
   occurredAt?: number;
+  /** The Security Hub findings acted on, to write the outcome back to. */
+  findings?: FindingIdentifier[];
+}
+
+export interface FindingIdentifier {
+  id: string;
+  productArn: string;
 }
 
 /** What kind of trigger a request came from, for the time-to-cut metric. */

@@ -28,7 +28,8 @@ let ports: Record<string, string>;
 
 // What `npm start` runs, on free ports: the bundles behind serverless-offline, the simulator, the secret stand-in.
 beforeAll(async () => {
-  const [http, lambda, simulator, eventBridge] = [
+  const [http, lambda, simulator, eventBridge, securityHub] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -39,6 +40,7 @@ beforeAll(async () => {
     LAMBDA_PORT: String(lambda),
     PAM_SIMULATOR_PORT: String(simulator),
     EVENTBRIDGE_PORT: String(eventBridge),
+    SECURITYHUB_PORT: String(securityHub),
   };
   base = `http://localhost:${http}`;
   lambdaBase = `http://localhost:${lambda}`;
@@ -148,6 +150,14 @@ describe('npm run event', () => {
     expect(await sendEvent('termination-request-protected')).toMatch(
       /PAM Session Termination Skipped\s+3fe00c10ea8e1416a5e41e9019ca43746eb4e5e1\s+skipped_protected/,
     );
+  });
+
+  it('prints the Security Hub update it sends for the custom action', async () => {
+    const printed = await sendEvent('securityhub-custom-action');
+    expect(printed).toContain('Security Hub BatchUpdateFindings sent:');
+    expect(printed).toMatch(/"UpdatedBy": "pam-session-responder"/);
+    expect(printed).toMatch(/"Text": "pam-session-responder: [^"]*\b1 terminated/);
+    expect(printed).toMatch(/"Status": "NOTIFIED"/);
   });
 
   it('says when no rule matches and invokes nothing', async () => {
