@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
-import { isAddressOrCidr } from '../sessions/ip-address.js';
+import { blockProblem } from '../sessions/ip-address.js';
 import { sessionIdSchema } from '../sessions/session-id.js';
-import type { MatchCriteria } from '../sessions/session-match.js';
+import { deviceProblem, type MatchCriteria } from '../sessions/session-match.js';
 
 /** Where a termination request came from, carried into every audit event. */
 export interface Trigger {
@@ -40,16 +40,19 @@ const text = (field: string, max: number) =>
       z.maxLength(max, `${field} must be at most ${max} characters`),
     );
 
+/** A check from a function that says what is wrong with a value (after the field's name), or nothing. */
+const no = (field: string, problem: (value: string) => string | undefined) =>
+  z.superRefine<string>((value, context) => {
+    const why = problem(value);
+    if (why !== undefined) context.addIssue({ code: 'custom', message: `${field} ${why}`, input: value });
+  });
+
 const matchSchema = z
   .strictObject(
     {
       user: z.optional(text('match.user', 256)),
-      origin_ip: z.optional(
-        text('match.origin_ip', 64).check(
-          z.refine(isAddressOrCidr, 'match.origin_ip must be an IP address or a CIDR block'),
-        ),
-      ),
-      device: z.optional(text('match.device', 256)),
+      origin_ip: z.optional(text('match.origin_ip', 64).check(no('match.origin_ip', blockProblem))),
+      device: z.optional(text('match.device', 256).check(no('match.device', deviceProblem))),
       credential: z.optional(text('match.credential', 256)),
       protocol: z.optional(text('match.protocol', 32)),
     },

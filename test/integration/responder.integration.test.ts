@@ -83,6 +83,18 @@ describe('GuardDuty, end to end through the simulator', () => {
     expect(new Set(Object.values(outcomesOf(report)))).toEqual(new Set(['terminated']));
   });
 
+  it('cuts the attacker whose origin PAM wrote as IPv4-mapped IPv6, or with its port', async () => {
+    // The seen bug: the finding names 203.0.113.77, PAM recorded ::ffff:203.0.113.77, the session stayed.
+    const mapped = local.pam.sessions.find((s) => s.device === '10.66.50.9:22');
+    const withPort = local.pam.sessions.find((s) => s.device === '10.66.50.10:22');
+    if (!mapped || !withPort) throw new Error('seed changed');
+    mapped.origin_ip = '::ffff:203.0.113.77';
+    withPort.origin_ip = '203.0.113.77:51234';
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [mapped.session_id]: 'terminated', [withPort.session_id]: 'terminated' });
+  });
+
   it('does nothing with a finding below the threshold, even delivered directly', async () => {
     const report = await drop(eventFixture('guardduty-port-probe-low-severity'), lambdaContext());
     expect(report).toMatchObject({ outcomes: [], ignored: 'severity 2 is below the threshold 7' });
