@@ -159,6 +159,9 @@ export const terminationSettings = settingsArea(() => ({
   maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
   dryRun: boolean('DRY_RUN', false),
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
+  // The widest origin_ip block a termination request may name: a slip such as /8 would reach far too many.
+  minPrefixLengthIpv4: integer('MIN_PREFIX_LENGTH_IPV4', 16, { min: 0, max: 32 }),
+  minPrefixLengthIpv6: integer('MIN_PREFIX_LENGTH_IPV6', 48, { min: 0, max: 128 }),
   guardDutyMinSeverity: decimal('GUARDDUTY_MIN_SEVERITY', 7, { min: 0, max: 10 }),
   securityHubLabels: new Set(
     list('SECURITYHUB_SEVERITY_LABELS', ['HIGH', 'CRITICAL'], {

@@ -67,7 +67,7 @@ function parseJsonBody(event: HttpEvent): unknown {
   }
 }
 
-function fromHttp(event: HttpEvent, context: Context): TerminationInput {
+function fromHttp(event: HttpEvent, context: Context, settings: TerminationSettings): TerminationInput {
   const caller = event.requestContext.authorizer?.iam?.userArn;
   const trigger: Trigger = {
     event_id: event.requestContext.requestId ?? context.awsRequestId,
@@ -84,7 +84,7 @@ function fromHttp(event: HttpEvent, context: Context): TerminationInput {
       'http',
     );
   }
-  const request = parseTerminationDetail(parseJsonBody(event), trigger);
+  const request = parseTerminationDetail(parseJsonBody(event), trigger, settings);
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
 }
 
@@ -114,7 +114,7 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
   if (detailType === TERMINATION_REQUESTED) {
-    return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger) };
+    return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger, settings) };
   }
   if (event.source === 'aws.guardduty' && detailType === 'GuardDuty Finding') {
     return fromFinding(event, guardDutyTargets(event.detail, settings.guardDutyMinSeverity));
@@ -138,7 +138,7 @@ export function parseTerminationInput(
   context: Context,
   settings: TerminationSettings,
 ): TerminationInput {
-  if (isHttpApiEvent(event)) return fromHttp(event as HttpEvent, context);
+  if (isHttpApiEvent(event)) return fromHttp(event as HttpEvent, context, settings);
   if (isEventBridgeEvent(event)) return fromEventBridge(event, settings);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const trigger: Trigger = {

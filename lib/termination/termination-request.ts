@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
+import { type TerminationSettings, terminationSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
-import { blockProblem } from '../sessions/ip-address.js';
+import { blockProblem, parseBlock } from '../sessions/ip-address.js';
 import { sessionIdSchema } from '../sessions/session-id.js';
 import { deviceProblem, type MatchCriteria } from '../sessions/session-match.js';
 
@@ -96,14 +97,36 @@ const detailSchema = z
     ),
   );
 
+export type PrefixLimits = Pick<TerminationSettings, 'minPrefixLengthIpv4' | 'minPrefixLengthIpv6'>;
+
+/** Why an origin_ip block is wider than the deployment lets a request name, or nothing. */
+function tooWide(originIp: string, limits: PrefixLimits): string | undefined {
+  const block = parseBlock(originIp);
+  if (block === undefined) return undefined;
+  const ipv4 = block.address.kind() === 'ipv4';
+  const least = ipv4 ? limits.minPrefixLengthIpv4 : limits.minPrefixLengthIpv6;
+  if (block.prefix >= least) return undefined;
+  const family = ipv4 ? 'IPv4' : 'IPv6';
+  return (
+    `match.origin_ip ${block.address.toString()}/${block.prefix} is wider than /${least}, the widest ${family} block ` +
+    `a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_${family.toUpperCase()} (${least}) for the deployment`
+  );
+}
+
 /**
  * Validates a termination request's detail (from a SIEM on EventBridge, or POST /sessions/terminate).
  * Throws a ValidationError listing every problem; nothing is resolved or sent on its behalf.
  */
-export function parseTerminationDetail(detail: unknown, trigger: Trigger): TerminationRequest {
+export function parseTerminationDetail(
+  detail: unknown,
+  trigger: Trigger,
+  limits: PrefixLimits = terminationSettings(),
+): TerminationRequest {
   const parsed = detailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   const { session_id, session_ids, match, reason, requested_by, dry_run } = parsed.data;
+  const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
+  if (wide !== undefined) throw new ValidationError(wide);
   return {
     sessionIds: [...new Set([...(session_id ? [session_id] : []), ...(session_ids ?? [])])],
     criteria: match ? [match] : [],

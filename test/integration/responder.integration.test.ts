@@ -340,4 +340,16 @@ describe('POST /sessions/terminate', () => {
     expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });
     expect(local.pam.requests).toHaveLength(0);
   });
+
+  it.each([
+    [
+      { origin_ip: '10.0.0.0/8' },
+      'match.origin_ip 10.0.0.0/8 is wider than /16, the widest IPv4 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV4 (16) for the deployment',
+    ],
+    [{ device: '10.66.50.9:0' }, 'match.device has a port that is not 1 to 65535 ("0")'],
+  ])('refuses the match %j with 400, before asking PAM anything', async (match, message) => {
+    const { statusCode, body } = asJson(await drop(post({ match, reason: 'r' }), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });
+    expect(local.pam.requests).toHaveLength(0);
+  });
 });

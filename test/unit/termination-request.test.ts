@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/core/errors.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigurationError, ValidationError } from '../../lib/core/errors.js';
+import { terminationSettings } from '../../lib/core/settings.js';
 import { MAX_SESSION_IDS, parseTerminationDetail } from '../../lib/termination/termination-request.js';
 
 const trigger = { event_id: 'e1', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' };
@@ -68,6 +69,11 @@ describe('match addresses and devices', () => {
   const AMBIGUOUS =
     'is not written in the standard form: leading zeros (010 may mean 8 or 10), hexadecimal or shortened IPv4 are ambiguous; write four decimal numbers such as 203.0.113.77';
 
+  afterEach(() => {
+    delete process.env.MIN_PREFIX_LENGTH_IPV4;
+    delete process.env.MIN_PREFIX_LENGTH_IPV6;
+  });
+
   it('accepts addresses in any standard form, IPv4-mapped IPv6 and bracketed IPv6 devices with a port', () => {
     const match = {
       origin_ip: '::ffff:203.0.113.0/120',
@@ -105,6 +111,34 @@ describe('match addresses and devices', () => {
   ])('refuses the device %s: a port out of range is a mistake, not "any port"', (device, port) => {
     expect(refused({ device })).toThrow(
       new ValidationError(`match.device has a port that is not 1 to 65535 (${port})`),
+    );
+  });
+
+  it('refuses a block wider than MIN_PREFIX_LENGTH_IPV4 (16) or MIN_PREFIX_LENGTH_IPV6 (48), saying how to change it', () => {
+    expect(refused({ origin_ip: '10.0.0.0/8' })).toThrow(
+      new ValidationError(
+        'match.origin_ip 10.0.0.0/8 is wider than /16, the widest IPv4 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV4 (16) for the deployment',
+      ),
+    );
+    expect(refused({ origin_ip: '::ffff:10.0.0.0/104' })).toThrow(/10\.0\.0\.0\/8 is wider than \/16/);
+    expect(refused({ origin_ip: '2001:db8::/32' })).toThrow(
+      new ValidationError(
+        'match.origin_ip 2001:db8::/32 is wider than /48, the widest IPv6 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV6 (48) for the deployment',
+      ),
+    );
+    expect(refused({ origin_ip: '0.0.0.0/0' })).toThrow(ValidationError);
+    expect(parse({ origin_ip: '10.66.0.0/16' })).toEqual([{ origin_ip: '10.66.0.0/16' }]);
+    expect(parse({ origin_ip: '2001:db8:1::/48' })).toEqual([{ origin_ip: '2001:db8:1::/48' }]);
+  });
+
+  it('reads the limits from the settings, strictly', () => {
+    process.env.MIN_PREFIX_LENGTH_IPV4 = '8';
+    process.env.MIN_PREFIX_LENGTH_IPV6 = '64';
+    expect(parse({ origin_ip: '10.0.0.0/8' })).toEqual([{ origin_ip: '10.0.0.0/8' }]);
+    expect(refused({ origin_ip: '2001:db8:1::/48' })).toThrow(/lower MIN_PREFIX_LENGTH_IPV6 \(64\)/);
+    process.env.MIN_PREFIX_LENGTH_IPV4 = '33';
+    expect(() => terminationSettings()).toThrow(
+      new ConfigurationError('MIN_PREFIX_LENGTH_IPV4 must be a whole number from 0 to 32 (it is "33")'),
     );
   });
 });
