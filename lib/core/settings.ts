@@ -154,8 +154,9 @@ export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'C
 
 /** The guardrails of a termination and which findings count. */
 export const terminationSettings = settingsArea(() => ({
-  protectedUsers: new Set(list('PROTECTED_USERS', [], { normalise: (item) => item.toLowerCase() })),
-  protectedCredentials: new Set(list('PROTECTED_CREDENTIALS', [], { normalise: (item) => item.toLowerCase() })),
+  // As written: they are compared as account names (lib/sessions/account-name.ts), not as text.
+  protectedUsers: list('PROTECTED_USERS', []),
+  protectedCredentials: list('PROTECTED_CREDENTIALS', []),
   maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
   dryRun: boolean('DRY_RUN', false),
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),

@@ -1,3 +1,4 @@
+import { nameMatches, parseAccountName } from './account-name.js';
 import {
   type Address,
   type Block,
@@ -28,6 +29,9 @@ function hasCriteria(criteria: MatchCriteria): boolean {
 }
 
 const sameText = (a: string | null, b: string) => a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+const sameName = (name: string | null, wanted: string) =>
+  name !== null && nameMatches(parseAccountName(wanted), parseAccountName(name));
 
 /** A device criterion: an address (compared as one) or a hostname (as text), and a port or any. */
 type WantedDevice = { address: Address; port: number | null } | { hostname: string; port: number | null };
@@ -79,7 +83,8 @@ function deviceMatches(session: RemoteSession, wanted: WantedDevice): boolean {
 }
 
 /**
- * `user`, `credential` and `protocol` compare case-insensitively; `device` matches the host with or
+ * `user` and `credential` compare as account names (account-name.ts: a domain in the criteria must
+ * be the session's, none matches any); `protocol` case-insensitively; `device` matches the host with or
  * without the port, as an address when it is one (a hostname as text); `origin_ip` matches an
  * address or a CIDR block. A host or origin that is not an address in a standard form (a
  * leading-zero octet…) never matches an address: it is not guessed.
@@ -89,8 +94,8 @@ export function sessionMatches(session: RemoteSession, criteria: MatchCriteria):
   const device = criteria.device === undefined ? undefined : readDevice(criteria.device);
   const origin = criteria.origin_ip === undefined ? undefined : (parseBlock(criteria.origin_ip) ?? null);
   return (
-    (criteria.user === undefined || sameText(session.user, criteria.user)) &&
-    (criteria.credential === undefined || sameText(session.credential, criteria.credential)) &&
+    (criteria.user === undefined || sameName(session.user, criteria.user)) &&
+    (criteria.credential === undefined || sameName(session.credential, criteria.credential)) &&
     (criteria.protocol === undefined || sameText(session.protocol, criteria.protocol)) &&
     (device === undefined || ('value' in device && deviceMatches(session, device.value))) &&
     (origin === undefined || originMatches(session.origin_ip, origin))

@@ -172,6 +172,22 @@ describe('termination requests from a SIEM', () => {
     expect(dropped()).toEqual([]);
   });
 
+  it('protects a user however PAM writes the name (the seen bug: PROTECTED_USERS=joão did not spare joa\\u0303o)', async () => {
+    process.env.PROTECTED_USERS = 'joão';
+    const decomposed = local.pam.sessions.find((s) => s.device === '10.66.50.9:22');
+    const withDomain = local.pam.sessions.find((s) => s.device === '10.66.50.10:22');
+    if (!decomposed || !withDomain) throw new Error('seed changed');
+    decomposed.user = 'joa\u0303o';
+    withDomain.user = 'CORP\\JOÃO';
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      [decomposed.session_id]: 'skipped_protected',
+      [withDomain.session_id]: 'skipped_protected',
+    });
+    expect(dropped()).toEqual([]);
+  });
+
   it('protects credentials too', async () => {
     process.env.PROTECTED_CREDENTIALS = 'ROOT';
     const report = await drop(eventFixture('termination-request-by-match'), lambdaContext());

@@ -31,6 +31,16 @@ describe('sessionMatches', () => {
     expect(sessionMatches(s, { user: 'jsilv' })).toBe(false);
   });
 
+  it('compares user and credential as names: composed or not, any width, with the domain the criteria give', () => {
+    const joao = session({ user: 'CORP\\joa\u0303o', credential: 'ＲＯＯＴ' });
+    expect(sessionMatches(joao, { user: 'joão' })).toBe(true);
+    expect(sessionMatches(joao, { user: 'corp\\JOÃO' })).toBe(true);
+    expect(sessionMatches(joao, { user: 'OTHER\\joão' })).toBe(false);
+    expect(sessionMatches(joao, { user: 'joão@corp.example' })).toBe(false);
+    expect(sessionMatches(joao, { credential: 'root' })).toBe(true);
+    expect(sessionMatches(session({ user: 'joão' }), { user: 'CORP\\joão' })).toBe(false);
+  });
+
   it('matches the device by host with or without its port', () => {
     expect(sessionMatches(s, { device: '10.66.33.17' })).toBe(true);
     expect(sessionMatches(s, { device: '10.66.33.17:22' })).toBe(true);
