@@ -154,11 +154,15 @@ export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'C
 
 /** The guardrails of a termination and which findings count. */
 export const terminationSettings = settingsArea(() => ({
-  protectedUsers: new Set(list('PROTECTED_USERS', [], { normalise: (item) => item.toLowerCase() })),
-  protectedCredentials: new Set(list('PROTECTED_CREDENTIALS', [], { normalise: (item) => item.toLowerCase() })),
+  // As written: they are compared as account names (lib/sessions/account-name.ts), not as text.
+  protectedUsers: list('PROTECTED_USERS', []),
+  protectedCredentials: list('PROTECTED_CREDENTIALS', []),
   maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
   dryRun: boolean('DRY_RUN', false),
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
+  // The widest origin_ip block a termination request may name: a slip such as /8 would reach far too many.
+  minPrefixLengthIpv4: integer('MIN_PREFIX_LENGTH_IPV4', 16, { min: 0, max: 32 }),
+  minPrefixLengthIpv6: integer('MIN_PREFIX_LENGTH_IPV6', 48, { min: 0, max: 128 }),
   guardDutyMinSeverity: decimal('GUARDDUTY_MIN_SEVERITY', 7, { min: 0, max: 10 }),
   securityHubLabels: new Set(
     list('SECURITYHUB_SEVERITY_LABELS', ['HIGH', 'CRITICAL'], {

@@ -84,7 +84,7 @@ function parseJsonBody(event: HttpEvent): unknown {
   }
 }
 
-function fromHttp(event: HttpEvent, context: Context): TerminationInput {
+function fromHttp(event: HttpEvent, context: Context, settings: TerminationSettings): TerminationInput {
   const caller = event.requestContext.authorizer?.iam?.userArn;
   const trigger: Trigger = {
     event_id: event.requestContext.requestId ?? context.awsRequestId,
@@ -101,7 +101,7 @@ function fromHttp(event: HttpEvent, context: Context): TerminationInput {
       'http',
     );
   }
-  const request = parseTerminationDetail(parseJsonBody(event), trigger);
+  const request = parseTerminationDetail(parseJsonBody(event), trigger, settings);
   if (request.confirmOverCap && !caller) {
     throw new ValidationError(
       'confirm_over_cap needs a request signed by an IAM principal, who is recorded as confirming',
@@ -137,7 +137,7 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
   if (detailType === TERMINATION_REQUESTED) {
-    const request = parseTerminationDetail(event.detail, trigger);
+    const request = parseTerminationDetail(event.detail, trigger, settings);
     if (request.confirmOverCap) {
       throw new ValidationError(
         'confirm_over_cap is accepted only from POST /sessions/terminate, signed by an IAM principal: an event can never confirm',
@@ -177,7 +177,7 @@ export function parseTerminationInput(
   settings: TerminationSettings,
 ): TerminationInput {
   if (isHttpApiEvent(event))
-    return stamped(fromHttp(event as HttpEvent, context), (event as HttpEvent).requestContext.timeEpoch);
+    return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
   if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const trigger: Trigger = {

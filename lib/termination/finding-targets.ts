@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
+import { parseAddress } from '../sessions/ip-address.js';
 import type { MatchCriteria } from '../sessions/session-match.js';
 
 /** What a finding says about which sessions to cut, and what to tell the audit trail about it. */
@@ -96,11 +96,12 @@ function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   return parsed.data;
 }
 
+/** A finding's addresses are single addresses; one that is not in a standard form is left out, never guessed. */
 function unique(addresses: Array<string | null | undefined>): string[] {
   return [
     ...new Set(
       addresses
-        .filter((address): address is string => typeof address === 'string' && isIP(address.trim()) !== 0)
+        .filter((address): address is string => typeof address === 'string' && parseAddress(address) !== undefined)
         .map((a) => a.trim()),
     ),
   ];

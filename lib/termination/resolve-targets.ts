@@ -1,6 +1,7 @@
 import { SessionNotFoundError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
 import type { IndexView } from '../inventory/active-index.js';
+import { type AccountName, parseAccountName, protects } from '../sessions/account-name.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { sessionMatches } from '../sessions/session-match.js';
 import { type Outcome, type OutcomeKind, type ResolvedFrom, sessionFacts } from './outcome.js';
@@ -28,13 +29,17 @@ export type Target =
 export class TargetResolver {
   private readonly seen = new Set<string>();
   private readonly pending: Set<string>;
+  private readonly protectedUsers: AccountName[];
+  private readonly protectedCredentials: AccountName[];
 
   constructor(
     private readonly request: TerminationRequest,
-    private readonly settings: TerminationSettings,
+    settings: TerminationSettings,
     private readonly known: KnownSessions,
   ) {
     this.pending = new Set(request.sessionIds);
+    this.protectedUsers = settings.protectedUsers.map(parseAccountName);
+    this.protectedCredentials = settings.protectedCredentials.map(parseAccountName);
   }
 
   /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
@@ -66,14 +71,13 @@ export class TargetResolver {
     };
   }
 
+  /** Compared as account names, erring towards protecting (lib/sessions/account-name.ts). */
   private protection(session: RemoteSession): string | undefined {
-    const { protectedUsers, protectedCredentials } = this.settings;
-    if (session.user !== null && protectedUsers.has(session.user.trim().toLowerCase())) {
-      return `user "${session.user}" is protected (PROTECTED_USERS)`;
-    }
-    if (session.credential !== null && protectedCredentials.has(session.credential.trim().toLowerCase())) {
+    const covered = (entries: AccountName[], name: string | null) =>
+      name !== null && entries.some((entry) => protects(entry, parseAccountName(name)));
+    if (covered(this.protectedUsers, session.user)) return `user "${session.user}" is protected (PROTECTED_USERS)`;
+    if (covered(this.protectedCredentials, session.credential))
       return `credential "${session.credential}" is protected (PROTECTED_CREDENTIALS)`;
-    }
     return undefined;
   }
 

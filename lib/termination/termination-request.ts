@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
+import { type TerminationSettings, terminationSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
-import { isAddressOrCidr } from '../sessions/ip-address.js';
+import { blockProblem, parseBlock } from '../sessions/ip-address.js';
 import { sessionIdSchema } from '../sessions/session-id.js';
-import type { MatchCriteria } from '../sessions/session-match.js';
+import { deviceProblem, type MatchCriteria } from '../sessions/session-match.js';
 
 /** Where a termination request came from, carried into every audit event. */
 export interface Trigger {
@@ -62,16 +63,19 @@ const text = (field: string, max: number) =>
       z.maxLength(max, `${field} must be at most ${max} characters`),
     );
 
+/** A check from a function that says what is wrong with a value (after the field's name), or nothing. */
+const no = (field: string, problem: (value: string) => string | undefined) =>
+  z.superRefine<string>((value, context) => {
+    const why = problem(value);
+    if (why !== undefined) context.addIssue({ code: 'custom', message: `${field} ${why}`, input: value });
+  });
+
 const matchSchema = z
   .strictObject(
     {
       user: z.optional(text('match.user', 256)),
-      origin_ip: z.optional(
-        text('match.origin_ip', 64).check(
-          z.refine(isAddressOrCidr, 'match.origin_ip must be an IP address or a CIDR block'),
-        ),
-      ),
-      device: z.optional(text('match.device', 256)),
+      origin_ip: z.optional(text('match.origin_ip', 64).check(no('match.origin_ip', blockProblem))),
+      device: z.optional(text('match.device', 256).check(no('match.device', deviceProblem))),
       credential: z.optional(text('match.credential', 256)),
       protocol: z.optional(text('match.protocol', 32)),
     },
@@ -116,14 +120,36 @@ const detailSchema = z
     ),
   );
 
+export type PrefixLimits = Pick<TerminationSettings, 'minPrefixLengthIpv4' | 'minPrefixLengthIpv6'>;
+
+/** Why an origin_ip block is wider than the deployment lets a request name, or nothing. */
+function tooWide(originIp: string, limits: PrefixLimits): string | undefined {
+  const block = parseBlock(originIp);
+  if (block === undefined) return undefined;
+  const ipv4 = block.address.kind() === 'ipv4';
+  const least = ipv4 ? limits.minPrefixLengthIpv4 : limits.minPrefixLengthIpv6;
+  if (block.prefix >= least) return undefined;
+  const family = ipv4 ? 'IPv4' : 'IPv6';
+  return (
+    `match.origin_ip ${block.address.toString()}/${block.prefix} is wider than /${least}, the widest ${family} block ` +
+    `a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_${family.toUpperCase()} (${least}) for the deployment`
+  );
+}
+
 /**
  * Validates a termination request's detail (from a SIEM on EventBridge, or POST /sessions/terminate).
  * Throws a ValidationError listing every problem; nothing is resolved or sent on its behalf.
  */
-export function parseTerminationDetail(detail: unknown, trigger: Trigger): TerminationRequest {
+export function parseTerminationDetail(
+  detail: unknown,
+  trigger: Trigger,
+  limits: PrefixLimits = terminationSettings(),
+): TerminationRequest {
   const parsed = detailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
+  const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
+  if (wide !== undefined) throw new ValidationError(wide);
   return {
     sessionIds: [...new Set([...(session_id ? [session_id] : []), ...(session_ids ?? [])])],
     criteria: match ? [match] : [],

@@ -140,7 +140,7 @@ describe('arbitrary input never crashes a handler or reaches PAM unvalidated', (
       fc.option(fc.oneof(fc.constantFrom(...values), fc.string({ maxLength: 5 })), { nil: undefined });
     const match = fc.record({
       user: field(['aoliveira', 'JSILVA', 'Admin']),
-      origin_ip: field(['203.0.113.0/24', '172.16.20.125', '10.0.0.0/8']),
+      origin_ip: field(['203.0.113.0/24', '172.16.20.125', '10.20.0.0/16', '::ffff:203.0.113.77']),
       device: field(['10.66.50.9', '10.66.33.15:3389']),
       protocol: field(['ssh', 'RDP']),
     });

@@ -107,6 +107,18 @@ describe('GuardDuty, end to end through the simulator', () => {
     expect(local.pam.requests).toHaveLength(0);
   });
 
+  it('cuts the attacker whose origin PAM wrote as IPv4-mapped IPv6, or with its port', async () => {
+    // The seen bug: the finding names 203.0.113.77, PAM recorded ::ffff:203.0.113.77, the session stayed.
+    const mapped = local.pam.sessions.find((s) => s.device === '10.66.50.9:22');
+    const withPort = local.pam.sessions.find((s) => s.device === '10.66.50.10:22');
+    if (!mapped || !withPort) throw new Error('seed changed');
+    mapped.origin_ip = '::ffff:203.0.113.77';
+    withPort.origin_ip = '203.0.113.77:51234';
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [mapped.session_id]: 'terminated', [withPort.session_id]: 'terminated' });
+  });
+
   it('does nothing with a finding below the threshold, even delivered directly', async () => {
     const report = await drop(eventFixture('guardduty-port-probe-low-severity'), lambdaContext());
     expect(report).toMatchObject({ outcomes: [], ignored: 'severity 2 is below the threshold 7' });
@@ -196,6 +208,22 @@ describe('termination requests from a SIEM', () => {
     expect((await drop(byId, lambdaContext())).outcomes[0].outcome).toBe('skipped_protected');
     await expect(drop({ session_id: idOf('break_glass', '10.66.40.1:3389') }, lambdaContext())).rejects.toMatchObject({
       name: 'ProtectedSessionError',
+    });
+    expect(dropped()).toEqual([]);
+  });
+
+  it('protects a user however PAM writes the name (the seen bug: PROTECTED_USERS=joão did not spare joa\\u0303o)', async () => {
+    process.env.PROTECTED_USERS = 'joão';
+    const decomposed = local.pam.sessions.find((s) => s.device === '10.66.50.9:22');
+    const withDomain = local.pam.sessions.find((s) => s.device === '10.66.50.10:22');
+    if (!decomposed || !withDomain) throw new Error('seed changed');
+    decomposed.user = 'joa\u0303o';
+    withDomain.user = 'CORP\\JOÃO';
+    local.pam.sessionsChanged();
+    const report = await drop(eventFixture('guardduty-rdp-bruteforce-inbound'), lambdaContext());
+    expect(outcomesOf(report)).toEqual({
+      [decomposed.session_id]: 'skipped_protected',
+      [withDomain.session_id]: 'skipped_protected',
     });
     expect(dropped()).toEqual([]);
   });
@@ -479,6 +507,18 @@ describe('POST /sessions/terminate', () => {
     ],
   ])('refuses a body that is %s with 400', async (_label, raw, message) => {
     const { statusCode, body } = asJson(await drop(post(undefined, raw), lambdaContext()));
+    expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });
+    expect(local.pam.requests).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      { origin_ip: '10.0.0.0/8' },
+      'match.origin_ip 10.0.0.0/8 is wider than /16, the widest IPv4 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV4 (16) for the deployment',
+    ],
+    [{ device: '10.66.50.9:0' }, 'match.device has a port that is not 1 to 65535 ("0")'],
+  ])('refuses the match %j with 400, before asking PAM anything', async (match, message) => {
+    const { statusCode, body } = asJson(await drop(post({ match, reason: 'r' }), lambdaContext()));
     expect({ statusCode, body }).toEqual({ statusCode: 400, body: { error: { code: 'invalid_request', message } } });
     expect(local.pam.requests).toHaveLength(0);
   });

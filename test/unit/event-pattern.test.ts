@@ -79,6 +79,17 @@ describe('EventBridge pattern matching', () => {
     expect(matches({ v6: [{ cidr: '2001:db8::/32' }] }, { v6: '10.0.0.1' })).toBe(false);
   });
 
+  it('compares cidr values as addresses, with the same rules as session matching', () => {
+    // IPv4-mapped IPv6 is the IPv4 address, in the value and in the block; IPv6 in any written form.
+    expect(matches({ ip: [{ cidr: '10.0.0.0/24' }] }, { ip: '::ffff:10.0.0.17' })).toBe(true);
+    expect(matches({ ip: [{ cidr: '::ffff:10.0.0.0/120' }] }, { ip: '10.0.0.17' })).toBe(true);
+    expect(matches({ v6: [{ cidr: '2001:0DB8::/32' }] }, { v6: '2001:0db8:0000::0017' })).toBe(true);
+    // A leading-zero octet is never read as octal (010 = 8) nor as decimal.
+    expect(matches({ ip: [{ cidr: '10.0.0.0/24' }] }, { ip: '010.000.000.017' })).toBe(false);
+    expect(matches({ ip: [{ cidr: '8.0.0.0/24' }] }, { ip: '010.000.000.017' })).toBe(false);
+    expect(matches({ ip: [{ cidr: '010.0.0.0/8' }] }, { ip: '10.0.0.17' })).toBe(false);
+  });
+
   it('supports $or between alternatives', () => {
     const pattern = {
       source: ['aws.ec2'],

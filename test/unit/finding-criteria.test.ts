@@ -101,6 +101,19 @@ describe('GuardDuty findings', () => {
     detail.service.action.networkConnectionAction.remoteIpDetails.ipAddressV4 = '';
     expect(guardDutyTargets(detail, RULES).criteria).toEqual([]);
   });
+
+  it('keeps single addresses in any standard form and leaves out what could be read two ways', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    const [eni] = detail.resource.instanceDetails.networkInterfaces;
+    eni.privateIpAddress = '010.066.050.009';
+    eni.privateIpAddresses = [{ privateIpAddress: 'fe80::1%eth0' }, { privateIpAddress: '2001:0db8::0010' }];
+    detail.service.action.networkConnectionAction.remoteIpDetails.ipAddressV4 = '::ffff:198.51.100.23';
+    delete detail.service.resourceRole;
+    expect(guardDutyTargets(detail, RULES).criteria).toEqual([
+      { device: '2001:0db8::0010' },
+      { origin_ip: '::ffff:198.51.100.23' },
+    ]);
+  });
 });
 
 describe('Security Hub ASFF findings', () => {

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/core/errors.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigurationError, ValidationError } from '../../lib/core/errors.js';
+import { terminationSettings } from '../../lib/core/settings.js';
 import { MAX_SESSION_IDS, parseTerminationDetail } from '../../lib/termination/termination-request.js';
 
 const trigger = { event_id: 'e1', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' };
@@ -43,7 +44,9 @@ describe('parseTerminationDetail', () => {
       { match: { usr: 'x' }, reason: 'r' },
       'match accepts only user, origin_ip, device, credential and protocol (not usr); match needs at least one of user, origin_ip, device, credential, protocol',
     ],
-    [{ match: { origin_ip: '203.0.113.0/33' }, reason: 'r' }, 'match.origin_ip must be an IP address or a CIDR block'],
+    [{ match: { origin_ip: '203.0.113.0/33' }, reason: 'r' }, 'match.origin_ip has a prefix that is not /0 to /32'],
+    [{ match: { origin_ip: 'host' }, reason: 'r' }, 'match.origin_ip must be an IP address or a CIDR block'],
+    [{ match: { origin_ip: '203.0.113.77:22' }, reason: 'r' }, 'match.origin_ip must be an IP address or a CIDR block'],
     [{ match: { user: '' }, reason: 'r' }, 'match.user must not be empty'],
     [{ session_id: '../x', reason: 'r' }, 'session_id may contain only letters, digits, "_" and "-"'],
     [{ session_ids: [], reason: 'r' }, 'session_ids must not be empty'],
@@ -57,5 +60,85 @@ describe('parseTerminationDetail', () => {
     [[id], 'the request must be a JSON object'],
   ])('refuses %j', (detail, message) => {
     expect(() => parseTerminationDetail(detail, trigger)).toThrow(new ValidationError(message));
+  });
+});
+
+describe('match addresses and devices', () => {
+  const parse = (match: Record<string, unknown>) => parseTerminationDetail({ match, reason: 'r' }, trigger).criteria;
+  const refused = (match: Record<string, unknown>) => () => parse(match);
+  const AMBIGUOUS =
+    'is not written in the standard form: leading zeros (010 may mean 8 or 10), hexadecimal or shortened IPv4 are ambiguous; write four decimal numbers such as 203.0.113.77';
+
+  afterEach(() => {
+    delete process.env.MIN_PREFIX_LENGTH_IPV4;
+    delete process.env.MIN_PREFIX_LENGTH_IPV6;
+  });
+
+  it('accepts addresses in any standard form, IPv4-mapped IPv6 and bracketed IPv6 devices with a port', () => {
+    const match = {
+      origin_ip: '::ffff:203.0.113.0/120',
+      device: '[2001:0db8::10]:22',
+    };
+    expect(parse(match)).toEqual([match]);
+    expect(parse({ origin_ip: '2001:db8::1' })).toEqual([{ origin_ip: '2001:db8::1' }]);
+    expect(parse({ device: 'DB-PROD-01.corp.example:1521' })).toEqual([{ device: 'DB-PROD-01.corp.example:1521' }]);
+  });
+
+  it.each([
+    [{ origin_ip: '203.000.113.077' }, `match.origin_ip ${AMBIGUOUS}`],
+    [{ origin_ip: '::ffff:203.000.113.077' }, `match.origin_ip ${AMBIGUOUS}`],
+    [{ origin_ip: '010.0.0.0/24' }, `match.origin_ip ${AMBIGUOUS}`],
+    [{ origin_ip: '10.1' }, `match.origin_ip ${AMBIGUOUS}`],
+    [{ device: '203.000.113.077' }, `match.device ${AMBIGUOUS}`],
+    [{ device: '010.066.033.017:22' }, `match.device ${AMBIGUOUS}`],
+    [{ device: '0x0a.0.0.1' }, `match.device ${AMBIGUOUS}`],
+    [{ device: '[2001:db8::10' }, 'match.device is not a host, host:port, or [IPv6 address]:port'],
+    [{ device: 'a:b:c' }, 'match.device is not a host, host:port, or [IPv6 address]:port'],
+    [{ device: '10.0.0.0/24' }, 'match.device is a host, not a CIDR block'],
+    [{ origin_ip: 'fe80::1%eth0' }, 'match.origin_ip has a zone (%…), which names a link of one host, not an address'],
+  ])('refuses the ambiguous or unreadable %j, never guessing', (match, message) => {
+    expect(refused(match)).toThrow(new ValidationError(message));
+  });
+
+  it.each([
+    ['db01:0', '"0"'],
+    ['db01:65536', '"65536"'],
+    ['db01:123456', '"123456"'],
+    ['10.0.0.5:-1', '"-1"'],
+    ['[2001:db8::10]:0', '"0"'],
+    ['db01:', '""'],
+    ['db01:ssh', '"ssh"'],
+  ])('refuses the device %s: a port out of range is a mistake, not "any port"', (device, port) => {
+    expect(refused({ device })).toThrow(
+      new ValidationError(`match.device has a port that is not 1 to 65535 (${port})`),
+    );
+  });
+
+  it('refuses a block wider than MIN_PREFIX_LENGTH_IPV4 (16) or MIN_PREFIX_LENGTH_IPV6 (48), saying how to change it', () => {
+    expect(refused({ origin_ip: '10.0.0.0/8' })).toThrow(
+      new ValidationError(
+        'match.origin_ip 10.0.0.0/8 is wider than /16, the widest IPv4 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV4 (16) for the deployment',
+      ),
+    );
+    expect(refused({ origin_ip: '::ffff:10.0.0.0/104' })).toThrow(/10\.0\.0\.0\/8 is wider than \/16/);
+    expect(refused({ origin_ip: '2001:db8::/32' })).toThrow(
+      new ValidationError(
+        'match.origin_ip 2001:db8::/32 is wider than /48, the widest IPv6 block a request may name: name a narrower block, or lower MIN_PREFIX_LENGTH_IPV6 (48) for the deployment',
+      ),
+    );
+    expect(refused({ origin_ip: '0.0.0.0/0' })).toThrow(ValidationError);
+    expect(parse({ origin_ip: '10.66.0.0/16' })).toEqual([{ origin_ip: '10.66.0.0/16' }]);
+    expect(parse({ origin_ip: '2001:db8:1::/48' })).toEqual([{ origin_ip: '2001:db8:1::/48' }]);
+  });
+
+  it('reads the limits from the settings, strictly', () => {
+    process.env.MIN_PREFIX_LENGTH_IPV4 = '8';
+    process.env.MIN_PREFIX_LENGTH_IPV6 = '64';
+    expect(parse({ origin_ip: '10.0.0.0/8' })).toEqual([{ origin_ip: '10.0.0.0/8' }]);
+    expect(refused({ origin_ip: '2001:db8:1::/48' })).toThrow(/lower MIN_PREFIX_LENGTH_IPV6 \(64\)/);
+    process.env.MIN_PREFIX_LENGTH_IPV4 = '33';
+    expect(() => terminationSettings()).toThrow(
+      new ConfigurationError('MIN_PREFIX_LENGTH_IPV4 must be a whole number from 0 to 32 (it is "33")'),
+    );
   });
 });
