@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { SESSION_COLUMNS } from '../../lib/inventory/session-serializer.js';
+import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageDir = join(root, '.serverless-test');
 
-type Resource = { Type: string; Properties: Record<string, any> };
+let template: Template;
 let resources: Record<string, Resource>;
 
 function ofType(type: string): Array<[string, Resource]> {
@@ -42,21 +42,8 @@ async function zipEntries(file: string): Promise<string[]> {
 
 // What `npx osls package` generates, offline and without AWS credentials, is what gets deployed.
 beforeAll(async () => {
-  await promisify(execFile)(
-    process.execPath,
-    [join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--package', packageDir],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        AWS_PROFILE: '',
-        SLS_TELEMETRY_DISABLED: '1',
-      },
-    },
-  );
-  resources = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  ({ template } = await packageTemplate({ packageDir }));
+  resources = template.Resources;
 }, 120_000);
 
 describe('the generated CloudFormation', () => {
@@ -99,7 +86,12 @@ describe('the generated CloudFormation', () => {
     expect(deployed).toHaveLength(files.length);
     for (const pattern of files) expect(deployed).toContainEqual(pattern);
     for (const rule of rules) {
-      expect(rule.EventBusName).toBeUndefined();
+      // Termination requests on their own bus; findings on eventBus, the default bus by default.
+      expect(rule.EventBusName).toEqual(
+        rule.EventPattern['detail-type'][0] === 'PAM Session Termination Requested'
+          ? { 'Fn::GetAtt': ['TerminationRequestsBus', 'Name'] }
+          : undefined,
+      );
       expect(rule.Targets).toEqual([
         expect.objectContaining({
           Arn: { 'Fn::GetAtt': ['DropLambdaFunction', 'Arn'] },
@@ -267,6 +259,144 @@ describe('the generated CloudFormation', () => {
     expect(find('ListRole', 's3:GetObject')?.Resource).toEqual([
       { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
       index,
+    ]);
+  });
+});
+
+/** The template's Conditions, evaluated as CloudFormation would: the functions this template uses. */
+function conditionValues(conditions: Record<string, unknown> = {}): Record<string, boolean> {
+  const value = (node: any): unknown => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+    if ('Fn::Not' in node) return !value(node['Fn::Not'][0]);
+    if ('Fn::Equals' in node) return value(node['Fn::Equals'][0]) === value(node['Fn::Equals'][1]);
+    if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map(value).join(node['Fn::Join'][0]);
+    throw new Error(`no evaluation for ${JSON.stringify(node)}`);
+  };
+  return Object.fromEntries(Object.entries(conditions).map(([name, node]) => [name, value(node) === true]));
+}
+
+/** Fn::If taken and AWS::NoValue removed, as CloudFormation does before the resource sees its properties. */
+function resolveIfs(node: any, conditions: Record<string, boolean>): any {
+  const noValue = (item: any) => item?.Ref === 'AWS::NoValue';
+  if (Array.isArray(node))
+    return node.map((item) => resolveIfs(item, conditions)).filter((item) => item !== undefined && !noValue(item));
+  if (node === null || typeof node !== 'object') return node;
+  if ('Fn::If' in node) {
+    const [name, whenTrue, whenFalse] = node['Fn::If'];
+    const taken = resolveIfs(conditions[name] ? whenTrue : whenFalse, conditions);
+    return noValue(taken) ? undefined : taken;
+  }
+  const entries = Object.entries(node).map(([key, value]) => [key, resolveIfs(value, conditions)] as const);
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && !noValue(value)));
+}
+
+/** IAM's ArnLike: each of the six colon-separated parts compared on its own, with * and ? as wildcards. */
+function arnLike(arn: string, pattern: string): boolean {
+  const parts = (value: string) => {
+    const split = value.split(':');
+    return [...split.slice(0, 5), split.slice(5).join(':')];
+  };
+  const glob = (text: string, wildcard: string) =>
+    new RegExp(
+      `^${wildcard
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(text);
+  const [given, wanted] = [parts(arn), parts(pattern)];
+  return wanted.every((part, index) => glob(given[index] ?? '', part));
+}
+
+/** What the bus's policy says to events:PutEvents from a principal: an explicit Deny wins over any Allow. */
+function busPolicyDecision(policy: any, principalArn: string): 'denied' | 'allowed' | 'not mentioned' {
+  const applies = (statement: any) => {
+    if (statement.Principal !== '*' || statement.Action !== 'events:PutEvents') return false;
+    return Object.entries(statement.Condition ?? {}).every(([operator, keys]) => {
+      const listed = [(keys as Record<string, string | string[]>)['aws:PrincipalArn'] ?? []].flat();
+      const like = listed.some((pattern) => arnLike(principalArn, pattern));
+      if (operator === 'ArnLike') return like;
+      if (operator === 'ArnNotLike') return !like;
+      throw new Error(`no evaluation for ${operator}`);
+    });
+  };
+  const statements: any[] = policy.Statement.filter(applies);
+  if (statements.some((statement) => statement.Effect === 'Deny')) return 'denied';
+  return statements.some((statement) => statement.Effect === 'Allow') ? 'allowed' : 'not mentioned';
+}
+
+const busPolicy = (packaged: Template) =>
+  resolveIfs(packaged.Resources.TerminationRequestsBus?.Properties.Policy, conditionValues(packaged.Conditions));
+
+describe('the termination-request bus', () => {
+  const SOAR = 'arn:aws:iam::111122223333:role/soar-playbook';
+  const SIEM_ELSEWHERE = 'arn:aws:iam::444455556666:role/siem-forwarder';
+  let withRequesters: Template;
+  let cleanup = () => {};
+
+  beforeAll(async () => {
+    ({ template: withRequesters, cleanup } = await packageTemplate({
+      edit: (yml) =>
+        yml.replace(
+          '    terminationRequesters: []\n',
+          `    terminationRequesters:\n      - ${SOAR}\n      - ${SIEM_ELSEWHERE}\n`,
+        ),
+    }));
+  }, 120_000);
+  afterAll(() => cleanup());
+
+  it('is a bus of the stack, named for the stage, with its ARN as an output', () => {
+    expect(resources.TerminationRequestsBus).toMatchObject({
+      Type: 'AWS::Events::EventBus',
+      Properties: { Name: 'pam-termination-requests-dev' },
+    });
+    expect(template.Outputs.TerminationRequestsBusArn?.Value).toEqual({
+      'Fn::GetAtt': ['TerminationRequestsBus', 'Arn'],
+    });
+  });
+
+  it('refuses events:PutEvents to everyone, account admins included, while terminationRequesters is empty', () => {
+    const policy = busPolicy(template);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'DenyAllButTerminationRequesters',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/pam-termination-requests-dev',
+        },
+      },
+    ]);
+    for (const principal of [SOAR, 'arn:aws:iam::111122223333:role/Admin', 'arn:aws:iam::111122223333:root'])
+      expect(busPolicyDecision(policy, principal)).toBe('denied');
+  });
+
+  it('lets exactly the listed roles put events, from their own account or another, and denies everyone else', () => {
+    const policy = busPolicy(withRequesters);
+    expect(busPolicyDecision(policy, SOAR)).toBe('allowed');
+    expect(busPolicyDecision(policy, SIEM_ELSEWHERE)).toBe('allowed');
+    for (const principal of [
+      'arn:aws:iam::111122223333:role/Admin',
+      'arn:aws:iam::111122223333:root',
+      'arn:aws:iam::111122223333:role/soar-playbook-2',
+      'arn:aws:iam::999999999999:role/soar-playbook',
+      'arn:aws:iam::111122223333:user/soar-playbook',
+    ])
+      expect(busPolicyDecision(policy, principal)).toBe('denied');
+    // The conditions name the principal by aws:PrincipalArn: a session of a role carries the role's ARN there.
+    expect(policy.Statement.map((statement: any) => Object.keys(statement.Condition))).toEqual([
+      ['ArnNotLike'],
+      ['ArnLike'],
+    ]);
+  });
+
+  it('carries the termination-request rule, whose pattern takes only the listed source prefixes', () => {
+    const onBus = ofType('AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.EventBusName?.['Fn::GetAtt']?.[0] === 'TerminationRequestsBus',
+    );
+    expect(onBus.map(([, rule]) => rule.Properties.EventPattern)).toEqual([
+      { source: [{ prefix: 'siem.' }, { prefix: 'soar.' }], 'detail-type': ['PAM Session Termination Requested'] },
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { matchesEventPattern } from '../../infra/event-patterns/event-pattern.js';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
@@ -38,6 +39,17 @@ describe('the rule pattern files against realistic events', () => {
     },
   );
 
+  it('takes termination requests only from sources starting with a listed prefix (siem., soar.)', () => {
+    const rule = rules.find((candidate) => candidate.name === 'termination-requested');
+    expect(rule?.pattern.source).toEqual([{ prefix: 'siem.' }, { prefix: 'soar.' }]);
+    const from = (source: string) =>
+      matchesEventPattern(rule?.pattern ?? {}, { ...eventFixture('termination-request-by-id'), source });
+    for (const source of ['siem.splunk', 'soar.splunk', 'soar.xsoar.playbook-7']) expect(from(source)).toBe(true);
+    // The old fixtures' sources, the responder's own, AWS's, and near misses are all refused.
+    for (const source of ['com.splunk.soar', 'splunk.es', 'pam.session-responder', 'aws.guardduty', 'siem', 'SIEM.x'])
+      expect(from(source)).toBe(false);
+  });
+
   it("ignores the responder's own audit events and suppressed or archived findings", () => {
     const audit = { ...eventFixture('termination-request-by-id'), source: 'pam.session-responder' };
     expect(matchingRules('termination-request-by-id')).toHaveLength(1);
@@ -48,6 +60,17 @@ describe('the rule pattern files against realistic events', () => {
     archived.detail.findings[0].RecordState = 'ARCHIVED';
     for (const event of [suppressed, archived])
       expect(rules.filter((rule) => matchesEventPattern(rule.pattern, event))).toEqual([]);
+  });
+
+  it('fills an operator holding a list param as one operator per item, and refuses an empty list', () => {
+    const { fillParams } = createRequire(import.meta.url)('../../infra/event-patterns/patterns.cjs');
+    const pattern = { source: [{ prefix: '${param:x}' }], detail: { n: [{ numeric: ['>=', '${param:n}'] }] } };
+    expect(fillParams(pattern, { x: ['siem.', 'soar.'], n: 7 })).toEqual({
+      source: [{ prefix: 'siem.' }, { prefix: 'soar.' }],
+      detail: { n: [{ numeric: ['>=', 7] }] },
+    });
+    expect(() => fillParams(pattern, { x: [], n: 7 })).toThrow(/param "x" is an empty list/);
+    expect(() => fillParams(pattern, { n: 7 })).toThrow(/no param "x"/);
   });
 
   it('holds the GuardDuty threshold at 7 by default: 6.9 is out, 7 is in', () => {
