@@ -171,6 +171,19 @@ describe('the generated CloudFormation', () => {
     });
   });
 
+  it("gives drop the finding sources it trusts and the broadest blocks it may match, as the rules' patterns say", () => {
+    expect(fn('Drop').Properties.Environment.Variables).toMatchObject({
+      SECURITYHUB_PRODUCTS: { 'Fn::Join': [',', ['arn:*:securityhub:*::product/aws/*']] },
+      GUARDDUTY_ACCOUNTS: { 'Fn::Join': [',', []] },
+      MIN_PREFIX_LENGTH_IPV4: '16',
+      MIN_PREFIX_LENGTH_IPV6: '48',
+    });
+    const imported = ofType('AWS::Events::Rule')
+      .map(([, rule]) => rule.Properties.EventPattern)
+      .find((pattern) => pattern?.['detail-type']?.[0] === 'Security Hub Findings - Imported');
+    expect(imported.detail.findings.ProductArn).toEqual([{ wildcard: 'arn:*:securityhub:*::product/aws/*' }]);
+  });
+
   it('gives each function its own role, allowed exactly what it does', () => {
     expect(fn('List').Properties.Role).toEqual({ 'Fn::GetAtt': ['ListRole', 'Arn'] });
     expect(fn('Drop').Properties.Role).toEqual({ 'Fn::GetAtt': ['DropRole', 'Arn'] });

@@ -5,8 +5,10 @@ import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { eventFixture } from '../support/fixtures.js';
 
 const rules = loadRulePatterns();
-const matchingRules = (fixture: string) =>
-  rules.filter((rule) => matchesEventPattern(rule.pattern, eventFixture(fixture))).map((rule) => rule.name);
+const matchingRules = (fixture: string | Record<string, unknown>) =>
+  rules
+    .filter((rule) => matchesEventPattern(rule.pattern, typeof fixture === 'string' ? eventFixture(fixture) : fixture))
+    .map((rule) => rule.name);
 
 describe('the rule pattern files against realistic events', () => {
   it('has one file per rule, with the params filled in', () => {
@@ -48,6 +50,27 @@ describe('the rule pattern files against realistic events', () => {
     // The old fixtures' sources, the responder's own, AWS's, and near misses are all refused.
     for (const source of ['com.splunk.soar', 'splunk.es', 'pam.session-responder', 'aws.guardduty', 'siem', 'SIEM.x'])
       expect(from(source)).toBe(false);
+  });
+
+  it("acts on imported Security Hub findings only from AWS's own integrations, in any partition", () => {
+    const fromProduct = (productArn: string) => {
+      const event = eventFixture('securityhub-imported-high');
+      event.detail.findings[0].ProductArn = productArn;
+      return matchingRules(event);
+    };
+    for (const productArn of [
+      'arn:aws:securityhub:us-east-1::product/aws/guardduty',
+      'arn:aws:securityhub:eu-west-1::product/aws/inspector',
+      'arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/guardduty',
+      'arn:aws-cn:securityhub:cn-north-1::product/aws/guardduty',
+    ])
+      expect(fromProduct(productArn)).toEqual(['securityhub-findings-imported']);
+    // What any principal allowed securityhub:BatchImportFindings can send, and a partner's product.
+    for (const productArn of [
+      'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default',
+      'arn:aws:securityhub:us-east-1::product/crowdstrike/crowdstrike-falcon',
+    ])
+      expect(fromProduct(productArn)).toEqual([]);
   });
 
   it("ignores the responder's own audit events and suppressed or archived findings", () => {
