@@ -149,9 +149,9 @@ describe('the generated CloudFormation', () => {
     }
   });
 
-  it('creates the "Terminate PAM sessions" custom action the custom-action rule listens for', () => {
+  it('creates the "Cut PAM sessions" custom action the custom-action rule listens for', () => {
     expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({
-      Name: 'Terminate PAM sessions',
+      Name: 'Cut PAM sessions',
       Id: 'TerminatePamSession',
     });
   });
