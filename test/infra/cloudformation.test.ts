@@ -149,6 +149,30 @@ describe('the generated CloudFormation', () => {
     }
   });
 
+  it('encrypts the alarm topic with a key of its own that CloudWatch alarms of this account may use', () => {
+    expect(resources.AlarmTopic?.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlarmTopicKey' });
+    const key = resources.AlarmTopicKey;
+    expect(key?.Type).toBe('AWS::KMS::Key');
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    expect(key?.Properties.KeyPolicy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+        Action: 'kms:*',
+        Resource: '*',
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+    // drop publishes to the topic itself too.
+    expect(fn('Drop').Properties.Environment.Variables.ALARM_TOPIC_ARN).toEqual({ Ref: 'AlarmTopic' });
+  });
+
   it('creates the "Cut PAM sessions" custom action the custom-action rule listens for', () => {
     expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({
       Name: 'Cut PAM sessions',
@@ -202,12 +226,15 @@ describe('the generated CloudFormation', () => {
     ]);
     expect(actions('DropRole')).toEqual([
       'events:PutEvents',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       's3:GetObject',
       's3:ListBucket',
       's3:PutObject',
       'secretsmanager:GetSecretValue',
+      'sns:Publish',
       'sqs:SendMessage',
     ]);
     expect(actions('IndexRole')).toEqual([
@@ -234,7 +261,8 @@ describe('the generated CloudFormation', () => {
     ).toEqual(['DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
     for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
-        expect(JSON.stringify(statement.Action)).not.toContain('*');
+        // The one wildcard: the GenerateDataKey family, as SNS documents what a publisher to an encrypted topic needs.
+        expect(JSON.stringify(statement.Action).replace('kms:GenerateDataKey*', '')).not.toContain('*');
         expect(statement.Resource).not.toBe('*');
       }
     }
@@ -266,6 +294,11 @@ describe('the generated CloudFormation', () => {
     expect(find('DropRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('ExportRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('DropRole', 'sqs:SendMessage')?.Resource).toEqual({ 'Fn::GetAtt': ['DropFailuresQueue', 'Arn'] });
+    expect(find('DropRole', 'sns:Publish')?.Resource).toEqual({ Ref: 'AlarmTopic' });
+    expect(find('DropRole', 'kms:GenerateDataKey*')).toMatchObject({
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: { 'Fn::GetAtt': ['AlarmTopicKey', 'Arn'] },
+    });
     expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({
       'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
     });
