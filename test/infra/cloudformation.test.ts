@@ -77,6 +77,24 @@ describe('the generated CloudFormation', () => {
     expect(integrations.every((integration) => integration.PayloadFormatVersion === '2.0')).toBe(true);
   });
 
+  it('logs every HTTP API call: who (the IAM caller), which route, status, latency and request id, kept logRetentionDays', () => {
+    const settings = resources.HttpApiStage?.Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    expect(JSON.parse(settings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+      userArn: '$context.identity.userArn',
+      caller: '$context.identity.caller',
+      accountId: '$context.identity.accountId',
+    });
+    expect(resources.HttpApiLogGroup?.Properties).toEqual({
+      LogGroupName: '/aws/http-api/pam-session-responder-dev',
+      RetentionInDays: 30,
+    });
+  });
+
   it('deploys one rule per pattern file, exactly as the files say, each targeting drop with retries and a dead-letter queue', () => {
     const rules = ofType('AWS::Events::Rule')
       .filter(([name]) => !name.startsWith('Export') && !name.startsWith('IndexDashsessions'))
