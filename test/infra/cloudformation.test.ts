@@ -151,7 +151,9 @@ describe('the generated CloudFormation', () => {
   });
 
   it('alarms as soon as either queue holds a message', () => {
-    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const alarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/SQS');
     expect(alarms.map((alarm) => alarm.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual([
       'DropFailuresQueue',
       'RulesDeadLetterQueue',
@@ -165,6 +167,50 @@ describe('the generated CloudFormation', () => {
         AlarmActions: [{ Ref: 'AlarmTopic' }],
       });
     }
+  });
+
+  it('alarms on the first failure of the export and of index-sessions', () => {
+    const errors = ofType('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/Lambda');
+    expect(errors.map((alarm) => alarm.Dimensions)).toEqual([
+      [{ Name: 'FunctionName', Value: { Ref: 'ExportLambdaFunction' } }],
+      [{ Name: 'FunctionName', Value: { Ref: 'IndexDashsessionsLambdaFunction' } }],
+    ]);
+    for (const alarm of errors) {
+      expect(alarm).toMatchObject({
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+  });
+
+  it("alarms when the per-request cap blocks a termination, on drop's own metric, saying how to confirm it", () => {
+    const blocked = resources.TerminationBlockedAlarm?.Properties;
+    // The metric drop emits: Powertools EMF, the provider's namespace, the service as its one dimension.
+    const environment = fn('Drop').Properties.Environment.Variables;
+    expect(environment).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: 'PamSessionResponder',
+      POWERTOOLS_SERVICE_NAME: 'pam-session-responder',
+    });
+    expect(blocked).toMatchObject({
+      Namespace: 'PamSessionResponder',
+      MetricName: 'blocked',
+      Dimensions: [{ Name: 'service', Value: 'pam-session-responder' }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(blocked?.AlarmDescription).toContain('"PAM Session Termination Blocked"');
+    expect(blocked?.AlarmDescription).toContain('POST /sessions/terminate and "confirm_over_cap": true');
   });
 
   it('encrypts the alarm topic with a key of its own that CloudWatch alarms of this account may use', () => {
