@@ -577,7 +577,7 @@ describe('the inventory export infrastructure', () => {
     }
   });
 
-  it('refuses every request to the bucket that does not use TLS', () => {
+  it('refuses every request to the bucket that does not use TLS, and writes under remote-sessions/ and index/ to all but their writer', () => {
     expect(resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement).toEqual([
       {
         Sid: 'RefuseRequestsWithoutTls',
@@ -587,7 +587,30 @@ describe('the inventory export infrastructure', () => {
         Resource: [{ 'Fn::GetAtt': ['InventoryBucket', 'Arn'] }, { 'Fn::Sub': '${InventoryBucket.Arn}/*' }],
         Condition: { Bool: { 'aws:SecureTransport': false } },
       },
+      {
+        Sid: 'OnlyTheExportWritesTheInventory',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['ExportRole', 'Arn'] } } },
+      },
+      {
+        Sid: 'OnlyIndexSessionsWritesTheIndex',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/index/*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['IndexRole', 'Arn'] } } },
+      },
     ]);
+    // Each writer's own policy covers the prefix it alone may write.
+    const writes = (role: RoleName) =>
+      statements(role)
+        .filter((statement) => [statement.Action].flat().includes('s3:PutObject'))
+        .map((statement) => statement.Resource);
+    expect(writes('ExportRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' }]);
+    expect(writes('IndexRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/index/active-sessions.json' }]);
   });
 
   it("defines the Athena table over the JSON Lines, with the export's columns and a projected dt partition", () => {
