@@ -2,7 +2,7 @@ import { addressMatches } from '../../lib/sessions/ip-address.js';
 
 /**
  * EventBridge content filtering, for the operators this project's rules use: exact values,
- * prefix, suffix, equals-ignore-case, numeric, exists, anything-but, cidr and $or. Used to tell
+ * prefix, suffix, wildcard, equals-ignore-case, numeric, exists, anything-but, cidr and $or. Used to tell
  * locally and in tests which rule an event would trigger; AWS's TestEventPattern needs an account.
  */
 export type EventPattern = { [field: string]: unknown };
@@ -23,6 +23,29 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function inCidr(value: unknown, cidr: string): boolean {
   return typeof value === 'string' && cidr.includes('/') && addressMatches(value, cidr);
+}
+
+/**
+ * EventBridge's wildcard: `*` stands for any run of characters (none included), `\*` for a star and `\\` for a
+ * backslash. EventBridge refuses a rule with two stars in a row or any other escape, so this throws on them.
+ */
+function wildcardRegExp(wildcard: string): RegExp {
+  let source = '';
+  for (let i = 0; i < wildcard.length; i++) {
+    const char = wildcard[i] ?? '';
+    if (char === '\\') {
+      const next = wildcard[++i];
+      if (next !== '*' && next !== '\\')
+        throw new Error(`wildcard ${JSON.stringify(wildcard)}: only \\* and \\\\ escape`);
+      source += `\\${next}`;
+    } else if (char === '*') {
+      if (wildcard[i + 1] === '*') throw new Error(`wildcard ${JSON.stringify(wildcard)}: consecutive stars`);
+      source += '[\\s\\S]*';
+    } else {
+      source += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${source}$`);
 }
 
 function matchesNumeric(value: unknown, conditions: unknown[]): boolean {
@@ -52,6 +75,12 @@ function matchesCondition(value: Json, condition: unknown): boolean {
     return typeof value === 'string' && typeof condition.prefix === 'string' && value.startsWith(condition.prefix);
   if ('suffix' in condition)
     return typeof value === 'string' && typeof condition.suffix === 'string' && value.endsWith(condition.suffix);
+  if ('wildcard' in condition)
+    return (
+      typeof value === 'string' &&
+      typeof condition.wildcard === 'string' &&
+      wildcardRegExp(condition.wildcard).test(value)
+    );
   if ('equals-ignore-case' in condition) {
     return (
       typeof value === 'string' &&

@@ -1,11 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { EventPattern } from './event-pattern.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const patternsDir = join(root, 'infra', 'event-patterns');
+
+/** patterns.cjs: what serverless.yml loads the pattern files through. */
+const patterns = createRequire(import.meta.url)('./patterns.cjs') as {
+  readPatterns(): Record<string, unknown>;
+  fillParams(node: unknown, params: Record<string, unknown>): unknown;
+};
 
 /** The custom action's ARN as CloudFormation would give it, for matching locally. */
 const LOCAL_CUSTOM_ACTION_ARN = 'arn:aws:securityhub:us-east-1:000000000000:action/custom/TerminatePamSession';
@@ -24,28 +30,18 @@ function serverlessParams(stage = 'dev'): Record<string, unknown> {
   return { ...config.params?.default, ...config.params?.[stage] };
 }
 
-function substitute(
-  node: unknown,
-  params: Record<string, unknown>,
-  intrinsics: Record<string, string> | undefined,
-): unknown {
-  if (typeof node === 'string') {
-    const whole = /^\$\{param:([A-Za-z0-9]+)\}$/.exec(node);
-    if (!whole) return node;
-    const name = whole[1] ?? '';
-    if (!(name in params)) throw new Error(`serverless.yml has no param "${name}"`);
-    return params[name];
-  }
-  if (Array.isArray(node)) return node.map((item) => substitute(item, params, intrinsics));
+/** CloudFormation references replaced by local values. */
+function resolveIntrinsics(node: unknown, intrinsics: Record<string, string>): unknown {
+  if (Array.isArray(node)) return node.map((item) => resolveIntrinsics(item, intrinsics));
   if (typeof node === 'object' && node !== null) {
     const getAtt = (node as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (intrinsics && getAtt) {
+    if (getAtt) {
       const key = getAtt.join('.');
       const value = intrinsics[key];
       if (value === undefined) throw new Error(`no local value for Fn::GetAtt ${key}`);
       return value;
     }
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, substitute(value, params, intrinsics)]));
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolveIntrinsics(value, intrinsics)]));
   }
   return node;
 }
@@ -58,20 +54,16 @@ function substitute(
 export function loadRulePatterns(
   options: { stage?: string; intrinsics?: Record<string, string> | false } = {},
 ): RulePattern[] {
-  const params = serverlessParams(options.stage);
+  const filled = patterns.fillParams(patterns.readPatterns(), serverlessParams(options.stage)) as Record<
+    string,
+    EventPattern
+  >;
   const intrinsics =
     options.intrinsics === false
       ? undefined
       : (options.intrinsics ?? { 'TerminatePamSessionsAction.ActionTargetArn': LOCAL_CUSTOM_ACTION_ARN });
-  return readdirSync(patternsDir)
-    .filter((file) => file.endsWith('.json'))
-    .sort()
-    .map((file) => ({
-      name: basename(file, '.json'),
-      pattern: substitute(
-        JSON.parse(readFileSync(join(patternsDir, file), 'utf8')),
-        params,
-        intrinsics,
-      ) as EventPattern,
-    }));
+  return Object.entries(filled).map(([name, pattern]) => ({
+    name,
+    pattern: intrinsics ? (resolveIntrinsics(pattern, intrinsics) as EventPattern) : pattern,
+  }));
 }

@@ -22,7 +22,7 @@ export async function driveTerminations(drop: Handler, sessionIds: string[], con
           version: '0',
           id: `load-${index}`,
           'detail-type': 'PAM Session Termination Requested',
-          source: 'com.example.soar',
+          source: 'soar.example',
           account: '123456789012',
           time: new Date().toISOString(),
           region: 'us-east-1',

@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { SESSION_COLUMNS } from '../../lib/inventory/session-serializer.js';
+import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageDir = join(root, '.serverless-test');
 
-type Resource = { Type: string; Properties: Record<string, any> };
+let template: Template;
 let resources: Record<string, Resource>;
 
 function ofType(type: string): Array<[string, Resource]> {
@@ -42,21 +42,8 @@ async function zipEntries(file: string): Promise<string[]> {
 
 // What `npx osls package` generates, offline and without AWS credentials, is what gets deployed.
 beforeAll(async () => {
-  await promisify(execFile)(
-    process.execPath,
-    [join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--package', packageDir],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        AWS_PROFILE: '',
-        SLS_TELEMETRY_DISABLED: '1',
-      },
-    },
-  );
-  resources = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  ({ template } = await packageTemplate({ packageDir }));
+  resources = template.Resources;
 }, 120_000);
 
 describe('the generated CloudFormation', () => {
@@ -90,6 +77,24 @@ describe('the generated CloudFormation', () => {
     expect(integrations.every((integration) => integration.PayloadFormatVersion === '2.0')).toBe(true);
   });
 
+  it('logs every HTTP API call: who (the IAM caller), which route, status, latency and request id, kept logRetentionDays', () => {
+    const settings = resources.HttpApiStage?.Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    expect(JSON.parse(settings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+      userArn: '$context.identity.userArn',
+      caller: '$context.identity.caller',
+      accountId: '$context.identity.accountId',
+    });
+    expect(resources.HttpApiLogGroup?.Properties).toEqual({
+      LogGroupName: '/aws/http-api/pam-session-responder-dev',
+      RetentionInDays: 30,
+    });
+  });
+
   it('deploys one rule per pattern file, exactly as the files say, each targeting drop with retries and a dead-letter queue', () => {
     const rules = ofType('AWS::Events::Rule')
       .filter(([name]) => !name.startsWith('Export') && !name.startsWith('IndexDashsessions'))
@@ -99,7 +104,12 @@ describe('the generated CloudFormation', () => {
     expect(deployed).toHaveLength(files.length);
     for (const pattern of files) expect(deployed).toContainEqual(pattern);
     for (const rule of rules) {
-      expect(rule.EventBusName).toBeUndefined();
+      // Termination requests on their own bus; findings on eventBus, the default bus by default.
+      expect(rule.EventBusName).toEqual(
+        rule.EventPattern['detail-type'][0] === 'PAM Session Termination Requested'
+          ? { 'Fn::GetAtt': ['TerminationRequestsBus', 'Name'] }
+          : undefined,
+      );
       expect(rule.Targets).toEqual([
         expect.objectContaining({
           Arn: { 'Fn::GetAtt': ['DropLambdaFunction', 'Arn'] },
@@ -141,7 +151,9 @@ describe('the generated CloudFormation', () => {
   });
 
   it('alarms as soon as either queue holds a message', () => {
-    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const alarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/SQS');
     expect(alarms.map((alarm) => alarm.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual([
       'DropFailuresQueue',
       'RulesDeadLetterQueue',
@@ -157,9 +169,77 @@ describe('the generated CloudFormation', () => {
     }
   });
 
-  it('creates the "Terminate PAM sessions" custom action the custom-action rule listens for', () => {
+  it('alarms on the first failure of the export and of index-sessions', () => {
+    const errors = ofType('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/Lambda');
+    expect(errors.map((alarm) => alarm.Dimensions)).toEqual([
+      [{ Name: 'FunctionName', Value: { Ref: 'ExportLambdaFunction' } }],
+      [{ Name: 'FunctionName', Value: { Ref: 'IndexDashsessionsLambdaFunction' } }],
+    ]);
+    for (const alarm of errors) {
+      expect(alarm).toMatchObject({
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+  });
+
+  it("alarms when the per-request cap blocks a termination, on drop's own metric, saying how to confirm it", () => {
+    const blocked = resources.TerminationBlockedAlarm?.Properties;
+    // The metric drop emits: Powertools EMF, the provider's namespace, the service as its one dimension.
+    const environment = fn('Drop').Properties.Environment.Variables;
+    expect(environment).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: 'PamSessionResponder',
+      POWERTOOLS_SERVICE_NAME: 'pam-session-responder',
+    });
+    expect(blocked).toMatchObject({
+      Namespace: 'PamSessionResponder',
+      MetricName: 'blocked',
+      Dimensions: [{ Name: 'service', Value: 'pam-session-responder' }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(blocked?.AlarmDescription).toContain('"PAM Session Termination Blocked"');
+    expect(blocked?.AlarmDescription).toContain('POST /sessions/terminate and "confirm_over_cap": true');
+  });
+
+  it('encrypts the alarm topic with a key of its own that CloudWatch alarms of this account may use', () => {
+    expect(resources.AlarmTopic?.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlarmTopicKey' });
+    const key = resources.AlarmTopicKey;
+    expect(key?.Type).toBe('AWS::KMS::Key');
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    expect(key?.Properties.KeyPolicy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+        Action: 'kms:*',
+        Resource: '*',
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+    // drop publishes to the topic itself too.
+    expect(fn('Drop').Properties.Environment.Variables.ALARM_TOPIC_ARN).toEqual({ Ref: 'AlarmTopic' });
+  });
+
+  it('creates the "Cut PAM sessions" custom action the custom-action rule listens for', () => {
     expect(resources.TerminatePamSessionsAction?.Properties).toMatchObject({
-      Name: 'Terminate PAM sessions',
+      Name: 'Cut PAM sessions',
       Id: 'TerminatePamSession',
     });
   });
@@ -177,6 +257,19 @@ describe('the generated CloudFormation', () => {
       GUARDDUTY_MIN_SEVERITY: '7',
       SECURITYHUB_SEVERITY_LABELS: { 'Fn::Join': [',', ['HIGH', 'CRITICAL']] },
     });
+  });
+
+  it("gives drop the finding sources it trusts and the broadest blocks it may match, as the rules' patterns say", () => {
+    expect(fn('Drop').Properties.Environment.Variables).toMatchObject({
+      SECURITYHUB_PRODUCTS: { 'Fn::Join': [',', ['arn:*:securityhub:*::product/aws/*']] },
+      GUARDDUTY_ACCOUNTS: { 'Fn::Join': [',', []] },
+      MIN_PREFIX_LENGTH_IPV4: '16',
+      MIN_PREFIX_LENGTH_IPV6: '48',
+    });
+    const imported = ofType('AWS::Events::Rule')
+      .map(([, rule]) => rule.Properties.EventPattern)
+      .find((pattern) => pattern?.['detail-type']?.[0] === 'Security Hub Findings - Imported');
+    expect(imported.detail.findings.ProductArn).toEqual([{ wildcard: 'arn:*:securityhub:*::product/aws/*' }]);
   });
 
   it('gives each function its own role, allowed exactly what it does', () => {
@@ -197,12 +290,15 @@ describe('the generated CloudFormation', () => {
     ]);
     expect(actions('DropRole')).toEqual([
       'events:PutEvents',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       's3:GetObject',
       's3:ListBucket',
       's3:PutObject',
       'secretsmanager:GetSecretValue',
+      'sns:Publish',
       'sqs:SendMessage',
     ]);
     expect(actions('IndexRole')).toEqual([
@@ -229,7 +325,8 @@ describe('the generated CloudFormation', () => {
     ).toEqual(['DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
     for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
-        expect(JSON.stringify(statement.Action)).not.toContain('*');
+        // The one wildcard: the GenerateDataKey family, as SNS documents what a publisher to an encrypted topic needs.
+        expect(JSON.stringify(statement.Action).replace('kms:GenerateDataKey*', '')).not.toContain('*');
         expect(statement.Resource).not.toBe('*');
       }
     }
@@ -261,12 +358,155 @@ describe('the generated CloudFormation', () => {
     expect(find('DropRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('ExportRole', 'events:PutEvents')?.Resource).toEqual(AUDIT_BUS_ARN);
     expect(find('DropRole', 'sqs:SendMessage')?.Resource).toEqual({ 'Fn::GetAtt': ['DropFailuresQueue', 'Arn'] });
+    expect(find('DropRole', 'sns:Publish')?.Resource).toEqual({ Ref: 'AlarmTopic' });
+    expect(find('DropRole', 'kms:GenerateDataKey*')).toMatchObject({
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: { 'Fn::GetAtt': ['AlarmTopicKey', 'Arn'] },
+    });
     expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({
       'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',
     });
     expect(find('ListRole', 's3:GetObject')?.Resource).toEqual([
       { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
       index,
+    ]);
+  });
+});
+
+/** The template's Conditions, evaluated as CloudFormation would: the functions this template uses. */
+function conditionValues(conditions: Record<string, unknown> = {}): Record<string, boolean> {
+  const value = (node: any): unknown => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+    if ('Fn::Not' in node) return !value(node['Fn::Not'][0]);
+    if ('Fn::Equals' in node) return value(node['Fn::Equals'][0]) === value(node['Fn::Equals'][1]);
+    if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map(value).join(node['Fn::Join'][0]);
+    throw new Error(`no evaluation for ${JSON.stringify(node)}`);
+  };
+  return Object.fromEntries(Object.entries(conditions).map(([name, node]) => [name, value(node) === true]));
+}
+
+/** Fn::If taken and AWS::NoValue removed, as CloudFormation does before the resource sees its properties. */
+function resolveIfs(node: any, conditions: Record<string, boolean>): any {
+  const noValue = (item: any) => item?.Ref === 'AWS::NoValue';
+  if (Array.isArray(node))
+    return node.map((item) => resolveIfs(item, conditions)).filter((item) => item !== undefined && !noValue(item));
+  if (node === null || typeof node !== 'object') return node;
+  if ('Fn::If' in node) {
+    const [name, whenTrue, whenFalse] = node['Fn::If'];
+    const taken = resolveIfs(conditions[name] ? whenTrue : whenFalse, conditions);
+    return noValue(taken) ? undefined : taken;
+  }
+  const entries = Object.entries(node).map(([key, value]) => [key, resolveIfs(value, conditions)] as const);
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && !noValue(value)));
+}
+
+/** IAM's ArnLike: each of the six colon-separated parts compared on its own, with * and ? as wildcards. */
+function arnLike(arn: string, pattern: string): boolean {
+  const parts = (value: string) => {
+    const split = value.split(':');
+    return [...split.slice(0, 5), split.slice(5).join(':')];
+  };
+  const glob = (text: string, wildcard: string) =>
+    new RegExp(
+      `^${wildcard
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(text);
+  const [given, wanted] = [parts(arn), parts(pattern)];
+  return wanted.every((part, index) => glob(given[index] ?? '', part));
+}
+
+/** What the bus's policy says to events:PutEvents from a principal: an explicit Deny wins over any Allow. */
+function busPolicyDecision(policy: any, principalArn: string): 'denied' | 'allowed' | 'not mentioned' {
+  const applies = (statement: any) => {
+    if (statement.Principal !== '*' || statement.Action !== 'events:PutEvents') return false;
+    return Object.entries(statement.Condition ?? {}).every(([operator, keys]) => {
+      const listed = [(keys as Record<string, string | string[]>)['aws:PrincipalArn'] ?? []].flat();
+      const like = listed.some((pattern) => arnLike(principalArn, pattern));
+      if (operator === 'ArnLike') return like;
+      if (operator === 'ArnNotLike') return !like;
+      throw new Error(`no evaluation for ${operator}`);
+    });
+  };
+  const statements: any[] = policy.Statement.filter(applies);
+  if (statements.some((statement) => statement.Effect === 'Deny')) return 'denied';
+  return statements.some((statement) => statement.Effect === 'Allow') ? 'allowed' : 'not mentioned';
+}
+
+const busPolicy = (packaged: Template) =>
+  resolveIfs(packaged.Resources.TerminationRequestsBus?.Properties.Policy, conditionValues(packaged.Conditions));
+
+describe('the termination-request bus', () => {
+  const SOAR = 'arn:aws:iam::111122223333:role/soar-playbook';
+  const SIEM_ELSEWHERE = 'arn:aws:iam::444455556666:role/siem-forwarder';
+  let withRequesters: Template;
+  let cleanup = () => {};
+
+  beforeAll(async () => {
+    ({ template: withRequesters, cleanup } = await packageTemplate({
+      edit: (yml) =>
+        yml.replace(
+          '    terminationRequesters: []\n',
+          `    terminationRequesters:\n      - ${SOAR}\n      - ${SIEM_ELSEWHERE}\n`,
+        ),
+    }));
+  }, 120_000);
+  afterAll(() => cleanup());
+
+  it('is a bus of the stack, named for the stage, with its ARN as an output', () => {
+    expect(resources.TerminationRequestsBus).toMatchObject({
+      Type: 'AWS::Events::EventBus',
+      Properties: { Name: 'pam-termination-requests-dev' },
+    });
+    expect(template.Outputs.TerminationRequestsBusArn?.Value).toEqual({
+      'Fn::GetAtt': ['TerminationRequestsBus', 'Arn'],
+    });
+  });
+
+  it('refuses events:PutEvents to everyone, account admins included, while terminationRequesters is empty', () => {
+    const policy = busPolicy(template);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'DenyAllButTerminationRequesters',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/pam-termination-requests-dev',
+        },
+      },
+    ]);
+    for (const principal of [SOAR, 'arn:aws:iam::111122223333:role/Admin', 'arn:aws:iam::111122223333:root'])
+      expect(busPolicyDecision(policy, principal)).toBe('denied');
+  });
+
+  it('lets exactly the listed roles put events, from their own account or another, and denies everyone else', () => {
+    const policy = busPolicy(withRequesters);
+    expect(busPolicyDecision(policy, SOAR)).toBe('allowed');
+    expect(busPolicyDecision(policy, SIEM_ELSEWHERE)).toBe('allowed');
+    for (const principal of [
+      'arn:aws:iam::111122223333:role/Admin',
+      'arn:aws:iam::111122223333:root',
+      'arn:aws:iam::111122223333:role/soar-playbook-2',
+      'arn:aws:iam::999999999999:role/soar-playbook',
+      'arn:aws:iam::111122223333:user/soar-playbook',
+    ])
+      expect(busPolicyDecision(policy, principal)).toBe('denied');
+    // The conditions name the principal by aws:PrincipalArn: a session of a role carries the role's ARN there.
+    expect(policy.Statement.map((statement: any) => Object.keys(statement.Condition))).toEqual([
+      ['ArnNotLike'],
+      ['ArnLike'],
+    ]);
+  });
+
+  it('carries the termination-request rule, whose pattern takes only the listed source prefixes', () => {
+    const onBus = ofType('AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.EventBusName?.['Fn::GetAtt']?.[0] === 'TerminationRequestsBus',
+    );
+    expect(onBus.map(([, rule]) => rule.Properties.EventPattern)).toEqual([
+      { source: [{ prefix: 'siem.' }, { prefix: 'soar.' }], 'detail-type': ['PAM Session Termination Requested'] },
     ]);
   });
 });
@@ -337,7 +577,7 @@ describe('the inventory export infrastructure', () => {
     }
   });
 
-  it('refuses every request to the bucket that does not use TLS', () => {
+  it('refuses every request to the bucket that does not use TLS, and writes under remote-sessions/ and index/ to all but their writer', () => {
     expect(resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement).toEqual([
       {
         Sid: 'RefuseRequestsWithoutTls',
@@ -347,7 +587,30 @@ describe('the inventory export infrastructure', () => {
         Resource: [{ 'Fn::GetAtt': ['InventoryBucket', 'Arn'] }, { 'Fn::Sub': '${InventoryBucket.Arn}/*' }],
         Condition: { Bool: { 'aws:SecureTransport': false } },
       },
+      {
+        Sid: 'OnlyTheExportWritesTheInventory',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['ExportRole', 'Arn'] } } },
+      },
+      {
+        Sid: 'OnlyIndexSessionsWritesTheIndex',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/index/*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['IndexRole', 'Arn'] } } },
+      },
     ]);
+    // Each writer's own policy covers the prefix it alone may write.
+    const writes = (role: RoleName) =>
+      statements(role)
+        .filter((statement) => [statement.Action].flat().includes('s3:PutObject'))
+        .map((statement) => statement.Resource);
+    expect(writes('ExportRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' }]);
+    expect(writes('IndexRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/index/active-sessions.json' }]);
   });
 
   it("defines the Athena table over the JSON Lines, with the export's columns and a projected dt partition", () => {

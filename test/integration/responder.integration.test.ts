@@ -370,7 +370,7 @@ describe('the audit trail', () => {
       dry_run: false,
       trigger: {
         event_id: '4c5d6e7f-8091-4a23-b4c5-d6e7f8091a2b',
-        source: 'splunk.es',
+        source: 'siem.splunk',
         detail_type: 'PAM Session Termination Requested',
       },
     });

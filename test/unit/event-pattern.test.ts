@@ -72,6 +72,29 @@ describe('EventBridge pattern matching', () => {
     ).toBe(false);
   });
 
+  it('supports wildcard: a star for any run of characters, escapes for a star and a backslash', () => {
+    const arn = { arn: 'arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/guardduty' };
+    expect(matches({ arn: [{ wildcard: 'arn:*:securityhub:*::product/aws/*' }] }, arn)).toBe(true);
+    expect(matches({ arn: [{ wildcard: 'arn:*:securityhub:*::product/aws/*' }] }, { arn: 'x' })).toBe(false);
+    expect(
+      matches(
+        { arn: [{ wildcard: 'arn:*:securityhub:*::product/aws/*' }] },
+        { arn: 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default' },
+      ),
+    ).toBe(false);
+    // Anchored at both ends, and a star may stand for nothing.
+    expect(matches({ v: [{ wildcard: 'a*' }] }, { v: 'ba' })).toBe(false);
+    expect(matches({ v: [{ wildcard: 'a*b' }] }, { v: 'ab' })).toBe(true);
+    expect(matches({ v: [{ wildcard: 'a.c' }] }, { v: 'abc' })).toBe(false);
+    expect(matches({ v: [{ wildcard: 'a\\*b' }] }, { v: 'a*b' })).toBe(true);
+    expect(matches({ v: [{ wildcard: 'a\\*b' }] }, { v: 'aXb' })).toBe(false);
+    expect(matches({ v: [{ wildcard: 'a\\\\b' }] }, { v: 'a\\b' })).toBe(true);
+    expect(matches({ count: [{ wildcard: '*' }] }, { count: 5 })).toBe(false);
+    // EventBridge refuses these rules.
+    expect(() => matches({ v: [{ wildcard: 'a**' }] }, { v: 'a' })).toThrow(/consecutive stars/);
+    expect(() => matches({ v: [{ wildcard: 'a\\b' }] }, { v: 'a' })).toThrow(/escape/);
+  });
+
   it('supports cidr for IPv4 and IPv6', () => {
     expect(matches({ detail: { ip: [{ cidr: '10.0.0.0/24' }] } }, event)).toBe(true);
     expect(matches({ detail: { ip: [{ cidr: '10.0.1.0/24' }] } }, event)).toBe(false);
@@ -107,6 +130,6 @@ describe('EventBridge pattern matching', () => {
 
   it('matches an empty pattern to anything, and unknown operators to nothing', () => {
     expect(matches({}, event)).toBe(true);
-    expect(matches({ detail: { state: [{ wildcard: 'run*' }] } }, event)).toBe(false);
+    expect(matches({ detail: { state: [{ 'starts-with': 'run' }] } }, event)).toBe(false);
   });
 });

@@ -175,7 +175,7 @@ describe('Security Hub ASFF findings', () => {
     const targets = securityHubTargets(eventFixture('securityhub-custom-action').detail, undefined);
     expect(targets.criteria).toEqual([{ device: '10.66.33.17' }, { device: '10.66.40.1' }]);
     expect(targets.reason).toBe(
-      'Security Hub via custom action "Terminate PAM sessions": Unusual SSH activity on jump hosts i-04a5b6c7d8e9f0a1b',
+      'Security Hub via custom action "Cut PAM sessions": Unusual SSH activity on jump hosts i-04a5b6c7d8e9f0a1b',
     );
   });
 
