@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { awsErrorName } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
@@ -15,6 +15,7 @@ const EVENTS_PREFIX = 'terminated/events/';
 export const REMEMBERED_FOR_MS = 24 * 60 * 60 * 1000;
 const READ_TIMEOUT_MS = 3_000;
 const WRITES_IN_FLIGHT = 8;
+const READS_IN_FLIGHT = 8;
 
 export interface HandledEvent<Outcome = { session_id: string; outcome: string; session: unknown }> {
   event_id: string;
@@ -32,7 +33,40 @@ function unknown(what: string, error: unknown) {
   logger.warn(`Could not read ${what}; going on without it`, { reason: awsErrorName(error) ?? String(error) });
 }
 
-/** Session ids this deployment terminated in the last 24 hours, with when. */
+/**
+ * Which of these sessions this deployment terminated in the last 24 hours, with when: one HEAD
+ * request per id, a few at a time, so the cost follows the request, not the day's terminations.
+ */
+export async function terminatedAmong(
+  bucket: string | undefined,
+  sessionIds: readonly string[],
+  now = Date.now(),
+): Promise<Map<string, string>> {
+  const terminated = new Map<string, string>();
+  if (!bucket || sessionIds.length === 0) return terminated;
+  const abortSignal = AbortSignal.timeout(READ_TIMEOUT_MS);
+  const limit = pLimit(READS_IN_FLIGHT);
+  await Promise.all(
+    sessionIds.map((id) =>
+      limit(async () => {
+        try {
+          const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${SESSIONS_PREFIX}${id}.json` }), {
+            abortSignal,
+          });
+          const at = head.LastModified?.getTime() ?? 0;
+          if (now - at <= REMEMBERED_FOR_MS) terminated.set(id, new Date(at).toISOString());
+        } catch (error) {
+          const name = awsErrorName(error);
+          // A HEAD of a missing key answers 404 with no body: the SDK names it NotFound.
+          if (name !== 'NotFound' && name !== 'NoSuchKey') unknown(`whether session ${id} was terminated`, error);
+        }
+      }),
+    ),
+  );
+  return terminated;
+}
+
+/** Every session id this deployment terminated in the last 24 hours, with when (for listing, not for terminating). */
 export async function recentlyTerminated(bucket: string | undefined, now = Date.now()): Promise<Map<string, string>> {
   const terminated = new Map<string, string>();
   if (!bucket) return terminated;

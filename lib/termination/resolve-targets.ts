@@ -103,6 +103,12 @@ export class TargetResolver {
     return session.active && this.request.criteria.some((criteria) => sessionMatches(session, criteria));
   }
 
+  /** The ids of the index's active sessions the criteria match: whose record of termination to look up. */
+  indexMatches(): string[] {
+    const sessions = [...(this.known.index?.active.values() ?? [])];
+    return sessions.filter((session) => this.matches(session)).map((session) => session.session_id);
+  }
+
   /** Phase 1: the ids and matches the index and this deployment's own record can settle. */
   fromKnown(): Target[] {
     const targets: Target[] = [];

@@ -6,7 +6,7 @@ import { readActiveIndex } from '../inventory/active-index.js';
 import {
   type HandledEvent,
   handledEvent,
-  recentlyTerminated,
+  terminatedAmong,
   rememberHandledEvent,
   rememberTerminated,
 } from '../inventory/terminated-markers.js';
@@ -203,10 +203,10 @@ function requestContent({ sessionIds, criteria, reason, dryRun, confirmOverCap }
 }
 
 /** What is known before asking PAM, read at once and in parallel with the secret. */
-async function readKnown(bucket: string | undefined): Promise<KnownSessions> {
+async function readKnown(bucket: string | undefined, request: TerminationRequest): Promise<KnownSessions> {
   const [reading, terminated] = await Promise.all([
     readActiveIndex(),
-    recentlyTerminated(bucket),
+    terminatedAmong(bucket, request.sessionIds),
     // The secret is needed next; reading it now overlaps its round trip with these.
     loadPamConnection().catch(() => undefined),
   ]);
@@ -244,7 +244,7 @@ export async function terminateSessions(
           requestContent(request),
         )
       : undefined,
-    readKnown(bucket),
+    readKnown(bucket, request),
   ]);
   if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
 
@@ -252,6 +252,9 @@ export async function terminateSessions(
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const actions = new Actions(request, resolver, settings, dryRun, pam);
+  // Matches the index found are checked against what this deployment terminated (the ids asked for already were).
+  const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
+  for (const [id, at] of await terminatedAmong(bucket, matched)) known.terminated.set(id, at);
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
   let listFailure: ResponderError | undefined;
