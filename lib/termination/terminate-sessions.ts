@@ -6,9 +6,9 @@ import { readActiveIndex } from '../inventory/active-index.js';
 import {
   type HandledEvent,
   handledEvent,
-  terminatedAmong,
   rememberHandledEvent,
   rememberTerminated,
+  terminatedAmong,
 } from '../inventory/terminated-markers.js';
 import { dropSession, type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
 import { loadPamConnection } from '../pam/pam-secret.js';
