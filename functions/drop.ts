@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../lib/core/logger.js';
@@ -8,7 +7,6 @@ import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation
 import { errorResponder } from '../lib/invocation/http-response.js';
 import { parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
-import { metrics } from '../lib/termination/outcome-metrics.js';
 import { terminateSessions } from '../lib/termination/terminate-sessions.js';
 
 /**
@@ -27,5 +25,4 @@ export const handler = middy(async (event: unknown, context: Context) => {
   return terminationResponse(input, report);
 })
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .use(errorResponder());

@@ -1,9 +1,9 @@
-import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
-import { eventBridge } from './eventbridge-client.js';
+import { eventBridgeClient } from './eventbridge-client.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call, and 256 KB of them. */
@@ -44,7 +44,8 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
   try {
     await pRetry(
       async () => {
-        const answer = await eventBridge.send(new PutEventsCommand({ Entries: pending }));
+        const { client, PutEventsCommand } = await eventBridgeClient();
+        const answer = await client.send(new PutEventsCommand({ Entries: pending }));
         if (!answer.FailedEntryCount) return;
         const results = answer.Entries ?? [];
         const refused = pending.filter((_, index) => results[index]?.ErrorCode !== undefined);

@@ -107,31 +107,62 @@ export function indexAgeMs(index: ActiveIndex, now = Date.now()): number {
 }
 
 /** The copy this container read last, and its ETag: while it is unchanged, S3 answers 304 and nothing is parsed. */
-let cached: { etag: string; view: IndexView } | undefined;
+let cached: { etag: string; view: IndexView; bucket: string } | undefined;
+/** A revalidation running beside a termination, to be awaited before the invocation ends. */
+let refreshing: Promise<unknown> | undefined;
 
 async function fetchIndex(bucket: string): Promise<IndexView> {
+  const known = cached?.bucket === bucket ? cached : undefined;
   try {
     const object = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: INDEX_KEY, ...(cached ? { IfNoneMatch: cached.etag } : {}) }),
+      new GetObjectCommand({ Bucket: bucket, Key: INDEX_KEY, ...(known ? { IfNoneMatch: known.etag } : {}) }),
       { abortSignal: AbortSignal.timeout(INDEX_READ_TIMEOUT_MS) },
     );
     const view = parseActiveIndex((await object.Body?.transformToString('utf8')) ?? '');
-    cached = object.ETag ? { etag: object.ETag, view } : undefined;
+    cached = object.ETag ? { etag: object.ETag, view, bucket } : undefined;
     return view;
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (cached && (status === 304 || awsErrorName(error) === 'NotModified')) return cached.view;
+    if (known && (status === 304 || awsErrorName(error) === 'NotModified')) return known.view;
+    cached = undefined;
     throw error;
   }
 }
 
+/** Forgets this container's copy of the index (tests, or when it must be read again at once). */
+export function forgetCachedIndex(): void {
+  cached = undefined;
+}
+
+/** Waits for a revalidation started beside the last termination, so none is cut off when the invocation ends. */
+export async function indexRefreshed(): Promise<void> {
+  await refreshing?.catch(() => undefined);
+  refreshing = undefined;
+}
+
+function judged(view: IndexView, maxAgeMs: number, now: number): IndexReading {
+  const ageMs = indexAgeMs(view.index, now);
+  if (ageMs <= maxAgeMs) return { usable: true, view, ageMs };
+  const reason = Number.isFinite(ageMs)
+    ? `the index was listed ${Math.round(ageMs / 1000)} s ago, more than INDEX_MAX_AGE_SECONDS (${maxAgeMs / 1000})`
+    : `the index says it was listed in the future (${view.index.listed_at}); it is not believed`;
+  return { usable: false, reason, view };
+}
+
 /**
  * The active-session index, if it can decide: present, readable, well-formed and no older than
- * INDEX_MAX_AGE_SECONDS. Never throws; otherwise it says why not.
+ * INDEX_MAX_AGE_SECONDS. A copy this container holds that is still that fresh decides at once, with
+ * no request before the DELETE; a conditional GET refreshes it beside the termination (await
+ * indexRefreshed() before the invocation ends). Never throws; otherwise it says why not.
  */
 export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
   const { bucket, maxAgeMs } = indexSettings();
   if (!bucket) return { usable: false, reason: 'no inventory bucket is set (EXPORT_BUCKET)' };
+  const held = cached?.bucket === bucket ? judged(cached.view, maxAgeMs, now()) : undefined;
+  if (held?.usable) {
+    refreshing ??= fetchIndex(bucket);
+    return held;
+  }
   let view: IndexView;
   try {
     view = await fetchIndex(bucket);
@@ -143,12 +174,5 @@ export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
     }
     return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} could not be read: ${name}` };
   }
-  const ageMs = indexAgeMs(view.index, now());
-  if (ageMs > maxAgeMs) {
-    const reason = Number.isFinite(ageMs)
-      ? `the index was listed ${Math.round(ageMs / 1000)} s ago, more than INDEX_MAX_AGE_SECONDS (${maxAgeMs / 1000})`
-      : `the index says it was listed in the future (${view.index.listed_at}); it is not believed`;
-    return { usable: false, reason, view };
-  }
-  return { usable: true, view, ageMs };
+  return judged(view, maxAgeMs, now());
 }

@@ -77,12 +77,13 @@ async function indexPage(
   limit: number,
   cursor: PageCursor | undefined,
 ): Promise<IndexListResponse | undefined> {
-  const [{ readActiveIndex, indexAgeMs }, { recentlyTerminated }] = await Promise.all([
+  const [{ readActiveIndex, indexAgeMs, indexRefreshed }, { recentlyTerminated }] = await Promise.all([
     import('./active-index.js'),
     import('./terminated-markers.js'),
   ]);
   // What this deployment terminated since the index was written is not shown as active.
   const [reading, terminated] = await Promise.all([readActiveIndex(), recentlyTerminated(indexSettings().bucket)]);
+  await indexRefreshed();
   // A cursor continues the index it began on, however old it has grown since; without one, only a fresh index answers.
   let view = reading.usable ? reading.view : undefined;
   if (!reading.usable) {

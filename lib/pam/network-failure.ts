@@ -12,10 +12,11 @@ export function errorCode(error: unknown): string {
   return 'unknown error';
 }
 
-/** Turns what undici throws into the one error type, keeping URLs, headers and bodies out of it. */
+/** Turns what Node's HTTP client throws into the one error type, keeping URLs, headers and bodies out of it. */
 export function networkFailure(error: unknown, timeoutMs: number): PamApiError {
   const code = errorCode(error);
-  if (code === 'TimeoutError' || code === 'AbortError' || TIMEOUT_ERROR.has(code)) {
+  // Only the call's own time limit aborts it: Node's client says ABORT_ERR.
+  if (code === 'TimeoutError' || code === 'AbortError' || code === 'ABORT_ERR' || TIMEOUT_ERROR.has(code)) {
     return new PamApiError({
       kind: 'timeout',
       retryable: true,

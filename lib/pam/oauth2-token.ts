@@ -1,11 +1,12 @@
-import { request } from 'undici';
 import { PamApiError } from '../core/errors.js';
-import { pamAgent } from './http-agent.js';
+import { type PamResponse, readText, send } from './http-transport.js';
 import { networkFailure } from './network-failure.js';
 import { parsePamResponse } from './pam-response.js';
 
 const TOKEN_PATH = '/iso/oauth2/token';
 const TOKEN_TIMEOUT_MS = 10_000;
+/** A token answer is a few hundred bytes; more is not one. */
+const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
 /** Renew before expiry: a tenth of the lifetime, at most a minute. */
 const RENEW_MARGIN = (lifetimeMs: number) => Math.min(60_000, lifetimeMs / 10);
 
@@ -36,17 +37,17 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
     client_secret: source.clientSecret,
   });
   const limit = Math.max(1, Math.min(TOKEN_TIMEOUT_MS, Math.floor(timeoutMs)));
-  let response: Awaited<ReturnType<typeof request>>;
+  let response: PamResponse;
   let text: string;
   try {
-    response = await request(`${source.baseUrl}${TOKEN_PATH}`, {
+    response = await send(`${source.baseUrl}${TOKEN_PATH}`, {
       method: 'POST',
-      dispatcher: pamAgent(source.caCertificate),
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
-      signal: AbortSignal.timeout(limit),
+      timeoutMs: limit,
+      caCertificate: source.caCertificate,
     });
-    text = await response.body.text();
+    text = (await readText(response.body, MAX_TOKEN_ANSWER_BYTES)) ?? '';
   } catch (error) {
     throw networkFailure(error, limit);
   }

@@ -1,5 +1,4 @@
 import pRetry, { AbortError } from 'p-retry';
-import { type Dispatcher, request } from 'undici';
 import { PamApiError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { pamSettings } from '../core/settings.js';
@@ -8,7 +7,7 @@ import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionBlock } from '../sessions/session-block.js';
 import { parseSessionId } from '../sessions/session-id.js';
-import { pamAgent } from './http-agent.js';
+import { type PamResponse, readText, send } from './http-transport.js';
 import { errorCode, networkFailure } from './network-failure.js';
 import { createOAuth1Signer } from './oauth1.js';
 import { bearerToken } from './oauth2-token.js';
@@ -32,9 +31,11 @@ const MIN_ATTEMPT_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 
 /** An answer that stopped after its headers: a timeout, or a body that broke off (never retried). */
-function brokeOff(error: unknown, timeoutMs: number, status: number, what: string): PamApiError {
-  const failure = networkFailure(error, timeoutMs);
+function brokeOff(error: unknown, timeoutMs: number, response: PamResponse, what: string): PamApiError {
+  // When the time ran out, Node's client reports the body as cut ("aborted"): it was the time.
+  const failure = networkFailure(response.timedOut() ? new DOMException('', 'TimeoutError') : error, timeoutMs);
   if (failure.kind === 'timeout') return failure;
+  const status = response.statusCode;
   return new PamApiError({
     kind: 'bad_response',
     status,
@@ -44,35 +45,23 @@ function brokeOff(error: unknown, timeoutMs: number, status: number, what: strin
 }
 
 /** What to do with PAM's answer once its status and headers are in. */
-type ResponseReader<T> = (response: Dispatcher.ResponseData) => Promise<T>;
+type ResponseReader<T> = (response: PamResponse) => Promise<T>;
 
 /** PAM's envelope is a few hundred bytes; a larger answer is not one, and is not read whole. */
 const MAX_ENVELOPE_BYTES = 1024 * 1024;
 
-async function readLimited(body: Dispatcher.ResponseData['body'], status: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_ENVELOPE_BYTES) {
-      body.destroy();
-      throw new PamApiError({
-        kind: 'bad_response',
-        status,
-        retryable: false,
-        message: `PAM Core answered HTTP ${status} with more than ${MAX_ENVELOPE_BYTES} bytes where its short response envelope was expected`,
-      });
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** Reads the (bounded) body and decides success from status and envelope. */
 const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
-  const body = await readLimited(response.body, response.statusCode);
-  const contentType = response.headers['content-type'];
-  return parsePamResponse(response.statusCode, Array.isArray(contentType) ? contentType[0] : contentType, body);
+  const body = await readText(response.body, MAX_ENVELOPE_BYTES);
+  if (body === undefined) {
+    throw new PamApiError({
+      kind: 'bad_response',
+      status: response.statusCode,
+      retryable: false,
+      message: `PAM Core answered HTTP ${response.statusCode} with more than ${MAX_ENVELOPE_BYTES} bytes where its short response envelope was expected`,
+    });
+  }
+  return parsePamResponse(response.statusCode, response.contentType, body);
 };
 
 /** A fresh OAuth 1.0a signature for every attempt, or the (cached) OAuth 2.0 bearer token. */
@@ -103,20 +92,18 @@ async function sendOnce<T>(
   const url = `${connection.baseUrl}${operation.path(connection)}`;
   const authorization = await authorizationFor(connection, operation.method, url, renewToken, timeoutMs);
   try {
-    const response = await request(url, {
+    const response = await send(url, {
       method: operation.method,
-      dispatcher: pamAgent(connection.caCertificate),
       headers: { authorization, accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      timeoutMs,
+      caCertificate: connection.caCertificate,
     });
     try {
       return await read(response);
     } catch (error) {
       if (error instanceof PamApiError) throw error;
       // The answer began and broke off: PAM has likely acted already, so it is not sent again.
-      throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's answer");
+      throw brokeOff(error, timeoutMs, response, "PAM Core's answer");
     }
   } catch (error) {
     if (error instanceof PamApiError) throw error;
@@ -210,7 +197,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
 }
 
 /** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
-const openStream: ResponseReader<Dispatcher.ResponseData> = async (response) => {
+const openStream: ResponseReader<PamResponse> = async (response) => {
   // Outside 2xx, reading the (small) body throws the typed error: PAM's or its gateway's.
   if (response.statusCode < 200 || response.statusCode >= 300) await readEnvelope(response);
   return response;
@@ -247,7 +234,7 @@ export async function* streamRemoteSessionBlocks(
         message: `PAM Core's session list is not valid JSON: ${error.message}`,
       });
     }
-    throw brokeOff(error, timeoutMs, response.statusCode, "PAM Core's session list");
+    throw brokeOff(error, timeoutMs, response, "PAM Core's session list");
   } finally {
     // Also when the consumer stops early: release the connection instead of leaving the body unread.
     response.body.destroy();

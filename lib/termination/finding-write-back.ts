@@ -3,7 +3,6 @@ import { awsErrorName } from '../aws/aws-errors.js';
 import { batchUpdateFindings } from '../aws/security-hub.js';
 import { logger } from '../core/logger.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
-import { countWriteBackFailure } from './outcome-metrics.js';
 import type { FindingIdentifier, TerminationRequest } from './termination-request.js';
 
 /** Security Hub's limit on a note's text. */
@@ -64,6 +63,7 @@ export async function writeBackToFindings(request: TerminationRequest, outcomes:
     return;
   }
   logger.error('Could not write the outcome back to the Security Hub findings', { reason });
+  const { countWriteBackFailure } = await import('./outcome-metrics.js');
   countWriteBackFailure();
   await publishAuditEvents([
     {

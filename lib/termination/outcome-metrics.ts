@@ -3,29 +3,32 @@ import { observabilitySettings } from '../core/settings.js';
 
 const { serviceName, metricsNamespace } = observabilitySettings();
 
-/** CloudWatch metrics (EMF in the logs): one count per outcome, for dashboards and alarms. */
-export const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
+/** CloudWatch metrics (EMF in the logs), for dashboards and alarms. */
+const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
-export function countOutcomes(outcomes: Array<{ outcome: string }>): void {
+/**
+ * One count per outcome kind (terminated, blocked…), published at once; and TimeToCut: for each
+ * terminated session, milliseconds from the triggering event (or the request) to PAM's answer to
+ * the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke).
+ */
+export function publishOutcomeMetrics(
+  trigger: string,
+  outcomes: Array<{ outcome: string; event_age_ms: number }>,
+): void {
+  if (outcomes.length === 0) return;
   const counts = new Map<string, number>();
   for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
-}
-
-/** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
-export function countWriteBackFailure(): void {
-  metrics.addMetric('WriteBackFailed', MetricUnit.Count, 1);
-}
-
-/**
- * TimeToCut: for each terminated session, milliseconds from the triggering event (or the request)
- * to PAM's answer to the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke).
- */
-export function recordTimeToCut(trigger: string, outcomes: Array<{ outcome: string; event_age_ms: number }>): void {
+  metrics.publishStoredMetrics();
   for (const outcome of outcomes) {
     if (outcome.outcome !== 'terminated') continue;
     const metric = metrics.singleMetric();
     metric.addDimension('trigger', trigger);
     metric.addMetric('TimeToCut', MetricUnit.Milliseconds, outcome.event_age_ms);
   }
+}
+
+/** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
+export function countWriteBackFailure(): void {
+  metrics.singleMetric().addMetric('WriteBackFailed', MetricUnit.Count, 1);
 }

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
-import { readActiveIndex } from '../inventory/active-index.js';
+import { indexRefreshed, readActiveIndex } from '../inventory/active-index.js';
 import {
   type HandledEvent,
   handledEvent,
@@ -203,10 +203,15 @@ function requestContent({ sessionIds, criteria, reason, dryRun, confirmOverCap }
 }
 
 /** What is known before asking PAM, read at once and in parallel with the secret. */
-async function readKnown(bucket: string | undefined, request: TerminationRequest): Promise<KnownSessions> {
+async function readKnown(
+  bucket: string | undefined,
+  request: TerminationRequest,
+  replayable: boolean,
+): Promise<KnownSessions> {
   const [reading, terminated] = await Promise.all([
     readActiveIndex(),
-    terminatedAmong(bucket, request.sessionIds),
+    // Replays are events delivered again; an analyst's request is never held back by this lookup.
+    terminatedAmong(bucket, replayable ? request.sessionIds : []),
     // The secret is needed next; reading it now overlaps its round trip with these.
     loadPamConnection().catch(() => undefined),
   ]);
@@ -244,17 +249,22 @@ export async function terminateSessions(
           requestContent(request),
         )
       : undefined,
-    readKnown(bucket, request),
+    readKnown(bucket, request, options.replayable === true),
   ]);
-  if (replay) return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
+  if (replay) {
+    await indexRefreshed();
+    return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
+  }
 
   const resolver = new TargetResolver(request, settings, known);
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const actions = new Actions(request, resolver, settings, dryRun, pam);
   // Matches the index found are checked against what this deployment terminated (the ids asked for already were).
-  const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
-  for (const [id, at] of await terminatedAmong(bucket, matched)) known.terminated.set(id, at);
+  if (options.replayable) {
+    const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
+    for (const [id, at] of await terminatedAmong(bucket, matched)) known.terminated.set(id, at);
+  }
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
   let listFailure: ResponderError | undefined;
@@ -292,6 +302,7 @@ export async function terminateSessions(
     reportOutcomes(request, dryRun, outcomes),
     rememberTerminated(bucket, terminated, request.trigger.event_id),
     writeBackToFindings(request, outcomes),
+    indexRefreshed(),
   ]);
   if (!listFailure || !matchingFailed) return recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
   const incomplete = {

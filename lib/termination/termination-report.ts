@@ -2,7 +2,6 @@ import { type AuditEvent, publishAuditEvents } from '../aws/audit-trail.js';
 import { logger } from '../core/logger.js';
 import { notifyBlocked } from './blocked-notice.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
-import { countOutcomes, recordTimeToCut } from './outcome-metrics.js';
 import { type TerminationRequest, type Trigger, triggerKind } from './termination-request.js';
 
 export interface TerminationReport {
@@ -111,8 +110,9 @@ export async function reportOutcomes(
   for (const { error: _error, ...outcome } of outcomes) {
     logger.info('Session outcome', { ...outcome, reason: context.reason, dry_run: dryRun, trigger: context.trigger });
   }
-  countOutcomes(outcomes);
-  recordTimeToCut(triggerKind(request.trigger), outcomes);
+  // Metrics come after the cut: Powertools Metrics is loaded here, off a cold start's critical path.
+  const { publishOutcomeMetrics } = await import('./outcome-metrics.js');
+  publishOutcomeMetrics(triggerKind(request.trigger), outcomes);
   const blocked = outcomes.filter((outcome) => outcome.outcome === 'blocked');
   const [audit] = await Promise.all([
     publishAuditEvents(auditEvents(outcomes, context)),

@@ -4,7 +4,7 @@ import { httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda
 import type { LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import type { RecordedRequest } from '../../infra/pam-simulator/server.js';
-import { INDEX_KEY } from '../../lib/inventory/active-index.js';
+import { forgetCachedIndex, INDEX_KEY } from '../../lib/inventory/active-index.js';
 import { eventFixture } from '../support/fixtures.js';
 import { responseSizes } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -44,6 +44,8 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await local.s3.clear();
+  // Each test starts without this container's copy of an earlier test's index.
+  forgetCachedIndex();
   serve(seedSessions());
   dropArrivals.length = 0;
 });
@@ -137,6 +139,19 @@ describe('a termination by id, with a fresh index', () => {
     expect(response).toMatchObject({ session_id: target.session_id, status: 'terminated', resolved_from: 'index' });
     expect(response.index_age_ms).toBeGreaterThanOrEqual(0);
     expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['drop']);
+  });
+
+  it('decides from the copy this container holds while it is fresh, and refreshes it beside the DELETE', async () => {
+    await writeIndex();
+    const [first, second, third] = ['jsilva', 'mchen', 'pgarcia'].map(
+      (user) => local.pam.sessions.find((s) => s.user === user && s.end === null)!,
+    );
+    expect(await drop({ session_id: first!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'index' });
+    // The object goes; the held copy, still fresh, decides the next cut with no request before its DELETE…
+    await local.s3.clear();
+    expect(await drop({ session_id: second!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'index' });
+    // …and the refresh that ran beside it found the index gone: the next one asks the live list.
+    expect(await drop({ session_id: third!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'live' });
   });
 
   it('knows an ended session from the index without asking PAM', async () => {
@@ -487,6 +502,8 @@ describe('a termination report', () => {
     serve(generateSessions(3_600, { activeShare: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await writeIndex();
+    // The container's still-fresh copy would decide this request; the test wants the new index at once.
+    forgetCachedIndex();
     const bigger = asJson(
       await drop(
         { ...post, body: JSON.stringify({ match: { protocol: 'ssh' }, reason: 'broad preview', dry_run: true }) },
