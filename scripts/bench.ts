@@ -22,6 +22,7 @@ import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { driveTerminations } from '../infra/local/termination-load.js';
 import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/pam/oauth1.js';
+import { criticalBench } from './bench-critical.js';
 import { scaleBench } from './bench-scale.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
@@ -30,7 +31,7 @@ const WARM_DROPS = Number(process.env.BENCH_WARM_DROPS ?? 2_000);
 const WARM_UP = 200;
 const EXPORT_SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const PARTS = new Set(
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'load', 'export', 'scale'],
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'critical', 'load', 'export', 'scale'],
 );
 const LOAD_REQUESTS = 1_000;
 const LOAD_CONCURRENCY = 50;
@@ -330,4 +331,8 @@ if (PARTS.has('scale')) {
     '\ntime to cut and memory by size of history (about 1,000 open sessions; fresh process per function; time to cut = until the simulator receives the DELETE)',
   );
   for (const row of await scaleBench()) console.log(row);
+}
+if (PARTS.has('critical')) {
+  console.log('\nthe critical path against the floor');
+  for (const row of await criticalBench()) console.log(row);
 }

@@ -192,6 +192,7 @@ export const inventoryBucket = settingsArea(() =>
 export const indexSettings = settingsArea(() => ({
   bucket: optionalText('EXPORT_BUCKET'),
   maxAgeMs: duration('INDEX_MAX_AGE_SECONDS', 's', 600, { min: 1 }),
+  recheckMs: duration('INDEX_RECHECK_SECONDS', 's', 10, { min: 0 }),
 }));
 
 /** How the export writes. */

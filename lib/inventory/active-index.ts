@@ -108,8 +108,10 @@ export function indexAgeMs(index: ActiveIndex, now = Date.now()): number {
 
 /** The copy this container read last, and its ETag: while it is unchanged, S3 answers 304 and nothing is parsed. */
 let cached: { etag: string; view: IndexView; bucket: string } | undefined;
-/** A revalidation running beside a termination, to be awaited before the invocation ends. */
-let refreshing: Promise<unknown> | undefined;
+/** The bucket whose index a termination decided from a held copy: revalidated after its DELETE. */
+let recheck: string | undefined;
+/** When the held copy was last confirmed by S3 (asked again at most every INDEX_RECHECK_SECONDS). */
+let confirmedAt = 0;
 
 async function fetchIndex(bucket: string): Promise<IndexView> {
   const known = cached?.bucket === bucket ? cached : undefined;
@@ -120,10 +122,14 @@ async function fetchIndex(bucket: string): Promise<IndexView> {
     );
     const view = parseActiveIndex((await object.Body?.transformToString('utf8')) ?? '');
     cached = object.ETag ? { etag: object.ETag, view, bucket } : undefined;
+    confirmedAt = Date.now();
     return view;
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (known && (status === 304 || awsErrorName(error) === 'NotModified')) return known.view;
+    if (known && (status === 304 || awsErrorName(error) === 'NotModified')) {
+      confirmedAt = Date.now();
+      return known.view;
+    }
     cached = undefined;
     throw error;
   }
@@ -132,12 +138,19 @@ async function fetchIndex(bucket: string): Promise<IndexView> {
 /** Forgets this container's copy of the index (tests, or when it must be read again at once). */
 export function forgetCachedIndex(): void {
   cached = undefined;
+  recheck = undefined;
 }
 
-/** Waits for a revalidation started beside the last termination, so none is cut off when the invocation ends. */
+/**
+ * After the DELETE: asks S3 whether the held copy is still the current index (a conditional GET,
+ * 304 when it is), at most every INDEX_RECHECK_SECONDS (10), so the next request decides from the
+ * newest one.
+ */
 export async function indexRefreshed(): Promise<void> {
-  await refreshing?.catch(() => undefined);
-  refreshing = undefined;
+  const bucket = recheck;
+  recheck = undefined;
+  if (bucket === undefined || Date.now() - confirmedAt < indexSettings().recheckMs) return;
+  await fetchIndex(bucket).catch(() => undefined);
 }
 
 function judged(view: IndexView, maxAgeMs: number, now: number): IndexReading {
@@ -152,15 +165,15 @@ function judged(view: IndexView, maxAgeMs: number, now: number): IndexReading {
 /**
  * The active-session index, if it can decide: present, readable, well-formed and no older than
  * INDEX_MAX_AGE_SECONDS. A copy this container holds that is still that fresh decides at once, with
- * no request before the DELETE; a conditional GET refreshes it beside the termination (await
- * indexRefreshed() before the invocation ends). Never throws; otherwise it says why not.
+ * no request before the DELETE; indexRefreshed() revalidates it after. Never throws; otherwise it
+ * says why not.
  */
 export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
   const { bucket, maxAgeMs } = indexSettings();
   if (!bucket) return { usable: false, reason: 'no inventory bucket is set (EXPORT_BUCKET)' };
   const held = cached?.bucket === bucket ? judged(cached.view, maxAgeMs, now()) : undefined;
   if (held?.usable) {
-    refreshing ??= fetchIndex(bucket);
+    recheck = bucket;
     return held;
   }
   let view: IndexView;

@@ -297,6 +297,7 @@ export async function terminateSessions(
   const matchingFailed = listFailure !== undefined && request.criteria.length > 0;
   // Nothing was done: the failure is the whole answer.
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
+  // Recorded after the DELETE: for replays of events, and so that the index's active sessions leave them out.
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
   const [reported] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),

@@ -19,7 +19,14 @@ let s3: S3Client;
 const output = captureOutput();
 /** For each DELETE: whether a list was still being sent when it arrived, and how many had been sent in full. */
 const dropArrivals: Array<{ listing: boolean; listsDone: number }> = [];
-const ENV = ['PROTECTED_USERS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS', 'DRY_RUN', 'PAM_MAX_ATTEMPTS'];
+const ENV = [
+  'PROTECTED_USERS',
+  'MAX_SESSIONS_PER_EVENT',
+  'INDEX_MAX_AGE_SECONDS',
+  'INDEX_RECHECK_SECONDS',
+  'DRY_RUN',
+  'PAM_MAX_ATTEMPTS',
+];
 
 beforeAll(async () => {
   ({ local, list, drop, indexSessions } = await startLocalHandlers(
@@ -141,7 +148,8 @@ describe('a termination by id, with a fresh index', () => {
     expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['drop']);
   });
 
-  it('decides from the copy this container holds while it is fresh, and refreshes it beside the DELETE', async () => {
+  it('decides from the copy this container holds while it is fresh, and refreshes it after the DELETE', async () => {
+    process.env.INDEX_RECHECK_SECONDS = '0';
     await writeIndex();
     const [first, second, third] = ['jsilva', 'mchen', 'pgarcia'].map(
       (user) => local.pam.sessions.find((s) => s.user === user && s.end === null)!,
@@ -150,7 +158,7 @@ describe('a termination by id, with a fresh index', () => {
     // The object goes; the held copy, still fresh, decides the next cut with no request before its DELETE…
     await local.s3.clear();
     expect(await drop({ session_id: second!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'index' });
-    // …and the refresh that ran beside it found the index gone: the next one asks the live list.
+    // …and the refresh that ran after it found the index gone: the next one asks the live list.
     expect(await drop({ session_id: third!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'live' });
   });
 

@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
+import { localAwsEnv, pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
+import { startS3StandIn } from '../infra/local/s3.js';
+import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
+import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
+
+/**
+ * `npm run bench -- critical`: the critical path against the floor, as ratios in one run. The
+ * floor (scripts/bench-floor-child.ts) reads the secret with the Secrets Manager client and sends
+ * one signed DELETE with node:http; time to cut is until the simulator (its own process) receives
+ * the DELETE: from the process's spawn (cold) or the handler's entry (warm).
+ */
+const COLD_RUNS = Number(process.env.BENCH_CRITICAL_COLD_RUNS ?? 9);
+const WARM_DROPS = Number(process.env.BENCH_CRITICAL_WARM_DROPS ?? 300);
+const LIVE_DROPS = 20;
+const HISTORY = 2_000;
+const OPEN = 1_600;
+
+const now = () => performance.timeOrigin + performance.now();
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
+const median = (values: number[]) => percentile(values, 0.5);
+const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+
+interface Simulator {
+  child: ChildProcess;
+  url: string;
+  drops: Map<string, number>;
+}
+
+async function startSimulator(credentials: object): Promise<Simulator> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
+    env: {
+      ...process.env,
+      PAM_SIMULATOR_SESSIONS: String(HISTORY),
+      PAM_SIMULATOR_ACTIVE: String(OPEN),
+      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
+    },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const drops = new Map<string, number>();
+  child.on('message', (message: { endpoint: string; path: string; receivedAt: number }) => {
+    if (message.endpoint === 'drop') drops.set(message.path.split('/').pop() ?? '', message.receivedAt);
+  });
+  const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+  return { child, url, drops };
+}
+
+interface ChildOutput {
+  drops?: Array<{ id: string; sentAt: number; answeredAt: number }>;
+  runs?: Array<{ startedAt: number; endedAt: number; result: { session_id?: string } }>;
+}
+
+async function runChild(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ spawnedAt: number; output: ChildOutput }> {
+  const spawnedAt = now();
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
+  return { spawnedAt, output: JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildOutput };
+}
+
+const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
+
+export async function criticalBench(): Promise<string[]> {
+  const floorScript = 'dist/bench/bench-floor-child.mjs';
+  const handlerScript = 'dist/bench/bench-handler-child.mjs';
+  for (const [entry, outfile] of [
+    ['scripts/bench-floor-child.ts', floorScript],
+    ['scripts/bench-handler-child.ts', handlerScript],
+  ] as const) {
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      mainFields: ['module', 'main'],
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+      logLevel: 'warning',
+    });
+  }
+  const credentials = randomCredentials();
+  const secrets = await startSecretsManagerStandIn();
+  const eventBridge = await startEventBridgeStandIn();
+  const s3 = await startS3StandIn({ bucket: 'bench-critical' });
+  const simulator = await startSimulator(credentials);
+  try {
+    secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
+    const env = {
+      ...localAwsEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 }),
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const noIndex = { ...env, EXPORT_BUCKET: '' };
+    const open = generateSessions(HISTORY, { activeCount: OPEN })
+      .filter((session) => session.end === null)
+      .map((session) => session.session_id);
+    const take = (count: number) => open.splice(0, count);
+    const arrival = (id: string) => {
+      const at = simulator.drops.get(id);
+      if (at === undefined) throw new Error(`no DELETE arrived for ${id}`);
+      return at;
+    };
+    await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundle('index-sessions'), BENCH_EVENTS: '[{}]' });
+
+    const cold = { floor: [] as number[], indexed: [] as number[], live: [] as number[] };
+    for (let run = 0; run < COLD_RUNS; run += 1) {
+      const [floorId, indexedId, liveId] = take(3) as [string, string, string];
+      const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
+      cold.floor.push(arrival(floorId) - floor.spawnedAt);
+      const indexed = await runChild(handlerScript, {
+        ...env,
+        BENCH_BUNDLE: bundle('drop'),
+        BENCH_EVENTS: JSON.stringify([{ session_id: indexedId }]),
+      });
+      cold.indexed.push(arrival(indexedId) - indexed.spawnedAt);
+      const live = await runChild(handlerScript, {
+        ...noIndex,
+        BENCH_BUNDLE: bundle('drop'),
+        BENCH_EVENTS: JSON.stringify([{ session_id: liveId }]),
+      });
+      cold.live.push(arrival(liveId) - live.spawnedAt);
+    }
+
+    const bareIds = take(WARM_DROPS);
+    const bare = (await runChild(floorScript, { ...env, BENCH_SESSION_IDS: bareIds.join(',') })).output.drops ?? [];
+    const bareToArrival = bare.slice(10).map((drop) => arrival(drop.id) - drop.sentAt);
+    const bareRoundTrip = bare.slice(10).map((drop) => drop.answeredAt - drop.sentAt);
+
+    const warmRuns = async (ids: string[], childEnv: Record<string, string>) => {
+      const { output } = await runChild(handlerScript, {
+        ...childEnv,
+        BENCH_BUNDLE: bundle('drop'),
+        BENCH_EVENTS: JSON.stringify(ids.map((id) => ({ session_id: id }))),
+      });
+      const measured = (output.runs ?? []).slice(10);
+      return {
+        toCut: measured.map((run) => arrival(run.result.session_id ?? '') - run.startedAt),
+        whole: measured.map((run) => run.endedAt - run.startedAt),
+      };
+    };
+    const warmIndexed = await warmRuns(take(WARM_DROPS), env);
+    const warmLive = await warmRuns(take(LIVE_DROPS + 10), noIndex);
+
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    const floorCold = median(cold.floor);
+    return [
+      `  node ${process.version}; history ${HISTORY} sessions, ${OPEN} open; medians of ${COLD_RUNS} cold runs and ${WARM_DROPS - 10} warm drops`,
+      `  cold time to cut (spawn -> DELETE received)`,
+      `    floor (Secrets Manager client + signed node:http DELETE)  ${ms(floorCold)}`,
+      `    drop, indexed session        ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
+      `    drop, live fallback          ${ms(median(cold.live)).padStart(9)}   ${ratio(median(cold.live), floorCold)} the floor`,
+      `  warm time to cut (handler entry -> DELETE received)`,
+      `    bare signed DELETE (send -> received)  p50 ${ms(median(bareToArrival))}   round trip p50 ${ms(median(bareRoundTrip))}`,
+      `    drop, indexed session        p50 ${ms(median(warmIndexed.toCut))}  p95 ${ms(percentile(warmIndexed.toCut, 0.95))}   ${ratio(median(warmIndexed.toCut), median(bareToArrival))} a bare DELETE (target <= 1.5)`,
+      `    drop, whole handler (audit included)  p50 ${ms(median(warmIndexed.whole))}   ${ratio(median(warmIndexed.whole), median(bareRoundTrip))} a bare DELETE's round trip (target <= 3)`,
+      `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), median(bareToArrival))} a bare DELETE`,
+    ];
+  } finally {
+    simulator.child.kill('SIGTERM');
+    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+  }
+}
