@@ -3,6 +3,11 @@ import { observabilitySettings } from '../core/settings.js';
 
 const { serviceName, metricsNamespace } = observabilitySettings();
 
+/** Names the dashboard and alarms refer to (test/infra/dashboard.test.ts checks them against these). */
+export const TIME_TO_CUT = 'TimeToCut';
+export const TRIGGER_DIMENSION = 'trigger';
+export const WRITE_BACK_FAILED = 'WriteBackFailed';
+
 /** CloudWatch metrics (EMF in the logs): one count per outcome, for dashboards and alarms. */
 export const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
@@ -14,7 +19,7 @@ export function countOutcomes(outcomes: Array<{ outcome: string }>): void {
 
 /** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
 export function countWriteBackFailure(): void {
-  metrics.addMetric('WriteBackFailed', MetricUnit.Count, 1);
+  metrics.addMetric(WRITE_BACK_FAILED, MetricUnit.Count, 1);
 }
 
 /**
@@ -25,7 +30,7 @@ export function recordTimeToCut(trigger: string, outcomes: Array<{ outcome: stri
   for (const outcome of outcomes) {
     if (outcome.outcome !== 'terminated') continue;
     const metric = metrics.singleMetric();
-    metric.addDimension('trigger', trigger);
-    metric.addMetric('TimeToCut', MetricUnit.Milliseconds, outcome.event_age_ms);
+    metric.addDimension(TRIGGER_DIMENSION, trigger);
+    metric.addMetric(TIME_TO_CUT, MetricUnit.Milliseconds, outcome.event_age_ms);
   }
 }
