@@ -1,8 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../lib/core/logger.js';
 import { exportInventory } from '../lib/inventory/inventory-export.js';
+import { inventoryMetrics } from '../lib/inventory/inventory-metrics.js';
 import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
 
@@ -14,4 +16,5 @@ export const handler = middy(async (_event: unknown, context: Context) =>
   exportInventory({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()), workerUrl }),
 )
   .use(injectLambdaContext(logger))
+  .use(logMetrics(inventoryMetrics))
   .use(errorResponder());

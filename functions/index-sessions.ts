@@ -1,8 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../lib/core/logger.js';
 import { indexSessions } from '../lib/inventory/index-sessions.js';
+import { inventoryMetrics } from '../lib/inventory/inventory-metrics.js';
 import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
 
@@ -11,4 +13,5 @@ export const handler = middy(async (_event: unknown, context: Context) =>
   indexSessions({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()) }),
 )
   .use(injectLambdaContext(logger))
+  .use(logMetrics(inventoryMetrics))
   .use(errorResponder());

@@ -17,6 +17,8 @@ export interface BundleInfo {
   onDemandBytes: number;
   /** The npm packages bundled in, by name. */
   packages: string[];
+  /** For each worker thread's file: the npm packages it loads, statically or on demand. */
+  workers: Record<string, string[]>;
 }
 
 /** Worker threads a function starts, bundled beside its handler under these names. */
@@ -78,10 +80,23 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
     const allCode = Object.keys(outputs)
       .filter((output) => output.endsWith('.mjs'))
       .reduce((sum, output) => sum + (outputs[output]?.bytes ?? 0), 0);
-    const packages = new Set(
-      Object.keys(metafile.inputs).flatMap((input) => {
-        const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
-        return match?.[1] ? [match[1]] : [];
+    const packageOf = (input: string) => {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
+      return match?.[1] ? [match[1]] : [];
+    };
+    const packages = new Set(Object.keys(metafile.inputs).flatMap(packageOf));
+    // What a worker thread loads: its file and every chunk reachable from it.
+    const workers = Object.fromEntries(
+      Object.keys(WORKERS[name] ?? {}).map((worker) => {
+        const reached = new Set<string>();
+        const reach = (output: string) => {
+          if (reached.has(output) || !outputs[output]) return;
+          reached.add(output);
+          for (const imported of outputs[output]?.imports ?? []) reach(imported.path);
+        };
+        reach(Object.keys(outputs).find((output) => output.endsWith(`dist/${name}/${worker}.mjs`)) ?? '');
+        const loaded = [...reached].flatMap((output) => Object.keys(outputs[output]?.inputs ?? {}).flatMap(packageOf));
+        return [worker, [...new Set(loaded)].sort()];
       }),
     );
     bundles.push({
@@ -91,6 +106,7 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
       gzipBytes: gzipSync(code).length,
       onDemandBytes: allCode - code.length,
       packages: [...packages].sort(),
+      workers,
     });
   }
   // What each bundle holds, for the tests to check without building again.

@@ -7,7 +7,8 @@ import { type PamCallOptions, streamRemoteSessionBlocks } from '../pam/pam-clien
 import { MalformedRecords } from '../sessions/malformed-records.js';
 import { looksActive, type RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionValue, parseSessionBlock } from '../sessions/session-block.js';
-import { type ActiveIndex, type EndedSession, INDEX_KEY, parseActiveIndex } from './active-index.js';
+import { type ActiveIndex, type EndedSession, INDEX_KEY, indexAgeMs, parseActiveIndex } from './active-index.js';
+import { recordIndexRun, recordIndexSkipped } from './inventory-metrics.js';
 
 /** How long a session stays in the index's recently-ended part after the indexer saw it end. */
 const RECENTLY_ENDED_MS = 24 * 60 * 60 * 1000;
@@ -101,7 +102,10 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
   const bucket = inventoryBucket();
   const now = options.now ?? Date.now;
   const s3Uri = `s3://${bucket}/${INDEX_KEY}`;
-  if (running) return { s3_uri: s3Uri, skipped: 'another index run is still listing in this container' };
+  if (running) {
+    recordIndexSkipped();
+    return { s3_uri: s3Uri, skipped: 'another index run is still listing in this container' };
+  }
   running = true;
   try {
     const previous = await previousIndex(bucket);
@@ -110,6 +114,7 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
       if (now() < nextAllowed) {
         const skipped = `the last list took ${previous.list_duration_ms} ms; the next may start at ${new Date(nextAllowed).toISOString()}`;
         logger.info('Index not rebuilt yet', { skipped });
+        recordIndexSkipped();
         return { s3_uri: s3Uri, skipped };
       }
     }
@@ -126,6 +131,12 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
     } catch (error) {
       throw storageFailure(error, bucket);
     }
+    // Measured as readers measure it, once the new index is there to replace it.
+    recordIndexRun({
+      listDurationMs: index.list_duration_ms,
+      activeSessions: index.active.length,
+      replacedAgeMs: previous ? indexAgeMs(previous) : undefined,
+    });
     const summary: IndexSummary = {
       s3_uri: s3Uri,
       listed_at: index.listed_at,

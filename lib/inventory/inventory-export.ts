@@ -12,6 +12,7 @@ import { MalformedRecords } from '../sessions/malformed-records.js';
 import { BlockEncoderPool } from './block-encoder-pool.js';
 import type { EncodedBlock } from './export-block.js';
 import { type ExportFormat, exportKey } from './export-key.js';
+import { recordExport } from './inventory-metrics.js';
 
 const INVENTORY_EXPORTED = 'PAM Session Inventory Exported';
 const PARTS_IN_FLIGHT = 2;
@@ -68,6 +69,7 @@ export async function exportInventory(
   const inFlight: Array<Promise<EncodedBlock>> = [];
   const counts: ExportSummary['counts'] = { total: 0, active: 0, malformed: 0, by_protocol: {} };
   const malformed = new MalformedRecords();
+  let bytesWritten = 0;
 
   const writeOldest = async () => {
     const block = await inFlight.shift();
@@ -77,6 +79,7 @@ export async function exportInventory(
     for (const [protocol, count] of Object.entries(block.byProtocol))
       counts.by_protocol[protocol] = (counts.by_protocol[protocol] ?? 0) + count;
     counts.malformed = malformed.add(block.malformed);
+    bytesWritten += block.compressed.byteLength;
     if (!body.write(block.compressed)) await once(body, 'drain');
   };
   const dispatch = async (blocks: ElementBlock[], header: boolean) => {
@@ -144,6 +147,7 @@ export async function exportInventory(
     counts,
   };
   logger.info('Inventory exported', { ...summary });
+  recordExport({ durationMs: summary.duration_ms, bytes: bytesWritten, sessions: counts.total });
   const audit = await publishAuditEvents([{ detailType: INVENTORY_EXPORTED, detail: { ...summary } }]);
   if (audit.failed > 0) logger.error('The export summary event could not be published', { key });
   return summary;

@@ -3,6 +3,11 @@ import { observabilitySettings } from '../core/settings.js';
 
 const { serviceName, metricsNamespace } = observabilitySettings();
 
+/** Names the dashboard and alarms refer to (test/infra/dashboard.test.ts checks them against these). */
+export const TIME_TO_CUT = 'TimeToCut';
+export const TRIGGER_DIMENSION = 'trigger';
+export const WRITE_BACK_FAILED = 'WriteBackFailed';
+
 /** CloudWatch metrics (EMF in the logs), for dashboards and alarms. */
 const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
@@ -23,12 +28,12 @@ export function publishOutcomeMetrics(
   for (const outcome of outcomes) {
     if (outcome.outcome !== 'terminated') continue;
     const metric = metrics.singleMetric();
-    metric.addDimension('trigger', trigger);
-    metric.addMetric('TimeToCut', MetricUnit.Milliseconds, outcome.event_age_ms);
+    metric.addDimension(TRIGGER_DIMENSION, trigger);
+    metric.addMetric(TIME_TO_CUT, MetricUnit.Milliseconds, outcome.event_age_ms);
   }
 }
 
 /** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
 export function countWriteBackFailure(): void {
-  metrics.singleMetric().addMetric('WriteBackFailed', MetricUnit.Count, 1);
+  metrics.singleMetric().addMetric(WRITE_BACK_FAILED, MetricUnit.Count, 1);
 }

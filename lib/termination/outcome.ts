@@ -1,13 +1,17 @@
 import type { ResponderError } from '../core/errors.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 
-export type OutcomeKind =
-  | 'terminated'
-  | 'already_ended'
-  | 'skipped_protected'
-  | 'would_terminate'
-  | 'blocked'
-  | 'failed';
+/** Every kind of outcome; each is also the name of the count metric drop emits for it. */
+export const OUTCOME_KINDS = [
+  'terminated',
+  'already_ended',
+  'skipped_protected',
+  'would_terminate',
+  'blocked',
+  'failed',
+] as const;
+
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 
 /** Where a target's facts came from: the active-session index, or the PAM Core's live list. */
 export type ResolvedFrom = 'index' | 'live';

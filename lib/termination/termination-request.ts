@@ -40,8 +40,10 @@ export interface FindingIdentifier {
   productArn: string;
 }
 
-/** What kind of trigger a request came from, for the time-to-cut metric. */
-export type TriggerKind = 'guardduty' | 'securityhub' | 'request' | 'http' | 'invoke';
+/** What kind of trigger a request came from: the time-to-cut metric's trigger dimension. */
+export const TRIGGER_KINDS = ['guardduty', 'securityhub', 'request', 'http', 'invoke'] as const;
+
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export function triggerKind(trigger: Trigger): TriggerKind {
   if (trigger.source === 'aws.guardduty') return 'guardduty';

@@ -37,6 +37,13 @@ describe('the bundles', () => {
     }
   });
 
+  it("keep the export's worker threads free of Powertools and the AWS SDK: they only decode, serialise and compress", () => {
+    const exportBundle = bundles.find((bundle) => bundle.name === 'export');
+    // The handler itself emits metrics, so the check below is not vacuous.
+    expect(exportBundle?.packages).toContain('@aws-lambda-powertools/metrics');
+    expect(exportBundle?.workers).toEqual({ 'block-encoder-worker': ['csv-stringify'] });
+  });
+
   it('bundle the AWS SDK, and list does not load EventBridge', () => {
     const list = bundles.find((bundle) => bundle.name === 'list');
     expect(list?.packages).toContain('@aws-sdk/client-secrets-manager');

@@ -298,6 +298,7 @@ describe('the generated CloudFormation', () => {
       's3:ListBucket',
       's3:PutObject',
       'secretsmanager:GetSecretValue',
+      'securityhub:BatchUpdateFindings',
       'sns:Publish',
       'sqs:SendMessage',
     ]);
@@ -362,6 +363,10 @@ describe('the generated CloudFormation', () => {
     expect(find('DropRole', 'kms:GenerateDataKey*')).toMatchObject({
       Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       Resource: { 'Fn::GetAtt': ['AlarmTopicKey', 'Arn'] },
+    });
+    // Security Hub authorises BatchUpdateFindings on the account's hub, so no "*" is needed for the write-back.
+    expect(find('DropRole', 'securityhub:BatchUpdateFindings')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default',
     });
     expect(find('ExportRole', 's3:PutObject')?.Resource).toEqual({
       'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*',

@@ -17,6 +17,9 @@ import { packageTemplate, type Resource, type Template } from '../support/packag
  * - SQS CreateQueue: QueueName up to 80 characters, alphanumerics, hyphens and underscores
  *   (AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
  * - CloudWatch PutMetricAlarm: AlarmName 1-255 (AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+ * - CloudWatch PutDashboard: DashboardName at most 255, A-Z, a-z, 0-9, "-" and "_"
+ *   (AmazonCloudWatch/latest/APIReference/API_PutDashboard.html). Dashboards are global to the account, so the name
+ *   carries the region as well as the stage.
  * - Lambda CreateFunction: a function name alone "is limited to 64 characters", [a-zA-Z0-9-_]+
  *   (lambda/latest/api/API_CreateFunction.html).
  * - CloudWatch Logs CreateLogGroup: 1-512, a-z, A-Z, 0-9, _ - / . and #
@@ -69,6 +72,13 @@ const LIMITS: Limit[] = [
   },
   { type: 'AWS::SQS::Queue', property: 'QueueName', names: top('QueueName'), max: 80, pattern: /^[A-Za-z0-9_-]+$/ },
   { type: 'AWS::CloudWatch::Alarm', property: 'AlarmName', names: top('AlarmName'), max: 255, pattern: /^.+$/ },
+  {
+    type: 'AWS::CloudWatch::Dashboard',
+    property: 'DashboardName',
+    names: top('DashboardName'),
+    max: 255,
+    pattern: /^[A-Za-z0-9_-]+$/,
+  },
   {
     type: 'AWS::Lambda::Function',
     property: 'FunctionName',
@@ -152,7 +162,7 @@ describe(`every name the template gives, packaged for the stage "${STAGE}"`, () 
     }
   });
 
-  it('checks the names that matter: the custom action, the bus, its rule, the functions and their log groups', () => {
+  it('checks the names that matter: the custom action, the bus, its rule, the functions, their log groups, the dashboard', () => {
     const checked = (type: string, property: string) =>
       namesFor(LIMITS.find((limit) => limit.type === type && limit.property === property) as Limit).map(
         ({ name }) => name,
@@ -163,6 +173,9 @@ describe(`every name the template gives, packaged for the stage "${STAGE}"`, () 
     expect(checked('AWS::Events::Rule', 'Name')).toHaveLength(4);
     expect(checked('AWS::Lambda::Function', 'FunctionName')).toContain(`pam-session-responder-${STAGE}-index-sessions`);
     expect(checked('AWS::Logs::LogGroup', 'LogGroupName')).toContain(`/aws/http-api/pam-session-responder-${STAGE}`);
+    expect(checked('AWS::CloudWatch::Dashboard', 'DashboardName')).toEqual([
+      `pam-session-responder-${STAGE}-us-east-1`,
+    ]);
   });
 
   it('gives no other resource a name of its own that the table above does not check', () => {

@@ -5,6 +5,7 @@ import type { LocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import type { RecordedRequest } from '../../infra/pam-simulator/server.js';
 import { forgetCachedIndex, INDEX_KEY } from '../../lib/inventory/active-index.js';
+import { emfRecords } from '../support/emf.js';
 import { eventFixture } from '../support/fixtures.js';
 import { responseSizes } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -40,7 +41,7 @@ beforeAll(async () => {
         });
       },
     },
-    { PAM_RETRY_BASE_DELAY_MS: '5', POWERTOOLS_METRICS_DISABLED: 'true' },
+    { PAM_RETRY_BASE_DELAY_MS: '5' },
   ));
   s3 = new S3Client({});
 });
@@ -135,6 +136,67 @@ describe('index-sessions', () => {
     const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
     expect(summary.skipped).toMatch(/the last list took 120000 ms; the next may start at/);
     expect(pamCalls('list')).toEqual([]);
+  });
+});
+
+describe('index-sessions metrics', () => {
+  const indexRecords = (since: number) =>
+    emfRecords(output.text().slice(since)).filter((record) =>
+      record.metrics.some(({ Name }) => Name.startsWith('Index')),
+    );
+
+  it('emits the list duration and the active sessions, and no IndexAge when there was no index to replace', async () => {
+    const mark = output.text().length;
+    const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(indexRecords(mark)).toEqual([
+      {
+        namespace: 'PamSessionResponder',
+        dimensions: [['service']],
+        metrics: [
+          { Name: 'IndexListDuration', Unit: 'Milliseconds' },
+          { Name: 'IndexActiveSessions', Unit: 'Count' },
+        ],
+        values: {
+          service: 'pam-session-responder',
+          IndexListDuration: summary.list_duration_ms,
+          IndexActiveSessions: summary.active,
+        },
+      },
+    ]);
+  });
+
+  it('emits IndexAge: how old the index it replaced was when the new one was written', async () => {
+    await writeIndex();
+    const replaced = Date.parse((await readIndex()).listed_at);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const mark = output.text().length;
+    const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+    const after = Date.now();
+    const [record, ...more] = indexRecords(mark);
+    expect(more).toEqual([]);
+    expect(record?.metrics).toContainEqual({ Name: 'IndexAge', Unit: 'Milliseconds' });
+    const age = record?.values.IndexAge as number;
+    // At least the gap between the two lists' starts, at most until after the new index was written.
+    expect(age).toBeGreaterThanOrEqual(Date.parse(summary.listed_at) - replaced);
+    expect(age).toBeLessThanOrEqual(after - replaced);
+  });
+
+  it('counts a tick that does not list as IndexRunSkipped, and emits nothing else', async () => {
+    await writeIndex();
+    await putIndex(
+      JSON.stringify({ ...(await readIndex()), listed_at: new Date().toISOString(), list_duration_ms: 120_000 }),
+    );
+    const mark = output.text().length;
+    const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
+    expect(summary.skipped).toBeDefined();
+    expect(indexRecords(mark)).toEqual([
+      {
+        namespace: 'PamSessionResponder',
+        dimensions: [['service']],
+        metrics: [{ Name: 'IndexRunSkipped', Unit: 'Count' }],
+        values: { service: 'pam-session-responder', IndexRunSkipped: 1 },
+      },
+    ]);
   });
 });
 

@@ -1,17 +1,20 @@
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions, type SimulatedSession, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { emfRecords } from '../support/emf.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
+import { captureOutput } from '../support/output-capture.js';
 
 let local: LocalPam;
 let exportHandler: Handler;
 let list: Handler;
 let s3: S3Client;
+const output = captureOutput();
 
 // What EventBridge Scheduler's classic schedule rule delivers to the function.
 const scheduledEvent = {
@@ -205,6 +208,40 @@ describe('the inventory export', () => {
     ]);
     expect(await objectKeys()).toEqual(before);
   }, 60_000);
+});
+
+describe('the export metrics', () => {
+  it('emits ExportDuration, ExportBytes (the object as written) and ExportSessions, as EMF under the service', async () => {
+    const mark = output.text().length;
+    const summary = await exportHandler(scheduledEvent, lambdaContext({ remainingMs: 60_000 }));
+    const written = await s3.send(new HeadObjectCommand({ Bucket: local.s3.bucket, Key: summary.key }));
+    expect(emfRecords(output.text().slice(mark))).toEqual([
+      {
+        namespace: 'PamSessionResponder',
+        dimensions: [['service']],
+        metrics: [
+          { Name: 'ExportDuration', Unit: 'Milliseconds' },
+          { Name: 'ExportBytes', Unit: 'Bytes' },
+          { Name: 'ExportSessions', Unit: 'Count' },
+        ],
+        values: {
+          service: 'pam-session-responder',
+          ExportDuration: summary.duration_ms,
+          ExportBytes: written.ContentLength,
+          ExportSessions: 12,
+        },
+      },
+    ]);
+    expect(written.ContentLength).toBeGreaterThan(0);
+  });
+
+  it('emits none of them for an export that failed (its Errors alarm tells)', async () => {
+    const refusal = JSON.stringify({ code: 500, response: { status: 500, message: 'Unexpected error.', error: true } });
+    local.pam.injectFault('list', { kind: 'status', status: 200, body: refusal });
+    const mark = output.text().length;
+    await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toThrow('Unexpected error.');
+    expect(emfRecords(output.text().slice(mark))).toEqual([]);
+  });
 });
 
 describe('S3 failing during the upload', () => {
