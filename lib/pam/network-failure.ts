@@ -1,7 +1,6 @@
 import { PamApiError } from '../core/errors.js';
 
 const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
-const TIMEOUT_ERROR = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export function errorCode(error: unknown): string {
   const { code, name, cause } = (error ?? {}) as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
@@ -16,7 +15,7 @@ export function errorCode(error: unknown): string {
 export function networkFailure(error: unknown, timeoutMs: number): PamApiError {
   const code = errorCode(error);
   // Only the call's own time limit aborts it: Node's client says ABORT_ERR.
-  if (code === 'TimeoutError' || code === 'AbortError' || code === 'ABORT_ERR' || TIMEOUT_ERROR.has(code)) {
+  if (code === 'TimeoutError' || code === 'AbortError' || code === 'ABORT_ERR') {
     return new PamApiError({
       kind: 'timeout',
       retryable: true,

@@ -57,7 +57,7 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 3, drop: 3, export: 3 },
     code: 'pam_unreachable',
     httpStatus: 502,
-    says: 'Could not reach the PAM Core (UND_ERR_SOCKET)',
+    says: 'Could not reach the PAM Core (ECONNRESET)',
   },
   {
     id: 'cut-mid-body',
@@ -70,7 +70,7 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: "PAM Core's session list / answer broke off before its end (UND_ERR_SOCKET); not sent again",
+    says: "PAM Core's session list / answer broke off before its end (ECONNRESET); not sent again",
   },
   {
     id: '429',
