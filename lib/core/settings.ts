@@ -195,6 +195,22 @@ export const indexSettings = settingsArea(() => ({
   recheckMs: duration('INDEX_RECHECK_SECONDS', 's', 10, { min: 0 }),
 }));
 
+/**
+ * The AWS credentials Lambda puts in every function's environment, for the one request signed
+ * without the SDK; undefined when they are not there (the SDK's own chain is used then).
+ */
+export const environmentCredentials = settingsArea(() => {
+  const accessKeyId = optionalText('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = optionalText('AWS_SECRET_ACCESS_KEY');
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = optionalText('AWS_SESSION_TOKEN');
+  return {
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    region: text('AWS_REGION', 'us-east-1'),
+    s3Endpoint: optionalText('AWS_ENDPOINT_URL_S3') ?? optionalText('AWS_ENDPOINT_URL'),
+  };
+});
+
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({
   format: choice('EXPORT_FORMAT', ['jsonl', 'csv'] as const, 'jsonl'),

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { s3 } from '../aws/s3-client.js';
+import { readS3Object } from '../aws/s3-read.js';
 import { logger } from '../core/logger.js';
 
 /**
@@ -37,6 +36,15 @@ function unknown(what: string, error: unknown) {
  * Which of these sessions this deployment terminated in the last 24 hours, with when: one HEAD
  * request per id, a few at a time, so the cost follows the request, not the day's terminations.
  */
+/** The S3 client, for the writes and lists that come after the DELETE: loaded then, not at a cold start. */
+async function sdk() {
+  const [{ s3 }, { ListObjectsV2Command, PutObjectCommand }] = await Promise.all([
+    import('../aws/s3-client.js'),
+    import('@aws-sdk/client-s3'),
+  ]);
+  return { s3, ListObjectsV2Command, PutObjectCommand };
+}
+
 export async function terminatedAmong(
   bucket: string | undefined,
   sessionIds: readonly string[],
@@ -44,16 +52,16 @@ export async function terminatedAmong(
 ): Promise<Map<string, string>> {
   const terminated = new Map<string, string>();
   if (!bucket || sessionIds.length === 0) return terminated;
-  const abortSignal = AbortSignal.timeout(READ_TIMEOUT_MS);
+  const deadline = Date.now() + READ_TIMEOUT_MS;
   const limit = pLimit(READS_IN_FLIGHT);
   await Promise.all(
     sessionIds.map((id) =>
       limit(async () => {
         try {
-          const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${SESSIONS_PREFIX}${id}.json` }), {
-            abortSignal,
+          const head = await readS3Object('HEAD', bucket, `${SESSIONS_PREFIX}${id}.json`, {
+            timeoutMs: Math.max(1, Math.floor(deadline - Date.now())),
           });
-          const at = head.LastModified?.getTime() ?? 0;
+          const at = head.lastModified?.getTime() ?? 0;
           if (now - at <= REMEMBERED_FOR_MS) terminated.set(id, new Date(at).toISOString());
         } catch (error) {
           const name = awsErrorName(error);
@@ -75,6 +83,7 @@ export async function recentlyTerminated(bucket: string | undefined, now = Date.
   try {
     let token: string | undefined;
     do {
+      const { s3, ListObjectsV2Command } = await sdk();
       const page = await s3.send(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: SESSIONS_PREFIX, ContinuationToken: token }),
         { abortSignal },
@@ -100,11 +109,9 @@ export async function handledEvent<Outcome>(
 ): Promise<HandledEvent<Outcome> | undefined> {
   if (!bucket) return undefined;
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: eventKey(eventId, content) }), {
-      abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
-    });
-    const record = JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as HandledEvent<Outcome>;
-    const fresh = Date.now() - (object.LastModified?.getTime() ?? 0) <= REMEMBERED_FOR_MS;
+    const object = await readS3Object('GET', bucket, eventKey(eventId, content), { timeoutMs: READ_TIMEOUT_MS });
+    const record = JSON.parse(object.body) as HandledEvent<Outcome>;
+    const fresh = Date.now() - (object.lastModified?.getTime() ?? 0) <= REMEMBERED_FOR_MS;
     return fresh && record.event_id === eventId && Array.isArray(record.outcomes) ? record : undefined;
   } catch (error) {
     if (awsErrorName(error) !== 'NoSuchKey') unknown('whether this event was handled before', error);
@@ -114,6 +121,7 @@ export async function handledEvent<Outcome>(
 
 async function put(bucket: string, key: string, body: unknown): Promise<boolean> {
   try {
+    const { s3, PutObjectCommand } = await sdk();
     await s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }),
     );

@@ -131,6 +131,9 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
   };
 }
 
+/** The connection parsed from the secret's value last read: parsed again only when the value changes. */
+let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
+
 /**
  * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
  * Powertools' cache (PAM_SECRET_MAX_AGE_SECONDS, 5 minutes by default). `forceFetch` bypasses
@@ -164,5 +167,9 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
-  return parsePamSecret(secretId, secretString);
+  // Parsed once per secret value: a warm termination does not check the same JSON again.
+  if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
+    parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
+  }
+  return parsed.connection;
 }
