@@ -11,7 +11,7 @@ const value = z
 export const DEFAULT_PAGE_SIZE = 1_000;
 export const MAX_PAGE_SIZE = 5_000;
 
-const listQuerySchema = z.partial(
+export const listQuerySchema = z.partial(
   z.strictObject(
     {
       source: z.enum(['live', 'snapshot'], { error: 'must be "live" or "snapshot"' }),

@@ -93,7 +93,7 @@ const matchSchema = z
     ),
   );
 
-const detailSchema = z
+export const terminationDetailSchema = z
   .object(
     {
       session_id: z.optional(sessionIdSchema),
@@ -145,7 +145,7 @@ export function parseTerminationDetail(
   trigger: Trigger,
   limits: PrefixLimits = terminationSettings(),
 ): TerminationRequest {
-  const parsed = detailSchema.safeParse(detail);
+  const parsed = terminationDetailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
   const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
