@@ -5,7 +5,8 @@ import type { RemoteSession } from './remote-session.js';
 
 const value = z
   .string({ error: 'must be text' })
-  .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters'));
+  // The length as sent, before trimming: what docs/openapi.yaml's maxLength says.
+  .check(z.maxLength(256, 'must be at most 256 characters'), z.trim(), z.minLength(1, 'must not be empty'));
 
 /** Sessions per page of `GET /sessions`: the default, and the most one page may ask for. */
 export const DEFAULT_PAGE_SIZE = 1_000;

@@ -57,10 +57,11 @@ export const MAX_SESSION_IDS = 100;
 const text = (field: string, max: number) =>
   z
     .string({ error: `${field} must be a string` })
+    // The length as sent, before trimming: what docs/openapi.yaml's maxLength says.
     .check(
+      z.maxLength(max, `${field} must be at most ${max} characters`),
       z.trim(),
       z.minLength(1, `${field} must not be empty`),
-      z.maxLength(max, `${field} must be at most ${max} characters`),
     );
 
 /** A check from a function that says what is wrong with a value (after the field's name), or nothing. */
