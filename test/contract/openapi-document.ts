@@ -339,28 +339,29 @@ function jsonContent(schema: Schema, examples: Examples = {}): Schema {
   };
 }
 
-function errorResponses(route: string, examples: Examples[]): Record<string, Schema> {
+/** The route's error responses by status, each with the captured examples of its codes (one elsewhere is a mistake). */
+function errorResponses(route: string, captured: CapturedExamples, names: ExampleName[]): Record<string, Schema> {
+  const statuses = ROUTE_ERRORS[route] ?? {};
+  for (const name of names) {
+    const { status, body } = captured[name];
+    const code = (body as { error?: { code?: string } }).error?.code ?? '';
+    if (!statuses[status]?.includes(code)) throw new Error(`${name}: ${route} does not list ${status} ${code}`);
+  }
   const responses: Record<string, Schema> = {};
-  for (const [status, codes] of Object.entries(ROUTE_ERRORS[route] ?? {})) {
+  for (const [status, codes] of Object.entries(statuses)) {
     const known = ERRORS[status];
     if (!known) throw new Error(`status ${status} has no entry in ERRORS`);
-    const mine = Object.fromEntries(
-      examples
-        .flatMap((set) => Object.entries(set))
-        .filter(
-          ([, example]) => codeOf(example.value) !== undefined && codes.includes(codeOf(example.value) as string),
-        ),
+    const examples = Object.fromEntries(
+      names
+        .filter((name) => String(captured[name].status) === status)
+        .map((name) => [name, { summary: captured[name].summary, value: captured[name].body }]),
     );
     responses[status] = {
       description: `${known.description} ${codes.map((code) => `\`${code}\`: ${known.codes[code]}`).join('; ')}.`,
-      content: jsonContent(object({ error: object({ code: { enum: codes }, message: { type: 'string' } }) }), mine),
+      content: jsonContent(object({ error: object({ code: { enum: codes }, message: { type: 'string' } }) }), examples),
     };
   }
   return responses;
-}
-
-function codeOf(body: unknown): string | undefined {
-  return (body as { error?: { code?: string } } | null)?.error?.code;
 }
 
 const GATEWAY_RESPONSES: Record<string, Schema> = {
@@ -386,21 +387,21 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
   const inputs = inputSchemas();
   const pick = (names: ExampleName[]): Examples =>
     Object.fromEntries(names.map((name) => [name, { summary: captured[name].summary, value: captured[name].body }]));
-  const listErrors = pick([
+  const listErrors: ExampleName[] = [
     'list_unknown_filter',
     'list_snapshot_not_found',
     'list_configuration_error',
     'list_pam_bad_response',
     'list_secrets_unavailable',
     'list_pam_timeout',
-  ]);
-  const deleteErrors = pick([
+  ];
+  const deleteErrors: ExampleName[] = [
     'delete_invalid_id',
     'delete_session_not_found',
     'delete_protected_session',
     'delete_pam_rejected',
-  ]);
-  const postErrors = pick(['terminate_invalid_request', 'terminate_prefix_too_wide']);
+  ];
+  const postErrors: ExampleName[] = ['terminate_invalid_request', 'terminate_prefix_too_wide'];
   const sigv4 = [{ sigv4: [] }];
   const requestExample = (name: ExampleName) => ({ summary: captured[name].summary, value: captured[name].request });
 
@@ -443,7 +444,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               content: jsonContent(ref('SessionsPage'), pick(['list_live', 'list_index', 'list_snapshot'])),
             },
             ...GATEWAY_RESPONSES,
-            ...errorResponses('GET /sessions', [listErrors]),
+            ...errorResponses('GET /sessions', captured, listErrors),
           },
         },
       },
@@ -472,7 +473,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               ),
             },
             ...GATEWAY_RESPONSES,
-            ...errorResponses('DELETE /sessions/{sessionId}', [deleteErrors]),
+            ...errorResponses('DELETE /sessions/{sessionId}', captured, deleteErrors),
           },
         },
       },
@@ -513,7 +514,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               ),
             },
             ...GATEWAY_RESPONSES,
-            ...errorResponses('POST /sessions/terminate', [postErrors]),
+            ...errorResponses('POST /sessions/terminate', captured, postErrors),
           },
         },
       },
