@@ -128,6 +128,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
   S3 (s3rver)        ${local.s3.url}   (bucket "${local.s3.bucket}")
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
+  API document       ${fileURLToPath(new URL('../../docs/openapi.yaml', import.meta.url))}   (OpenAPI 3.1)
   Active-session index  s3://${local.s3.bucket}/index/active-sessions.json   (${indexed.active} active of ${indexed.history_size}; rewritten every minute)
   (locally the routes take no IAM signature; deployed, they require one)
 

@@ -5,13 +5,14 @@ import type { RemoteSession } from './remote-session.js';
 
 const value = z
   .string({ error: 'must be text' })
-  .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256, 'must be at most 256 characters'));
+  // The length as sent, before trimming: what docs/openapi.yaml's maxLength says.
+  .check(z.maxLength(256, 'must be at most 256 characters'), z.trim(), z.minLength(1, 'must not be empty'));
 
 /** Sessions per page of `GET /sessions`: the default, and the most one page may ask for. */
 export const DEFAULT_PAGE_SIZE = 1_000;
 export const MAX_PAGE_SIZE = 5_000;
 
-const listQuerySchema = z.partial(
+export const listQuerySchema = z.partial(
   z.strictObject(
     {
       source: z.enum(['live', 'snapshot'], { error: 'must be "live" or "snapshot"' }),

@@ -59,10 +59,11 @@ export const MAX_SESSION_IDS = 100;
 const text = (field: string, max: number) =>
   z
     .string({ error: `${field} must be a string` })
+    // The length as sent, before trimming: what docs/openapi.yaml's maxLength says.
     .check(
+      z.maxLength(max, `${field} must be at most ${max} characters`),
       z.trim(),
       z.minLength(1, `${field} must not be empty`),
-      z.maxLength(max, `${field} must be at most ${max} characters`),
     );
 
 /** A check from a function that says what is wrong with a value (after the field's name), or nothing. */
@@ -95,7 +96,7 @@ const matchSchema = z
     ),
   );
 
-const detailSchema = z
+export const terminationDetailSchema = z
   .object(
     {
       session_id: z.optional(sessionIdSchema),
@@ -147,7 +148,7 @@ export function parseTerminationDetail(
   trigger: Trigger,
   limits: PrefixLimits = terminationSettings(),
 ): TerminationRequest {
-  const parsed = detailSchema.safeParse(detail);
+  const parsed = terminationDetailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
   const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);

@@ -74,6 +74,7 @@ const cuttable = (session: { session_id: string; user: string }) =>
 describe('npm start', () => {
   it('prints the URLs and ready-to-paste curl lines', () => {
     expect(output).toContain(`HTTP API           ${base}`);
+    expect(output).toMatch(/API document {7}\/.*\/docs\/openapi\.yaml {3}\(OpenAPI 3\.1\)/);
     expect(output).toMatch(/curl -s '.*\/sessions\?active=true'/);
     expect(output).toMatch(/curl -s -X DELETE .*\/sessions\/[0-9a-f]{40}/);
   });

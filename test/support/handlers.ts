@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { withHttpContract } from './openapi-contract.js';
 
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
 export type FunctionName = 'list' | 'drop' | 'export' | 'index-sessions';
@@ -34,13 +35,19 @@ const SOURCES: Record<FunctionName, () => Promise<unknown>> = {
 /**
  * A function's handler, from its source or (for the export, whose worker threads run a file the
  * build puts beside it) its built bundle; every test reaches the handlers through here, so every
- * response is checked against Lambda's limit. Import after the local stack's variables are set:
- * the SDK reads AWS_ENDPOINT_URL_* once.
+ * response is checked against Lambda's limit and every HTTP response against docs/openapi.yaml.
+ * Only the generator of that document (test/contract/capture-examples.ts) turns the second check off.
+ * Import after the local stack's variables are set: the SDK reads AWS_ENDPOINT_URL_* once.
  */
-export async function loadHandler(name: FunctionName, from: 'source' | 'bundle' = 'source'): Promise<Handler> {
+export async function loadHandler(
+  name: FunctionName,
+  from: 'source' | 'bundle' = 'source',
+  options: { contract?: boolean } = {},
+): Promise<Handler> {
   const module =
     from === 'source'
       ? await SOURCES[name]()
       : await import(pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href);
-  return withLambdaLimits(name, (module as { handler: Handler }).handler);
+  const handler = withLambdaLimits(name, (module as { handler: Handler }).handler);
+  return options.contract === false ? handler : withHttpContract(handler);
 }
