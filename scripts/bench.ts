@@ -187,7 +187,12 @@ function deployedExportNodeOptions(): string {
 
 async function runChild(script: string, mode: string, env: Record<string, string>): Promise<ChildResult> {
   const nodeOptions = mode === 'export' ? { NODE_OPTIONS: deployedExportNodeOptions() } : {};
-  const child = spawn(process.execPath, [script, mode], {
+  // Lambda gives the export about one vCPU at 1,769 MB: BENCH_EXPORT_PIN=1 runs it on one core only.
+  const pinned = mode === 'export' && process.env.BENCH_EXPORT_PIN === '1';
+  const [command, args] = pinned
+    ? ['taskset', ['-c', '0', process.execPath, script, mode]]
+    : [process.execPath, [script, mode]];
+  const child = spawn(command, args, {
     env: { ...process.env, ...env, ...nodeOptions },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -322,7 +327,7 @@ if (dropStack) await (await dropStack).close();
 
 if (PARTS.has('export')) {
   console.log(
-    `\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s)`,
+    `\ninventory export (${EXPORT_SIZES.join(', ')} sessions; medians; ratio = export MB/s / fetch+JSON.parse MB/s${process.env.BENCH_EXPORT_PIN === '1' ? '; the export pinned to one core (taskset -c 0)' : ''})`,
   );
   for (const row of await exportBench()) console.log(row);
 }
