@@ -5,11 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { type BundleInfo, buildFunctions } from '../infra/build/bundles.js';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { lambdaContext } from '../infra/local/lambda-events.js';
 import {
   type LocalPam,
   localAwsEnv,
@@ -21,14 +19,11 @@ import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { driveTerminations } from '../infra/local/termination-load.js';
 import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
-import { createOAuth1Signer } from '../lib/pam/oauth1.js';
 import { criticalBench } from './bench-critical.js';
 import { scaleBench } from './bench-scale.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
-const WARM_DROPS = Number(process.env.BENCH_WARM_DROPS ?? 2_000);
-const WARM_UP = 200;
 const EXPORT_SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const PARTS = new Set(
   process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'critical', 'load', 'export', 'scale'],
@@ -39,10 +34,6 @@ const LOAD_CONCURRENCY = 50;
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 };
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -74,8 +65,6 @@ function coldStarts(bundles: BundleInfo[]) {
   return { bare: median(bare), perBundle: new Map([...perBundle].map(([name, times]) => [name, median(times)])) };
 }
 
-const WARM_SESSIONS = 50;
-
 /**
  * One local stack for every part that runs the drop bundle in this process: once loaded, the
  * bundle keeps its secret and its clients' endpoints for the life of the process, as in Lambda.
@@ -94,64 +83,6 @@ async function dropStackServing(sessions: SimulatedSession[]): Promise<LocalPam>
   local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
   local.pam.sessionsChanged();
   return local;
-}
-
-/**
- * Warm drop through the built bundle's handler (it looks the session up in the list, drops it and
- * publishes the audit event) vs. a bare signed undici DELETE, against one simulator holding a
- * realistic 50 sessions; each dropped session is opened again so the list keeps its size.
- */
-async function warmDrop(dropBundle: BundleInfo) {
-  const local = await dropStackServing(generateSessions(WARM_SESSIONS, { activeShare: 1 }));
-  const { handler } = (await import(pathToFileURL(dropBundle.file).href)) as {
-    handler: (event: unknown, context: unknown) => Promise<unknown>;
-  };
-  const sign = createOAuth1Signer(local.credentials);
-  const agent = new Agent({ keepAliveTimeout: 30_000 });
-  let next = 0;
-  const reopen = (session: (typeof local.pam.sessions)[number]) => {
-    session.end = null;
-    session.time = null;
-    local.pam.sessionsChanged();
-  };
-  const nextSession = () => local.pam.sessions[next++ % WARM_SESSIONS] ?? local.pam.sessions[0];
-
-  const bare = async () => {
-    const session = nextSession();
-    if (!session) throw new Error('no session');
-    const url = `${local.pam.url}/iso/session/drop/${session.session_id}`;
-    const response = await request(url, {
-      method: 'DELETE',
-      dispatcher: agent,
-      headers: { authorization: sign({ method: 'DELETE', url }) },
-    });
-    await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`bare drop answered ${response.statusCode}`);
-    reopen(session);
-  };
-  const viaHandler = async () => {
-    const session = nextSession();
-    if (!session) throw new Error('no session');
-    const result = (await handler({ session_id: session.session_id }, lambdaContext())) as { status?: string };
-    if (result.status !== 'terminated') throw new Error('handler did not terminate');
-    reopen(session);
-  };
-
-  const timings = { bare: [] as number[], handler: [] as number[] };
-  for (let i = 0; i < WARM_UP; i += 1) {
-    await bare();
-    await viaHandler();
-  }
-  for (let i = 0; i < WARM_DROPS; i += 1) {
-    let started = performance.now();
-    await bare();
-    timings.bare.push(performance.now() - started);
-    started = performance.now();
-    await viaHandler();
-    timings.handler.push(performance.now() - started);
-  }
-  await agent.close();
-  return timings;
 }
 
 /** 1,000 SIEM termination requests through the drop bundle, 50 at a time, each listing 1,000 sessions. */
@@ -300,15 +231,7 @@ if (PARTS.has('functions')) {
   for (const [name, ms] of cold.perBundle)
     console.log(`  ${name.padEnd(14)} ${ms.toFixed(1)} ms   ${(ms / cold.bare).toFixed(2)}x bare node`);
 
-  const dropBundle = bundles.find((bundle) => bundle.name === 'drop');
-  if (!dropBundle) throw new Error('no drop bundle');
-  const warm = await warmDrop(dropBundle);
-  const row = (label: string, values: number[]) =>
-    `  ${label.padEnd(36)} p50 ${median(values).toFixed(3)} ms   p95 ${percentile(values, 0.95).toFixed(3)} ms`;
-  console.log(`\nwarm drop against the simulator on loopback (${WARM_SESSIONS} sessions listed)`);
-  console.log(row('bare signed undici DELETE', warm.bare));
-  console.log(row('drop handler: list + drop + audit', warm.handler));
-  console.log(`  ratio handler / bare (p50)     ${(median(warm.handler) / median(warm.bare)).toFixed(2)}x`);
+  // Warm figures: the critical part, against a bare signed DELETE.
 }
 
 if (PARTS.has('load')) {

@@ -13,5 +13,5 @@ const { renderOpenApi } = await import('./openapi-document.js');
 await buildFunctions();
 writeFileSync(new URL('../../docs/openapi.yaml', import.meta.url), renderOpenApi(await captureExamples()));
 console.log('docs/openapi.yaml written');
-// The SDK's and undici's keep-alive sockets would hold the process open.
+// The SDK's and Node's keep-alive sockets would hold the process open.
 process.exit(0);

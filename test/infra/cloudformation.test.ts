@@ -517,13 +517,13 @@ describe('the termination-request bus', () => {
 });
 
 describe('the inventory export infrastructure', () => {
-  it('runs the export daily, alone, with a full vCPU, 15 minutes and a small heap', () => {
+  it('runs the export daily, alone, with two vCPUs, 15 minutes and a small heap', () => {
     const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('Export')) as [
       [string, Resource],
     ];
     expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
     expect(schedule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ExportLambdaFunction', 'Arn'] });
-    expect(fn('Export').Properties).toMatchObject({ MemorySize: 1769, Timeout: 900, ReservedConcurrentExecutions: 1 });
+    expect(fn('Export').Properties).toMatchObject({ MemorySize: 3538, Timeout: 900, ReservedConcurrentExecutions: 1 });
     expect(fn('Export').Properties.Environment.Variables).toMatchObject({
       EXPORT_BUCKET: { Ref: 'InventoryBucket' },
       EXPORT_FORMAT: 'jsonl',
