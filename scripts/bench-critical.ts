@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { localAwsEnv, pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
+import { bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
 
 /**
  * `npm run bench -- critical`: the critical path against the floor, as ratios in one run. The
@@ -21,88 +18,31 @@ const LIVE_DROPS = 20;
 const HISTORY = 2_000;
 const OPEN = 1_600;
 
-const now = () => performance.timeOrigin + performance.now();
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
 const median = (values: number[]) => percentile(values, 0.5);
 const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-
-interface Simulator {
-  child: ChildProcess;
-  url: string;
-  drops: Map<string, number>;
-}
-
-async function startSimulator(credentials: object): Promise<Simulator> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
-    env: {
-      ...process.env,
-      PAM_SIMULATOR_SESSIONS: String(HISTORY),
-      PAM_SIMULATOR_ACTIVE: String(OPEN),
-      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
-    },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const drops = new Map<string, number>();
-  child.on('message', (message: { endpoint: string; path: string; receivedAt: number }) => {
-    if (message.endpoint === 'drop') drops.set(message.path.split('/').pop() ?? '', message.receivedAt);
-  });
-  const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { child, url, drops };
-}
 
 interface ChildOutput {
   drops?: Array<{ id: string; sentAt: number; answeredAt: number }>;
   runs?: Array<{ startedAt: number; endedAt: number; result: { session_id?: string } }>;
 }
 
-async function runChild(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ spawnedAt: number; output: ChildOutput }> {
-  const spawnedAt = now();
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`${script} exited with ${code}`);
-  return { spawnedAt, output: JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildOutput };
-}
+const runChild = (script: string, env: Record<string, string>) =>
+  runScript<ChildOutput>(process.execPath, [script], env);
 
 const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
 
 export async function criticalBench(): Promise<string[]> {
   const floorScript = 'dist/bench/bench-floor-child.mjs';
   const handlerScript = 'dist/bench/bench-handler-child.mjs';
-  for (const [entry, outfile] of [
-    ['scripts/bench-floor-child.ts', floorScript],
-    ['scripts/bench-handler-child.ts', handlerScript],
-  ] as const) {
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      minify: true,
-      mainFields: ['module', 'main'],
-      banner: {
-        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
-      logLevel: 'warning',
-    });
-  }
+  await bundleScript('scripts/bench-floor-child.ts', floorScript);
+  await bundleScript('scripts/bench-handler-child.ts', handlerScript);
   const credentials = randomCredentials();
   const secrets = await startSecretsManagerStandIn();
   const eventBridge = await startEventBridgeStandIn();
   const s3 = await startS3StandIn({ bucket: 'bench-critical' });
-  const simulator = await startSimulator(credentials);
+  const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
   try {
     secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
     const env = {
@@ -177,7 +117,7 @@ export async function criticalBench(): Promise<string[]> {
       `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), median(bareToArrival))} a bare DELETE`,
     ];
   } finally {
-    simulator.child.kill('SIGTERM');
+    simulator.stop();
     await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
   }
 }

@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { httpApiEvent } from '../infra/local/lambda-events.js';
 import { localAwsEnv, pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
@@ -10,6 +6,7 @@ import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/pam/oauth1.js';
+import { bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
 
 /**
  * `npm run bench -- scale`: time to cut and memory against PAM histories of 1,000 to 1,000,000
@@ -21,7 +18,6 @@ const ACTIVE = 1_000;
 const WARM_INDEXED = 20;
 const WARM_LIVE = 3;
 
-const now = () => performance.timeOrigin + performance.now();
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
 
@@ -37,50 +33,17 @@ interface ChildRun {
   spawnedAt: number;
 }
 
-interface Simulator {
-  url: string;
-  child: ChildProcess;
-  /** When each DELETE arrived, by session id. */
-  drops: Map<string, number>;
-  stop(): void;
-}
-
-async function startSimulator(size: number, credentials: object): Promise<Simulator> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
-    env: {
-      ...process.env,
-      PAM_SIMULATOR_SESSIONS: String(size),
-      PAM_SIMULATOR_ACTIVE: String(ACTIVE),
-      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
-    },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const drops = new Map<string, number>();
-  child.on('message', (message: { endpoint: string; path: string; receivedAt: number }) => {
-    if (message.endpoint === 'drop') drops.set(message.path.split('/').pop() ?? '', message.receivedAt);
-  });
-  const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { url, child, drops, stop: () => child.kill('SIGTERM') };
-}
-
 async function runFunction(
   script: string,
   name: string,
   events: unknown[],
   env: Record<string, string>,
 ): Promise<ChildRun> {
-  const spawnedAt = now();
-  const child = spawn(process.execPath, ['--enable-source-maps', script], {
-    env: { ...process.env, ...env, BENCH_BUNDLE: bundle(name), BENCH_EVENTS: JSON.stringify(events) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`${name} exited with ${code}`);
-  const run = JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildRun;
+  const { spawnedAt, output: run } = await runScript<Omit<ChildRun, 'spawnedAt'>>(
+    process.execPath,
+    ['--enable-source-maps', script],
+    { ...env, BENCH_BUNDLE: bundle(name), BENCH_EVENTS: JSON.stringify(events) },
+  );
   for (const { result } of run.runs) {
     if (result?.errorType) throw new Error(`${name} failed: ${result.errorType}: ${result.errorMessage}`);
   }
@@ -103,15 +66,7 @@ const ms = (value: number) =>
 
 export async function scaleBench(): Promise<string[]> {
   const script = 'dist/bench/bench-handler-child.mjs';
-  await build({
-    entryPoints: ['scripts/bench-handler-child.ts'],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  await bundleScript('scripts/bench-handler-child.ts', script);
   const credentials = randomCredentials();
   const secrets = await startSecretsManagerStandIn();
   const eventBridge = await startEventBridgeStandIn();
@@ -121,7 +76,7 @@ export async function scaleBench(): Promise<string[]> {
   try {
     for (const size of SIZES) {
       await s3.clear();
-      const simulator = await startSimulator(size, credentials);
+      const simulator = await startSimulatorProcess(size, credentials, ACTIVE);
       try {
         secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
         const env = {

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
@@ -20,6 +19,7 @@ import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { driveTerminations } from '../infra/local/termination-load.js';
 import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
 import { criticalBench } from './bench-critical.js';
+import { startSimulatorProcess } from './bench-processes.js';
 import { scaleBench } from './bench-scale.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
@@ -132,22 +132,6 @@ async function runChild(script: string, mode: string, env: Record<string, string
   const [code] = (await once(child, 'exit')) as [number];
   if (code !== 0) throw new Error(`bench child ${mode} exited with ${code}`);
   return JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildResult;
-}
-
-async function startSimulatorProcess(
-  sessions: number,
-  credentials: object,
-): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
-    env: {
-      ...process.env,
-      PAM_SIMULATOR_SESSIONS: String(sessions),
-      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [url] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  return { url, stop: () => child.kill('SIGTERM') };
 }
 
 /** The export against `fetch` + `JSON.parse` of the whole list, each in a fresh process, alternating, on the same server. */

@@ -3,7 +3,7 @@ import { awsErrorName } from '../aws/aws-errors.js';
 import { readS3Object } from '../aws/s3-read.js';
 import { indexSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
-import type { RemoteSession } from '../sessions/remote-session.js';
+import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';
 
 /** The one object `index-sessions` writes and terminations and `GET /sessions?active=true` read. */
 export const INDEX_KEY = 'index/active-sessions.json';
@@ -31,22 +31,8 @@ export interface ActiveIndex {
   recently_ended: EndedSession[];
 }
 
-const TEXT_FIELDS = [
-  'id',
-  'user',
-  'origin_ip',
-  'credential',
-  'device',
-  'protocol',
-  'proxy',
-  'start',
-  'end',
-  'time',
-  'prevent_purge',
-  'request',
-  'ITSM',
-  'device_host',
-] as const;
+/** Every field of a normalised session that is text or null (session_id, active and device_port are checked apart). */
+const TEXT_FIELDS = SESSION_COLUMNS.filter((column) => !['session_id', 'active', 'device_port'].includes(column));
 
 /**
  * Whether an entry has the shape of a normalised session. Checked by hand, not with zod: a cold

@@ -1,27 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { RemoteSession } from '../sessions/remote-session.js';
+import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';
 import type { ExportFormat } from './export-key.js';
-
-/** Column order of the CSV export and of the Athena table. */
-export const SESSION_COLUMNS: Array<keyof RemoteSession> = [
-  'id',
-  'session_id',
-  'user',
-  'origin_ip',
-  'credential',
-  'device',
-  'protocol',
-  'proxy',
-  'start',
-  'end',
-  'time',
-  'prevent_purge',
-  'request',
-  'ITSM',
-  'active',
-  'device_host',
-  'device_port',
-];
 
 // A cell a spreadsheet would read as a formula is prefixed with ' (OWASP's CSV injection advice).
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -23,6 +23,27 @@ export interface RemoteSession {
   device_port: number | null;
 }
 
+/** Column order of the CSV export and of the Athena table. */
+export const SESSION_COLUMNS: Array<keyof RemoteSession> = [
+  'id',
+  'session_id',
+  'user',
+  'origin_ip',
+  'credential',
+  'device',
+  'protocol',
+  'proxy',
+  'start',
+  'end',
+  'time',
+  'prevent_purge',
+  'request',
+  'ITSM',
+  'active',
+  'device_host',
+  'device_port',
+];
+
 const NO_END = new Set(['', '0000-00-00 00:00:00']);
 
 function isActiveEnd(end: string | null): boolean {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
-import { SESSION_COLUMNS } from '../../lib/inventory/session-serializer.js';
+import { SESSION_COLUMNS } from '../../lib/sessions/remote-session.js';
 import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across the bench's processes. */
+export const now = () => performance.timeOrigin + performance.now();
+
+export interface SimulatorProcess {
+  url: string;
+  /** When each DELETE arrived, by session id. */
+  drops: Map<string, number>;
+  stop(): void;
+}
+
+/** The PAM Core simulator in its own process (its memory and CPU not counted with what is measured). */
+export async function startSimulatorProcess(
+  sessions: number,
+  credentials: object,
+  active?: number,
+): Promise<SimulatorProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/pam-simulator/main.ts'], {
+    env: {
+      ...process.env,
+      PAM_SIMULATOR_SESSIONS: String(sessions),
+      ...(active === undefined ? {} : { PAM_SIMULATOR_ACTIVE: String(active) }),
+      PAM_SIMULATOR_CREDENTIALS: JSON.stringify(credentials),
+    },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const drops = new Map<string, number>();
+  child.on('message', (message: { endpoint: string; path: string; receivedAt: number }) => {
+    if (message.endpoint === 'drop') drops.set(message.path.split('/').pop() ?? '', message.receivedAt);
+  });
+  const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+  return { url, drops, stop: () => child.kill('SIGTERM') };
+}
+
+/** Runs a bench child script in a fresh process; its last line of output is JSON. */
+export async function runScript<T>(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ spawnedAt: number; output: T }> {
+  const spawnedAt = now();
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  return { spawnedAt, output: JSON.parse(output.trim().split('\n').pop() ?? '{}') as T };
+}
+
+/** Bundles a bench child script to plain JavaScript, as the functions are, so node runs it without tsx. */
+export async function bundleScript(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+}
