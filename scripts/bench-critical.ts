@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { localAwsEnv, pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
+import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
-import { bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
+import { benchEnv, bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
 
 /**
  * `npm run bench -- critical`: the critical path against the floor, as ratios in one run. The
@@ -45,13 +45,7 @@ export async function criticalBench(): Promise<string[]> {
   const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
   try {
     secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
-    const env = {
-      ...localAwsEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 }),
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    const noIndex = { ...env, EXPORT_BUCKET: '' };
+    const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
     const open = generateSessions(HISTORY, { activeCount: OPEN })
       .filter((session) => session.end === null)
       .map((session) => session.session_id);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
+import { localAwsEnv } from '../infra/local/local-pam.js';
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across the bench's processes. */
 export const now = () => performance.timeOrigin + performance.now();
@@ -34,6 +35,23 @@ export async function startSimulatorProcess(
   });
   const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
   return { url, drops, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * The functions' variables for a bench child against the stand-ins, quiet (errors only, no metrics),
+ * and the same without the index, so the function has to read the live list.
+ */
+export function benchEnv(stack: Parameters<typeof localAwsEnv>[0]): {
+  env: Record<string, string>;
+  noIndex: Record<string, string>;
+} {
+  const env = {
+    ...localAwsEnv(stack),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  return { env, noIndex: { ...env, EXPORT_BUCKET: '' } };
 }
 
 /** Runs a bench child script in a fresh process; its last line of output is JSON. */

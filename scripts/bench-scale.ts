@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { httpApiEvent } from '../infra/local/lambda-events.js';
-import { localAwsEnv, pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
+import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { createOAuth1Signer } from '../lib/pam/oauth1.js';
-import { bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
+import { benchEnv, bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
 
 /**
  * `npm run bench -- scale`: time to cut and memory against PAM histories of 1,000 to 1,000,000
@@ -79,13 +79,7 @@ export async function scaleBench(): Promise<string[]> {
       const simulator = await startSimulatorProcess(size, credentials, ACTIVE);
       try {
         secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
-        const env = {
-          ...localAwsEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 }),
-          POWERTOOLS_LOG_LEVEL: 'ERROR',
-          POWERTOOLS_METRICS_DISABLED: 'true',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        };
-        const noIndex = { ...env, EXPORT_BUCKET: '' };
+        const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
         const listBytes = await primeList(simulator.url, credentials);
         // Open sessions spread evenly through the history; take them from its middle onwards.
         const open = generateSessions(size, { activeCount: ACTIVE })

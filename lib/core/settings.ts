@@ -103,18 +103,13 @@ export function required(name: string, why: string): string {
   return value;
 }
 
-const caches: Array<() => void> = [];
-
 /**
  * An area's settings, read once and kept while the variables they were read from keep their
  * values (in Lambda, for the container's life). A test that changes a variable gets the new
- * settings, also inside a bundle it cannot reach; resetSettings() forgets them all.
+ * settings, also inside a bundle it cannot reach.
  */
 export function settingsArea<T>(read: () => T): () => T {
   let cached: { names: string[]; values: Array<string | undefined>; value: T } | undefined;
-  caches.push(() => {
-    cached = undefined;
-  });
   return () => {
     if (cached?.names.every((name, index) => process.env[name] === cached?.values[index])) return cached.value;
     const names = new Set<string>();
@@ -128,10 +123,6 @@ export function settingsArea<T>(read: () => T): () => T {
       reading = outer;
     }
   };
-}
-
-export function resetSettings(): void {
-  for (const forget of caches) forget();
 }
 
 /** Service name and metrics namespace (Powertools' own variables). */

@@ -66,6 +66,14 @@ function expectFreshNonces(endpoint: 'list' | 'drop', attempts: number) {
   expect(new Set(nonces).size).toBe(attempts);
 }
 
+/** The ids of the sessions the simulator holds open now. */
+function openIdsNow() {
+  return local.pam.sessions
+    .filter((session) => session.end === null)
+    .map((session) => session.session_id)
+    .sort();
+}
+
 function activeIdsBut(except?: string) {
   return seedSessions()
     .filter((session) => session.end === null && session.session_id !== except)
@@ -88,12 +96,7 @@ const run: Record<FaultPath, (row: PamFaultRow) => Promise<void>> = {
     expect({ statusCode, code: body.error.code }).toEqual({ statusCode: row.httpStatus, code: row.code });
     expectFreshNonces('drop', row.attempts.drop);
     expect(endpointRequests('drop').every((request) => request.path.endsWith(session?.session_id ?? '-'))).toBe(true);
-    expect(
-      local.pam.sessions
-        .filter((s) => s.end === null)
-        .map((s) => s.session_id)
-        .sort(),
-    ).toEqual(activeIdsBut());
+    expect(openIdsNow()).toEqual(activeIdsBut());
   },
   async match(row) {
     const session = target();
@@ -108,12 +111,7 @@ const run: Record<FaultPath, (row: PamFaultRow) => Promise<void>> = {
         detail: expect.objectContaining({ session_id: session?.session_id, outcome: 'failed' }),
       }),
     ]);
-    expect(
-      local.pam.sessions
-        .filter((s) => s.end === null)
-        .map((s) => s.session_id)
-        .sort(),
-    ).toEqual(activeIdsBut());
+    expect(openIdsNow()).toEqual(activeIdsBut());
   },
   async export(row) {
     const before = await objectKeys();

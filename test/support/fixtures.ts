@@ -4,3 +4,21 @@ import { readFileSync } from 'node:fs';
 export function eventFixture(name: string): Record<string, any> {
   return JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
 }
+
+/** The first record of the vendor's documented list answer (GET /api/session/remotesessions). */
+export const vendorSessionRecord = {
+  id: '3',
+  user: 'Admin',
+  origin_ip: '172.16.20.125',
+  credential: 'usrdomadm01',
+  device: '10.66.33.15:3389',
+  protocol: 'rdp',
+  proxy: 'Web Proxy',
+  session_id: 'e7acacb6aedbab70073456da5744166939b77527',
+  start: '2024-05-06 16:05:07',
+  end: '2024-05-06 16:07:59',
+  time: '00:02:52',
+  prevent_purge: 'No',
+  request: null,
+  ITSM: null,
+} as const;

@@ -6,6 +6,7 @@ import {
   JsonStreamError,
   joinElementBlocks,
 } from '../../lib/sessions/json-array-stream.js';
+import { vendorSessionRecord } from '../support/fixtures.js';
 
 /** Feeds `text` in chunks cut at `cuts` (byte offsets) and collects what the parser hands out. */
 function parseInChunks(text: string, cuts: number[], key = 'remote_sessions') {
@@ -71,22 +72,7 @@ const vendorBody = JSON.stringify({
   },
   tenant: 'Segura',
   remote_sessions: [
-    {
-      id: '3',
-      user: 'Admin',
-      origin_ip: '172.16.20.125',
-      credential: 'usrdomadm01',
-      device: '10.66.33.15:3389',
-      protocol: 'rdp',
-      proxy: 'Web Proxy',
-      session_id: 'e7acacb6aedbab70073456da5744166939b77527',
-      start: '2024-05-06 16:05:07',
-      end: '2024-05-06 16:07:59',
-      time: '00:02:52',
-      prevent_purge: 'No',
-      request: null,
-      ITSM: null,
-    },
+    vendorSessionRecord,
     {
       id: '6',
       user: 'Sessão "ção" \\ \u0000 \ud83d\ude00 {[',

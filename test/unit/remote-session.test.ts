@@ -2,24 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { normaliseRemoteSession, type RemoteSession, splitDevice } from '../../lib/sessions/remote-session.js';
-
-// The first record of the vendor's documented list answer.
-const vendorRecord = {
-  id: '3',
-  user: 'Admin',
-  origin_ip: '172.16.20.125',
-  credential: 'usrdomadm01',
-  device: '10.66.33.15:3389',
-  protocol: 'rdp',
-  proxy: 'Web Proxy',
-  session_id: 'e7acacb6aedbab70073456da5744166939b77527',
-  start: '2024-05-06 16:05:07',
-  end: '2024-05-06 16:07:59',
-  time: '00:02:52',
-  prevent_purge: 'No',
-  request: null,
-  ITSM: null,
-};
+import { vendorSessionRecord } from '../support/fixtures.js';
 
 function normalised(raw: unknown): RemoteSession {
   const result = normaliseRemoteSession(raw);
@@ -29,8 +12,8 @@ function normalised(raw: unknown): RemoteSession {
 
 describe('normaliseRemoteSession', () => {
   it('keeps the vendor names and adds active, device_host and device_port', () => {
-    expect(normalised(vendorRecord)).toEqual({
-      ...vendorRecord,
+    expect(normalised(vendorSessionRecord)).toEqual({
+      ...vendorSessionRecord,
       active: false,
       device_host: '10.66.33.15',
       device_port: 3389,
@@ -38,7 +21,7 @@ describe('normaliseRemoteSession', () => {
   });
 
   it('reads the older Portuguese field names', () => {
-    const { credential, device, ...rest } = vendorRecord;
+    const { credential, device, ...rest } = vendorSessionRecord;
     const session = normalised({ ...rest, credencial: credential, dispositivo: device });
     expect(session).toMatchObject({
       credential: 'usrdomadm01',
@@ -56,25 +39,25 @@ describe('normaliseRemoteSession', () => {
     ['0000-00-00 00:00:00', true],
     ['2024-05-06 16:07:59', false],
   ])('treats end %j as active=%s', (end, active) => {
-    const record: Record<string, unknown> = { ...vendorRecord, end };
+    const record: Record<string, unknown> = { ...vendorSessionRecord, end };
     if (end === undefined) delete record.end;
     expect(normalised(record).active).toBe(active);
   });
 
   it('accepts numbers where other versions send strings', () => {
-    expect(normalised({ ...vendorRecord, id: 3 })).toMatchObject({ id: '3' });
+    expect(normalised({ ...vendorSessionRecord, id: 3 })).toMatchObject({ id: '3' });
   });
 
   it('drops unknown fields without failing the record', () => {
-    const session = normalised({ ...vendorRecord, tenant_id: 7, recording: { url: 'x' } });
+    const session = normalised({ ...vendorSessionRecord, tenant_id: 7, recording: { url: 'x' } });
     expect(session).not.toHaveProperty('tenant_id');
     expect(session).not.toHaveProperty('recording');
   });
 
   it.each([
-    [{ ...vendorRecord, session_id: undefined }, 'session_id'],
-    [{ ...vendorRecord, session_id: '' }, 'session_id'],
-    [{ ...vendorRecord, user: { name: 'x' } }, 'user'],
+    [{ ...vendorSessionRecord, session_id: undefined }, 'session_id'],
+    [{ ...vendorSessionRecord, session_id: '' }, 'session_id'],
+    [{ ...vendorSessionRecord, user: { name: 'x' } }, 'user'],
     ['not a record', 'record'],
     [null, 'record'],
   ])('reports a malformed record: %j', (raw, where) => {
