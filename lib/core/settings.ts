@@ -141,6 +141,8 @@ export const pamSettings = settingsArea(() => ({
   retryBaseDelayMs: duration('PAM_RETRY_BASE_DELAY_MS', 'ms', 200, { min: 0 }),
 }));
 
+export type PamSettings = ReturnType<typeof pamSettings>;
+
 export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 /** The guardrails of a termination and which findings count. */

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { readS3Object } from '../aws/s3-read.js';
+import { readS3Object } from '../aws/s3-objects.js';
 import { indexSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';

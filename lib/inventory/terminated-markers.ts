@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import pRetry from 'p-retry';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { readS3Object } from '../aws/s3-read.js';
+import { putS3Object, readS3Object, S3ObjectError } from '../aws/s3-objects.js';
 import { logger } from '../core/logger.js';
 
 /**
@@ -13,6 +14,7 @@ const SESSIONS_PREFIX = 'terminated/sessions/';
 const EVENTS_PREFIX = 'terminated/events/';
 export const REMEMBERED_FOR_MS = 24 * 60 * 60 * 1000;
 const READ_TIMEOUT_MS = 3_000;
+const WRITE_TIMEOUT_MS = 2_000;
 const WRITES_IN_FLIGHT = 8;
 const READS_IN_FLIGHT = 8;
 
@@ -36,13 +38,13 @@ function unknown(what: string, error: unknown) {
  * Which of these sessions this deployment terminated in the last 24 hours, with when: one HEAD
  * request per id, a few at a time, so the cost follows the request, not the day's terminations.
  */
-/** The S3 client, for the writes and lists that come after the DELETE: loaded then, not at a cold start. */
+/** The S3 client, for the lists that come after the DELETE: loaded then, not at a cold start. */
 async function sdk() {
-  const [{ s3 }, { ListObjectsV2Command, PutObjectCommand }] = await Promise.all([
+  const [{ s3 }, { ListObjectsV2Command }] = await Promise.all([
     import('../aws/s3-client.js'),
     import('@aws-sdk/client-s3'),
   ]);
-  return { s3, ListObjectsV2Command, PutObjectCommand };
+  return { s3, ListObjectsV2Command };
 }
 
 export async function terminatedAmong(
@@ -119,11 +121,21 @@ export async function handledEvent<Outcome>(
   }
 }
 
+/** One retry for what S3 may answer to any request (5xx, throttling, a dropped connection): a PUT is safe to repeat. */
 async function put(bucket: string, key: string, body: unknown): Promise<boolean> {
   try {
-    const { s3, PutObjectCommand } = await sdk();
-    await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }),
+    await pRetry(
+      () =>
+        putS3Object(bucket, key, JSON.stringify(body), {
+          contentType: 'application/json',
+          timeoutMs: WRITE_TIMEOUT_MS,
+        }),
+      {
+        retries: 1,
+        minTimeout: 50,
+        randomize: true,
+        shouldRetry: ({ error }) => !(error instanceof S3ObjectError) || error.status >= 500 || error.status === 429,
+      },
     );
     return true;
   } catch (error) {

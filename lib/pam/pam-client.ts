@@ -1,7 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { PamApiError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import { pamSettings } from '../core/settings.js';
+import { type PamSettings, pamSettings } from '../core/settings.js';
 import { type ElementBlock, JsonArrayStreamParser, JsonStreamError } from '../sessions/json-array-stream.js';
 import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
@@ -68,7 +68,7 @@ const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) =
 async function authorizationFor(
   connection: PamConnection,
   method: string,
-  url: string,
+  url: URL,
   renewToken: boolean,
   timeoutMs: number,
 ): Promise<string> {
@@ -89,7 +89,8 @@ async function sendOnce<T>(
   read: ResponseReader<T>,
   renewToken = false,
 ): Promise<T> {
-  const url = `${connection.baseUrl}${operation.path(connection)}`;
+  // Parsed once, for the signature and the request.
+  const url = new URL(`${connection.baseUrl}${operation.path(connection)}`);
   const authorization = await authorizationFor(connection, operation.method, url, renewToken, timeoutMs);
   try {
     const response = await send(url, {
@@ -117,9 +118,9 @@ async function sendWithRetries<T>(
   operation: Operation,
   deadline: number,
   read: ResponseReader<T>,
+  { maxAttempts: attempts, retryBaseDelayMs: baseDelayMs }: PamSettings,
   renewToken = false,
 ): Promise<T> {
-  const { maxAttempts: attempts, retryBaseDelayMs: baseDelayMs } = pamSettings();
   let lastError: PamApiError | undefined;
   return pRetry(
     async (attemptNumber) => {
@@ -169,10 +170,11 @@ async function sendWithRetries<T>(
 
 /** Calls PAM; on 401 re-reads the secret once (it may have been rotated), renews an OAuth 2.0 token, and tries again once. */
 async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
-  const deadline = options.deadline ?? Date.now() + operation.timeoutMs * pamSettings().maxAttempts;
+  const settings = pamSettings();
+  const deadline = options.deadline ?? Date.now() + operation.timeoutMs * settings.maxAttempts;
   const connection = await loadPamConnection();
   try {
-    return await sendWithRetries(connection, operation, deadline, read);
+    return await sendWithRetries(connection, operation, deadline, read, settings);
   } catch (error) {
     if (!(error instanceof PamApiError) || error.kind !== 'unauthorized') throw error;
     logger.warn('PAM Core refused the credentials; re-reading the secret in case it was rotated', {
@@ -181,7 +183,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
   }
   const refreshed = await loadPamConnection({ forceFetch: true });
   try {
-    return await sendWithRetries(refreshed, operation, deadline, read, true);
+    return await sendWithRetries(refreshed, operation, deadline, read, settings, true);
   } catch (error) {
     if (error instanceof PamApiError && error.kind === 'unauthorized') {
       throw new PamApiError({
@@ -189,7 +191,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
         retryable: false,
         status: error.status,
         pamMessage: error.pamMessage,
-        message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${pamSettings().secretId}`,
+        message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${settings.secretId}`,
       });
     }
     throw error;

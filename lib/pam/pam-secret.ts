@@ -15,6 +15,7 @@ const secrets = new SecretsProvider({ awsSdkV3Client: secretsManager });
 /** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
   secrets.clearCache();
+  lastRead = undefined;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -133,6 +134,23 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
 
 /** The connection parsed from the secret's value last read: parsed again only when the value changes. */
 let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
+/** When the secret was last read from Secrets Manager (or Powertools' cache). */
+let lastRead: { secretId: string; at: number } | undefined;
+
+/**
+ * Reads the connection ahead of the call that needs it, to overlap a cold read with others;
+ * nothing when one was read within PAM_SECRET_MAX_AGE_SECONDS (the call's own read then answers
+ * from the cache). Never rejects: the call's own read reports a failure.
+ */
+export async function prefetchPamConnection(): Promise<void> {
+  const { secretId, secretMaxAgeMs } = pamSettings();
+  if (isFresh(secretId, secretMaxAgeMs)) return;
+  await loadPamConnection().catch(() => undefined);
+}
+
+function isFresh(secretId: string, maxAgeMs: number): boolean {
+  return lastRead?.secretId === secretId && Date.now() - lastRead.at < maxAgeMs;
+}
 
 /**
  * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
@@ -141,6 +159,9 @@ let parsed: { secretId: string; secretString: string; connection: PamConnection 
  */
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
+  // Read within the maximum age: the connection parsed from it is the answer (Powertools' cache would give the same value).
+  if (!options.forceFetch && parsed?.secretId === secretId && isFresh(secretId, secretMaxAgeMs))
+    return parsed.connection;
 
   let secretString: unknown;
   try {
@@ -167,6 +188,7 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
+  lastRead = { secretId, at: Date.now() };
   // Parsed once per secret value: a warm termination does not check the same JSON again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
     parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };

@@ -21,6 +21,17 @@ export type Target =
   | { decided: Outcome }
   | { candidate: RemoteSession; from: ResolvedFrom /** Named by id, not found by a match. */; byId: boolean };
 
+/** The settings' lists, parsed once for as long as the settings hold them (NFKC and case folding are not free). */
+const parsedLists = new WeakMap<readonly string[], AccountName[]>();
+function parsedNames(names: readonly string[]): AccountName[] {
+  let parsed = parsedLists.get(names);
+  if (!parsed) {
+    parsed = names.map(parseAccountName);
+    parsedLists.set(names, parsed);
+  }
+  return parsed;
+}
+
 /**
  * Turns a request into targets: first from what is known (the index, what this deployment
  * terminated), then record by record from the live list, for the ids the index lacks and the
@@ -38,8 +49,8 @@ export class TargetResolver {
     private readonly known: KnownSessions,
   ) {
     this.pending = new Set(request.sessionIds);
-    this.protectedUsers = settings.protectedUsers.map(parseAccountName);
-    this.protectedCredentials = settings.protectedCredentials.map(parseAccountName);
+    this.protectedUsers = parsedNames(settings.protectedUsers);
+    this.protectedCredentials = parsedNames(settings.protectedCredentials);
   }
 
   /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
@@ -105,6 +116,7 @@ export class TargetResolver {
 
   /** The ids of the index's active sessions the criteria match: whose record of termination to look up. */
   indexMatches(): string[] {
+    if (this.request.criteria.length === 0) return [];
     const sessions = [...(this.known.index?.active.values() ?? [])];
     return sessions.filter((session) => this.matches(session)).map((session) => session.session_id);
   }
@@ -124,6 +136,8 @@ export class TargetResolver {
         targets.push({ decided: this.outcome(id, 'already_ended', null, 'index', { message }) });
       }
     }
+    // A request of ids only matches nothing: the index's sessions are not walked for it.
+    if (this.request.criteria.length === 0) return targets;
     for (const session of index?.active.values() ?? [])
       if (this.matches(session)) push(this.target(session, 'index', false));
     return targets;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createOAuth1Signer, oauth1Signature } from '../../lib/pam/oauth1.js';
 
@@ -77,6 +78,30 @@ describe('OAuth 1.0a HMAC-SHA1 signing', () => {
     expect(first.oauth_nonce).not.toBe(second.oauth_nonce);
     const { oauth_signature: signature, ...parameters } = first;
     expect(signature).toBe(oauth1Signature(photos.credentials, photos.request, parameters));
+  });
+
+  it('makes headers the oauth-1.0a library verifies, for any credentials, method, path and query', () => {
+    const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 });
+    const query = fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ unit: 'grapheme', maxLength: 6 })), {
+      maxLength: 5,
+    });
+    fc.assert(
+      fc.property(
+        fc.record({ consumerKey: text, consumerSecret: text, tokenKey: text, tokenSecret: text }),
+        fc.constantFrom('GET', 'DELETE', 'post'),
+        fc.webPath(),
+        query,
+        (credentials, method, path, pairs) => {
+          const url = new URL(`https://PAM.example:443${path.startsWith('/') ? path : `/${path}`}`);
+          for (const [name, value] of pairs) url.searchParams.append(name, value);
+          const { oauth_signature: signature, ...parameters } = parseHeader(
+            createOAuth1Signer(credentials)({ method, url: url.href }),
+          );
+          expect(signature).toBe(oauth1Signature(credentials, { method, url: url.href }, parameters));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('signs the method and the path, so a signature cannot be replayed on another session', () => {

@@ -5,11 +5,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { environmentCredentials } from '../core/settings.js';
 
 /**
- * Small S3 reads (the index, a termination's record) on a termination's critical path, signed by
- * the SDK's own SigV4 signer and sent with Node's HTTP client: the S3 client costs a cold start
- * about 13 ms to import and about 25 ms on its first request (endpoint rules, checksums), which
- * this path does not pay (npm run bench -- critical). With no credentials in the environment (never
- * on Lambda), it falls back to the S3 client.
+ * Small S3 objects a termination reads before its DELETE (the index, a termination's record) and
+ * writes after it (the records), signed by the SDK's own SigV4 signer and sent with Node's HTTP
+ * client: the S3 client costs a cold start about 13 ms to import and about 25 ms on its first
+ * request (endpoint rules, checksums), and a warm PutObject about 2 ms more than this path on the
+ * local S3 (npm run bench -- critical). With no credentials in the environment (never on Lambda),
+ * it falls back to the S3 client.
  */
 export interface S3Read {
   status: number;
@@ -20,7 +21,7 @@ export interface S3Read {
 }
 
 /** An S3 error by S3's name, as the SDK's would be (awsErrorName reads it). */
-export class S3ReadError extends Error {
+export class S3ObjectError extends Error {
   constructor(
     override readonly name: string,
     readonly status: number,
@@ -77,18 +78,23 @@ function signerFor(
 
 const NAMES: Record<number, string> = { 304: 'NotModified', 403: 'AccessDenied', 404: 'NoSuchKey' };
 
-async function sdkRead(
-  method: 'GET' | 'HEAD',
+async function sdkRequest(
+  method: 'GET' | 'HEAD' | 'PUT',
   bucket: string,
   key: string,
-  ifNoneMatch: string | undefined,
+  options: ObjectRequest,
   abortSignal: AbortSignal,
 ): Promise<S3Read> {
-  const [{ s3 }, { GetObjectCommand, HeadObjectCommand }] = await Promise.all([
+  const [{ s3 }, { GetObjectCommand, HeadObjectCommand, PutObjectCommand }] = await Promise.all([
     import('./s3-client.js'),
     import('@aws-sdk/client-s3'),
   ]);
-  const input = { Bucket: bucket, Key: key, ...(ifNoneMatch ? { IfNoneMatch: ifNoneMatch } : {}) };
+  const input = { Bucket: bucket, Key: key, ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}) };
+  if (method === 'PUT') {
+    const put = new PutObjectCommand({ ...input, Body: options.body, ContentType: options.contentType });
+    const written = await s3.send(put, { abortSignal });
+    return { status: 200, etag: written.ETag, lastModified: undefined, body: '' };
+  }
   if (method === 'HEAD') {
     const head = await s3.send(new HeadObjectCommand(input), { abortSignal });
     return { status: 200, etag: head.ETag, lastModified: head.LastModified, body: '' };
@@ -98,27 +104,41 @@ async function sdkRead(
   return { status: 200, etag: object.ETag, lastModified: object.LastModified, body };
 }
 
-/** GETs or HEADs an object, within `timeoutMs`; S3's refusals are thrown as S3ReadError named as S3 names them. */
-export async function readS3Object(
-  method: 'GET' | 'HEAD',
+interface ObjectRequest {
+  ifNoneMatch?: string;
+  /** PUT only. */
+  body?: string;
+  contentType?: string;
+  timeoutMs: number;
+}
+
+async function objectRequest(
+  method: 'GET' | 'HEAD' | 'PUT',
   bucket: string,
   key: string,
-  options: { ifNoneMatch?: string; timeoutMs: number },
+  options: ObjectRequest,
 ): Promise<S3Read> {
   const abortSignal = AbortSignal.timeout(options.timeoutMs);
   const environment = environmentCredentials();
-  if (!environment) return sdkRead(method, bucket, key, options.ifNoneMatch, abortSignal);
+  if (!environment) return sdkRequest(method, bucket, key, options, abortSignal);
   const path = `/${key.split('/').map(encodeURIComponent).join('/')}`;
   const url = environment.s3Endpoint
     ? new URL(`${environment.s3Endpoint.replace(/\/+$/, '')}/${bucket}${path}`)
     : new URL(`https://${bucket}.s3.${environment.region}.amazonaws.com${path}`);
+  const headers: Record<string, string> = { host: url.host };
+  if (options.ifNoneMatch) headers['if-none-match'] = options.ifNoneMatch;
+  if (options.body !== undefined) {
+    headers['content-type'] = options.contentType ?? 'application/octet-stream';
+    headers['content-length'] = String(Buffer.byteLength(options.body));
+  }
   const signed = await signerFor(environment.credentials, environment.region).sign({
     method,
     protocol: url.protocol,
     hostname: url.hostname,
     ...(url.port ? { port: Number(url.port) } : {}),
     path: url.pathname,
-    headers: { host: url.host, ...(options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {}) },
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
   });
   const secure = url.protocol === 'https:';
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -128,14 +148,14 @@ export async function readS3Object(
       resolve,
     );
     request.on('error', reject);
-    request.end();
+    request.end(options.body);
   });
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
   const status = response.statusCode ?? 0;
   if (status !== 200) {
     const code = /<Code>([^<]+)<\/Code>/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
-    throw new S3ReadError(code ?? NAMES[status] ?? `Http${status}`, status);
+    throw new S3ObjectError(code ?? NAMES[status] ?? `Http${status}`, status);
   }
   const lastModified = response.headers['last-modified'];
   return {
@@ -144,4 +164,24 @@ export async function readS3Object(
     lastModified: lastModified ? new Date(lastModified) : undefined,
     body: method === 'GET' ? Buffer.concat(chunks).toString('utf8') : '',
   };
+}
+
+/** GETs or HEADs an object, within `timeoutMs`; S3's refusals are thrown as S3ObjectError named as S3 names them. */
+export function readS3Object(
+  method: 'GET' | 'HEAD',
+  bucket: string,
+  key: string,
+  options: { ifNoneMatch?: string; timeoutMs: number },
+): Promise<S3Read> {
+  return objectRequest(method, bucket, key, options);
+}
+
+/** PUTs a small object, within `timeoutMs`; S3's refusals are thrown as S3ObjectError. */
+export async function putS3Object(
+  bucket: string,
+  key: string,
+  body: string,
+  options: { contentType: string; timeoutMs: number },
+): Promise<void> {
+  await objectRequest('PUT', bucket, key, { ...options, body });
 }
