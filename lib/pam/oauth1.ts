@@ -91,24 +91,25 @@ function newSigner(credentials: OAuth1Credentials): OAuth1Signer {
   const beforeTimestamp = percentEncode('&oauth_signature_method=HMAC-SHA1&oauth_timestamp=');
   const afterTimestamp = percentEncode(`&oauth_token=${token}&oauth_version=1.0`);
   let origin = { text: '', encoded: '' };
-  // Keying an HMAC is about half its cost: the next one is keyed once this request is on its way.
-  let keyed: Hmac | undefined = createHmac('sha1', key);
-  const keyNext = () => {
-    keyed ??= createHmac('sha1', key);
+  // The next signature's HMAC key and nonce are prepared once this request is on its way (keying is
+  // about half an HMAC's cost). A nonce is used once and never shown before: 122 random bits from
+  // the CSPRNG's buffered pool.
+  const prepare = () => ({ hmac: createHmac('sha1', key), nonce: randomUUID().replaceAll('-', '') });
+  let prepared: { hmac: Hmac; nonce: string } | undefined = prepare();
+  const prepareNext = () => {
+    prepared ??= prepare();
   };
   return ({ method, url }) => {
+    const { hmac, nonce } = prepared ?? prepare();
+    prepared = undefined;
+    setImmediate(prepareNext);
     const parsed = typeof url === 'string' ? new URL(url) : url;
     if (origin.text !== parsed.origin) origin = { text: parsed.origin, encoded: percentEncode(parsed.origin) };
-    // A nonce must never repeat: 122 random bits from the CSPRNG's buffered pool.
-    const nonce = randomUUID().replaceAll('-', '');
     const timestamp = String(Math.floor(Date.now() / 1000));
     const parameters = parsed.search
       ? percentEncode(withQuery(parsed.searchParams, consumerKey, nonce, timestamp, token))
       : `${beforeNonce}${nonce}${beforeTimestamp}${timestamp}${afterTimestamp}`;
     const base = `${method.toUpperCase()}&${origin.encoded}${percentEncode(parsed.pathname)}&${parameters}`;
-    const hmac = keyed ?? createHmac('sha1', key);
-    keyed = undefined;
-    setImmediate(keyNext);
     const signature = percentEncode(hmac.update(base).digest('base64'));
     return `OAuth oauth_consumer_key="${consumerKey}", oauth_nonce="${nonce}", oauth_signature="${signature}", oauth_signature_method="HMAC-SHA1", oauth_timestamp="${timestamp}", oauth_token="${token}", oauth_version="1.0"`;
   };

@@ -221,7 +221,7 @@ async function readKnown(
   const [reading, terminated] = await Promise.all([
     readActiveIndex(),
     // Replays are events delivered again; an analyst's request is never held back by this lookup.
-    terminatedAmong(bucket, replayable ? request.sessionIds : []),
+    replayable ? terminatedAmong(bucket, request.sessionIds) : new Map<string, string>(),
     // The secret is needed next; reading it now overlaps its round trip with these.
     prefetchPamConnection(),
   ]);
@@ -251,16 +251,17 @@ export async function terminateSessions(
     return reportOutcomes(request, dryRun, []);
   }
   const { bucket } = indexSettings();
-  const [replay, known] = await Promise.all([
-    options.replayable
-      ? handledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>(
+  const knowing = readKnown(bucket, request, options.replayable === true);
+  const [replay, known] = options.replayable
+    ? await Promise.all([
+        handledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>(
           bucket,
           request.trigger.event_id,
           requestContent(request),
-        )
-      : undefined,
-    readKnown(bucket, request, options.replayable === true),
-  ]);
+        ),
+        knowing,
+      ])
+    : [undefined, await knowing];
   if (replay) {
     await indexRefreshed();
     return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
