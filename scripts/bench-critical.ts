@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
+import { startSecretsExtensionStandIn } from '../infra/local/secrets-extension.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { benchEnv, bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
@@ -19,7 +20,7 @@ const EARLY = [10, 100] as const;
 const STEADY = 500;
 const LIVE_DROPS = 20;
 const HISTORY = 4_000;
-const OPEN = 3_200;
+const OPEN = 3_400;
 
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
@@ -46,6 +47,12 @@ export async function criticalBench(): Promise<string[]> {
   const eventBridge = await startEventBridgeStandIn();
   const s3 = await startS3StandIn({ bucket: 'bench-critical' });
   const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
+  // As a cold extension's, its cache is empty for every cold run: each read asks Secrets Manager.
+  const extension = await startSecretsExtensionStandIn({
+    secretsManagerUrl: secrets.url,
+    sessionToken: '',
+    ttlSeconds: 0,
+  });
   try {
     secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
     const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
@@ -60,9 +67,9 @@ export async function criticalBench(): Promise<string[]> {
     };
     await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundle('index-sessions'), BENCH_EVENTS: '[{}]' });
 
-    const cold = { floor: [] as number[], indexed: [] as number[], live: [] as number[] };
+    const cold = { floor: [] as number[], indexed: [] as number[], extension: [] as number[], live: [] as number[] };
     for (let run = 0; run < COLD_RUNS; run += 1) {
-      const [floorId, indexedId, liveId] = take(3) as [string, string, string];
+      const [floorId, indexedId, liveId, extensionId] = take(4) as [string, string, string, string];
       const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
       cold.floor.push(arrival(floorId) - floor.spawnedAt);
       const indexed = await runChild(handlerScript, {
@@ -77,7 +84,16 @@ export async function criticalBench(): Promise<string[]> {
         BENCH_EVENTS: JSON.stringify([{ session_id: liveId }]),
       });
       cold.live.push(arrival(liveId) - live.spawnedAt);
+      const withExtension = await runChild(handlerScript, {
+        ...env,
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+        BENCH_BUNDLE: bundle('drop'),
+        BENCH_EVENTS: JSON.stringify([{ session_id: extensionId }]),
+      });
+      cold.extension.push(arrival(extensionId) - withExtension.spawnedAt);
     }
+    if (extension.fetches !== COLD_RUNS)
+      throw new Error('the extension runs did not read the secret from the extension');
 
     const bareIds = take(WARM_DROPS);
     const bare = (await runChild(floorScript, { ...env, BENCH_SESSION_IDS: bareIds.join(',') })).output.drops ?? [];
@@ -109,6 +125,7 @@ export async function criticalBench(): Promise<string[]> {
       `  cold time to cut (spawn -> DELETE received)`,
       `    floor (Secrets Manager client + signed node:http DELETE)  ${ms(floorCold)}`,
       `    drop, indexed session        ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
+      `    drop, indexed, secret from the extension  ${ms(median(cold.extension)).padStart(9)}   ${ratio(median(cold.extension), floorCold)} the floor   spread ${ms(Math.min(...cold.extension))} - ${ms(Math.max(...cold.extension))}`,
       `    drop, live fallback          ${ms(median(cold.live)).padStart(9)}   ${ratio(median(cold.live), floorCold)} the floor`,
       `  warm time to cut (handler entry -> DELETE received); steady = the last ${STEADY} of ${WARM_DROPS} drops, early = drops ${EARLY[0]}-${EARLY[1]}`,
       `    bare signed DELETE (send -> received)  p50 ${ms(bareCut)}   round trip p50 ${ms(bareTrip)}`,
@@ -119,6 +136,6 @@ export async function criticalBench(): Promise<string[]> {
     ];
   } finally {
     simulator.stop();
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+    await Promise.all([secrets.close(), eventBridge.close(), s3.close(), extension.close()]);
   }
 }

@@ -204,6 +204,16 @@ export const environmentCredentials = settingsArea(() => {
   };
 });
 
+/**
+ * The AWS Parameters and Secrets Lambda Extension, when the function has its layer: the port it
+ * listens on (set by serverless.yml beside the layer) and the token it asks for (the function's
+ * session token). Undefined without the port: the secret is then read with the SDK.
+ */
+export const secretsExtensionSettings = settingsArea(() => {
+  const port = optionalInteger('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', { min: 1, max: 65535 });
+  return port === undefined ? undefined : { port, token: optionalText('AWS_SESSION_TOKEN') ?? '' };
+});
+
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({
   format: choice('EXPORT_FORMAT', ['jsonl', 'csv'] as const, 'jsonl'),

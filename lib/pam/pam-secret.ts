@@ -1,21 +1,49 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
 import { awsErrorName, awsFailureKind } from '../aws/aws-errors.js';
-import { secretsManager } from '../aws/secrets-manager-client.js';
+import { readSecretFromExtension } from '../aws/secrets-extension.js';
 import { ConfigurationError, SecretsUnavailableError } from '../core/errors.js';
-import { pamSettings } from '../core/settings.js';
+import { logger } from '../core/logger.js';
+import { pamSettings, secretsExtensionSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 
-const secrets = new SecretsProvider({ awsSdkV3Client: secretsManager });
+/**
+ * Powertools' provider over the Secrets Manager client: loaded on first use, so a function whose
+ * secrets extension answers never loads the client.
+ */
+let provider: Promise<SecretsProvider> | undefined;
+let loaded: SecretsProvider | undefined;
+function sdkSecrets(): Promise<SecretsProvider> {
+  provider ??= Promise.all([
+    import('@aws-lambda-powertools/parameters/secrets'),
+    import('../aws/secrets-manager-client.js'),
+  ]).then(([{ SecretsProvider }, { secretsManager }]) => {
+    loaded = new SecretsProvider({ awsSdkV3Client: secretsManager });
+    return loaded;
+  });
+  return provider;
+}
+
+/** Without the extension the SDK will read the secret: its client loads while the container starts, as a static import's would. */
+function preloadSdkWithoutExtension(): void {
+  try {
+    if (secretsExtensionSettings()) return;
+  } catch {
+    // A wrong port is reported when the secret is read.
+    return;
+  }
+  sdkSecrets().catch(() => undefined);
+}
+preloadSdkWithoutExtension();
 
 /** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
-  secrets.clearCache();
   lastRead = undefined;
+  loaded?.clearCache();
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -159,17 +187,37 @@ function isFresh(secretId: string, maxAgeMs: number): boolean {
  */
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
-  // Read within the maximum age: the connection parsed from it is the answer (Powertools' cache would give the same value).
+  // Read within the maximum age: the connection parsed from it is the answer (the extension's or Powertools' cache would give the same value).
   if (!options.forceFetch && parsed?.secretId === secretId && isFresh(secretId, secretMaxAgeMs))
     return parsed.connection;
+  const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
+  if (typeof secretString !== 'string') {
+    throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
+  }
+  lastRead = { secretId, at: Date.now() };
+  // Parsed once per secret value: a warm termination does not check the same JSON again.
+  if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
+    parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
+  }
+  return parsed.connection;
+}
 
-  let secretString: unknown;
+/**
+ * The secret's value: from the secrets extension when the function has one (its own cache, about
+ * a millisecond), else, or when it cannot answer, or when a fresh read is forced, from Secrets
+ * Manager through Powertools' cache.
+ */
+async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
+  if (!forceFetch) {
+    const fromExtension = await readSecretFromExtension(secretId);
+    if (fromExtension?.found) return fromExtension.secretString;
+    if (fromExtension)
+      logger.warn('The secrets extension did not answer; reading the secret with the SDK', {
+        reason: fromExtension.reason,
+      });
+  }
   try {
-    secretString = await secrets.get(secretId, {
-      maxAge: secretMaxAgeMs / 1_000,
-      forceFetch: options.forceFetch ?? false,
-      throwOnMissing: true,
-    });
+    return await (await sdkSecrets()).get(secretId, { maxAge: maxAgeMs / 1_000, forceFetch, throwOnMissing: true });
   } catch (error) {
     const name = awsErrorName(error);
     switch (awsFailureKind(name)) {
@@ -185,13 +233,4 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
         );
     }
   }
-  if (typeof secretString !== 'string') {
-    throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
-  }
-  lastRead = { secretId, at: Date.now() };
-  // Parsed once per secret value: a warm termination does not check the same JSON again.
-  if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
-    parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
-  }
-  return parsed.connection;
 }

@@ -20,7 +20,7 @@ export interface Template {
  * `--param` cannot give, such as lists.
  */
 export async function packageTemplate(
-  options: { packageDir?: string; stage?: string; edit?: (serverlessYml: string) => string } = {},
+  options: { packageDir?: string; stage?: string; region?: string; edit?: (serverlessYml: string) => string } = {},
 ): Promise<{ template: Template; packageDir: string; cleanup: () => void }> {
   let serviceDir = root;
   if (options.edit) {
@@ -38,6 +38,7 @@ export async function packageTemplate(
       '--package',
       packageDir,
       ...(options.stage ? ['--stage', options.stage] : []),
+      ...(options.region ? ['--region', options.region] : []),
     ],
     {
       cwd: serviceDir,
