@@ -39,7 +39,7 @@ const bytes = (data: Data) =>
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 /** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer takes. */
-class Sha256 {
+export class Sha256 {
   private readonly hash;
   constructor(secret?: Data) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

@@ -1,15 +1,17 @@
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { secretsExtensionSettings } from '../core/settings.js';
 
 /**
  * Reads a secret from the AWS Parameters and Secrets Lambda Extension (its layer runs beside the
  * function and caches the secret), over Node's HTTP client: a cold start then neither imports nor
  * first-calls the Secrets Manager client before the DELETE (npm run bench -- critical). Its
- * protocol: GET http://localhost:<port>/secretsmanager/get?secretId=<id> with the function's
- * session token in X-Aws-Parameters-Secrets-Token; the answer is GetSecretValue's JSON.
+ * protocol: GET http://localhost:<port>/secretsmanager/get?secretId=<id> (asked of 127.0.0.1: no
+ * name lookup, never ::1) with the function's session token in X-Aws-Parameters-Secrets-Token; the
+ * answer is GetSecretValue's JSON. A connection per read (about one per cold start): a kept one
+ * could have been closed by the extension while the function was frozen.
  */
-const TIMEOUT_MS = 3_000;
-const agent = new Agent({ keepAlive: true });
+/** The whole answer, from its cache or after its own call to Secrets Manager; past it, the SDK reads. */
+const TIMEOUT_MS = 1_000;
 
 export type ExtensionRead =
   | { found: true; secretString: string | undefined }
@@ -27,8 +29,7 @@ export async function readSecretFromExtension(secretId: string): Promise<Extensi
         port: extension.port,
         path: `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
         headers: { 'x-aws-parameters-secrets-token': extension.token },
-        agent,
-        timeout: TIMEOUT_MS,
+        agent: false,
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -49,7 +50,8 @@ export async function readSecretFromExtension(secretId: string): Promise<Extensi
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref();
+    req.once('close', () => clearTimeout(timer));
     req.on('error', (error: NodeJS.ErrnoException) =>
       resolve({ found: false, reason: `the extension could not be reached (${error.code ?? error.message})` }),
     );

@@ -74,7 +74,7 @@ export function send(url: string | URL, options: PamRequest): Promise<PamRespons
     const timer = setTimeout(() => {
       timedOut = true;
       request.destroy(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
-    }, options.timeoutMs);
+    }, options.timeoutMs).unref();
     // The answer read in full, or the request given up: nothing is left to time.
     request.once('close', () => clearTimeout(timer));
     request.on('error', reject);

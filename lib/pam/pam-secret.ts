@@ -21,10 +21,17 @@ function sdkSecrets(): Promise<SecretsProvider> {
   provider ??= Promise.all([
     import('@aws-lambda-powertools/parameters/secrets'),
     import('../aws/secrets-manager-client.js'),
-  ]).then(([{ SecretsProvider }, { secretsManager }]) => {
-    loaded = new SecretsProvider({ awsSdkV3Client: secretsManager });
-    return loaded;
-  });
+  ]).then(
+    ([{ SecretsProvider }, { secretsManager }]) => {
+      loaded = new SecretsProvider({ awsSdkV3Client: secretsManager });
+      return loaded;
+    },
+    (error: unknown) => {
+      // Tried again on the next read rather than failing every read of this container.
+      provider = undefined;
+      throw error;
+    },
+  );
   return provider;
 }
 
@@ -40,7 +47,7 @@ function preloadSdkWithoutExtension(): void {
 }
 preloadSdkWithoutExtension();
 
-/** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
+/** Drops the cached secret, so the next read goes to the extension or Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
   lastRead = undefined;
   loaded?.clearCache();
@@ -194,11 +201,13 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
-  lastRead = { secretId, at: Date.now() };
   // Parsed once per secret value: a warm termination does not check the same JSON again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
+    parsed = undefined;
     parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
   }
+  // Only a value that parsed counts as read: a broken secret is read (and refused) again on every call.
+  lastRead = { secretId, at: Date.now() };
   return parsed.connection;
 }
 
@@ -208,7 +217,8 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
  * Manager through Powertools' cache.
  */
 async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
-  if (!forceFetch) {
+  // A maximum age of 0 asks for Secrets Manager on every read, which the extension's cache would not honour.
+  if (!forceFetch && maxAgeMs > 0) {
     const fromExtension = await readSecretFromExtension(secretId);
     if (fromExtension?.found) return fromExtension.secretString;
     if (fromExtension)

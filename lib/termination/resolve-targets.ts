@@ -21,13 +21,14 @@ export type Target =
   | { decided: Outcome }
   | { candidate: RemoteSession; from: ResolvedFrom /** Named by id, not found by a match. */; byId: boolean };
 
-/** The settings' lists, parsed once for as long as the settings hold them (NFKC and case folding are not free). */
-const parsedLists = new WeakMap<readonly string[], AccountName[]>();
+/** The settings' lists, parsed once per content (NFKC and case folding are not free); keyed by what they say, never stale. */
+const parsedLists = new Map<string, AccountName[]>();
 function parsedNames(names: readonly string[]): AccountName[] {
-  let parsed = parsedLists.get(names);
+  const key = names.join('\u0000');
+  let parsed = parsedLists.get(key);
   if (!parsed) {
     parsed = names.map(parseAccountName);
-    parsedLists.set(names, parsed);
+    parsedLists.set(key, parsed);
   }
   return parsed;
 }

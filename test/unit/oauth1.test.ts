@@ -97,6 +97,14 @@ describe('OAuth 1.0a HMAC-SHA1 signing', () => {
           const { oauth_signature: signature, ...parameters } = parseHeader(
             createOAuth1Signer(credentials)({ method, url: url.href }),
           );
+          expect(parameters).toEqual({
+            oauth_consumer_key: credentials.consumerKey,
+            oauth_token: credentials.tokenKey,
+            oauth_signature_method: 'HMAC-SHA1',
+            oauth_version: '1.0',
+            oauth_nonce: expect.stringMatching(/^[0-9a-f]{32}$/),
+            oauth_timestamp: expect.stringMatching(/^\d{10}$/),
+          });
           expect(signature).toBe(oauth1Signature(credentials, { method, url: url.href }, parameters));
         },
       ),

@@ -178,6 +178,16 @@ describe('loadPamConnection', () => {
     expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-rotated');
   });
 
+  it('never answers with the previous connection once the secret has become unreadable', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(secret) })
+      .resolves({ SecretString: '{"base_url": ' });
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-77aa10');
+    await expect(loadPamConnection({ forceFetch: true })).rejects.toThrow(/is not valid JSON/);
+    await expect(loadPamConnection()).rejects.toThrow(/is not valid JSON/);
+  });
+
   it('honours PAM_SECRET_MAX_AGE_SECONDS=0 as no caching', async () => {
     process.env.PAM_SECRET_MAX_AGE_SECONDS = '0';
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(secret) });
