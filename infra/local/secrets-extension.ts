@@ -21,6 +21,9 @@ export async function startSecretsExtensionStandIn(options: {
   secretsManagerUrl: string;
   sessionToken: string;
   ttlSeconds?: number;
+  port?: number;
+  /** Told of every secret it hands out. */
+  onRead?: (secretId: string) => void;
 }): Promise<SecretsExtensionStandIn> {
   const client = new SecretsManagerClient({
     endpoint: options.secretsManagerUrl,
@@ -44,6 +47,7 @@ export async function startSecretsExtensionStandIn(options: {
     }
     const held = cache.get(secretId);
     if (held && Date.now() - held.at < (options.ttlSeconds ?? 300) * 1000) {
+      options.onRead?.(secretId);
       res.writeHead(200, { 'content-type': 'application/json' }).end(held.body);
       return;
     }
@@ -53,13 +57,14 @@ export async function startSecretsExtensionStandIn(options: {
       .then(({ $metadata, ...value }) => {
         const body = JSON.stringify(value);
         cache.set(secretId, { body, at: Date.now() });
+        options.onRead?.(secretId);
         res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       })
       .catch((error: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
         res.writeHead(error.$metadata?.httpStatusCode ?? 500).end(String(error.name));
       });
   });
-  const port = await listenOnLoopback(server);
+  const port = await listenOnLoopback(server, options.port);
   return {
     port,
     get requests() {

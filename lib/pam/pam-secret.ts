@@ -8,6 +8,9 @@ import { pamSettings, secretsExtensionSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
+/** How long the extension keeps a secret: SECRETS_MANAGER_TTL, which serverless.yml sets to 300 s. */
+const EXTENSION_CACHE_MS = 300_000;
+
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 
@@ -50,6 +53,8 @@ preloadSdkWithoutExtension();
 /** Drops the cached secret, so the next read goes to the extension or Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
   lastRead = undefined;
+  parsed = undefined;
+  extensionStaleUntil = 0;
   loaded?.clearCache();
 }
 
@@ -169,8 +174,13 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
 
 /** The connection parsed from the secret's value last read: parsed again only when the value changes. */
 let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
-/** When the secret was last read from Secrets Manager (or Powertools' cache). */
+/** When a value of the secret that parsed was last read, from whichever source. */
 let lastRead: { secretId: string; at: number } | undefined;
+/**
+ * Until when reads skip the extension: after a forced read, for the extension's cache time, since
+ * it may still hold the value the forced read replaced (or refused).
+ */
+let extensionStaleUntil = 0;
 
 /**
  * Reads the connection ahead of the call that needs it, to overlap a cold read with others;
@@ -197,15 +207,15 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   // Read within the maximum age: the connection parsed from it is the answer (the extension's or Powertools' cache would give the same value).
   if (!options.forceFetch && parsed?.secretId === secretId && isFresh(secretId, secretMaxAgeMs))
     return parsed.connection;
+  if (options.forceFetch) extensionStaleUntil = Date.now() + EXTENSION_CACHE_MS;
   const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
+  // Another value (or none): the previous connection is never the answer again.
+  if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
   // Parsed once per secret value: a warm termination does not check the same JSON again.
-  if (parsed?.secretId !== secretId || parsed.secretString !== secretString) {
-    parsed = undefined;
-    parsed = { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
-  }
+  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
   // Only a value that parsed counts as read: a broken secret is read (and refused) again on every call.
   lastRead = { secretId, at: Date.now() };
   return parsed.connection;
@@ -218,7 +228,7 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
  */
 async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
   // A maximum age of 0 asks for Secrets Manager on every read, which the extension's cache would not honour.
-  if (!forceFetch && maxAgeMs > 0) {
+  if (!forceFetch && maxAgeMs > 0 && Date.now() >= extensionStaleUntil) {
     const fromExtension = await readSecretFromExtension(secretId);
     if (fromExtension?.found) return fromExtension.secretString;
     if (fromExtension)

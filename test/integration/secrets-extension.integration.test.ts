@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/lambda-events.js';
-import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
+import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { type SecretsExtensionStandIn, startSecretsExtensionStandIn } from '../../infra/local/secrets-extension.js';
-import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
+import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 
 let local: LocalPam;
@@ -79,6 +79,21 @@ describe('the AWS Parameters and Secrets Lambda Extension', () => {
     const id = nextActive();
     await expect(drop({ session_id: id }, lambdaContext())).resolves.toMatchObject({ status: 'terminated' });
     expect(local.secrets.reads).toBe(readsBefore + 1);
+  });
+
+  it('is not asked again after a forced read: the value it holds may be the one that read replaced', async () => {
+    usePort(extension.port);
+    const good = pamSecretString(local.pam.url, local.credentials);
+    await loadPamConnection();
+    local.secrets.putSecret(local.secretId, '{"base_url": ');
+    try {
+      await expect(loadPamConnection({ forceFetch: true })).rejects.toThrow(/is not valid JSON/);
+      const requestsBefore = extension.requests;
+      await expect(loadPamConnection()).rejects.toThrow(/is not valid JSON/);
+      expect(extension.requests).toBe(requestsBefore);
+    } finally {
+      local.secrets.putSecret(local.secretId, good);
+    }
   });
 
   it('refuses a port that is not one, naming the variable', async () => {

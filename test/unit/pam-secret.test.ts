@@ -188,6 +188,16 @@ describe('loadPamConnection', () => {
     await expect(loadPamConnection()).rejects.toThrow(/is not valid JSON/);
   });
 
+  it('never answers with the previous connection once the secret has no SecretString', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(secret) })
+      .resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-77aa10');
+    await expect(loadPamConnection({ forceFetch: true })).rejects.toThrow(/has no SecretString/);
+    await expect(loadPamConnection()).rejects.toThrow(/has no SecretString/);
+  });
+
   it('honours PAM_SECRET_MAX_AGE_SECONDS=0 as no caching', async () => {
     process.env.PAM_SECRET_MAX_AGE_SECONDS = '0';
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(secret) });
