@@ -1,8 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { environmentCredentials } from '../core/settings.js';
+import { requestText } from './text-request.js';
 
 /**
  * Small S3 objects a termination reads before its DELETE (the index, a termination's record) and
@@ -140,29 +141,23 @@ async function objectRequest(
     headers,
     ...(options.body === undefined ? {} : { body: options.body }),
   });
-  const secure = url.protocol === 'https:';
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = (secure ? httpsRequest : httpRequest)(
-      url,
-      { method, headers: signed.headers, agent: secure ? agents.https : agents.http, signal: abortSignal },
-      resolve,
-    );
-    request.on('error', reject);
-    request.end(options.body);
+  const answer = await requestText(url, {
+    method,
+    headers: signed.headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+    agent: url.protocol === 'https:' ? agents.https : agents.http,
+    signal: abortSignal,
   });
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  const status = response.statusCode ?? 0;
-  if (status !== 200) {
-    const code = /<Code>([^<]+)<\/Code>/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
-    throw new S3ObjectError(code ?? NAMES[status] ?? `Http${status}`, status);
+  if (answer.status !== 200) {
+    const code = /<Code>([^<]+)<\/Code>/.exec(answer.body)?.[1];
+    throw new S3ObjectError(code ?? NAMES[answer.status] ?? `Http${answer.status}`, answer.status);
   }
-  const lastModified = response.headers['last-modified'];
+  const lastModified = answer.headers['last-modified'];
   return {
-    status,
-    etag: response.headers.etag,
+    status: answer.status,
+    etag: answer.headers.etag,
     lastModified: lastModified ? new Date(lastModified) : undefined,
-    body: method === 'GET' ? Buffer.concat(chunks).toString('utf8') : '',
+    body: method === 'GET' ? answer.body : '',
   };
 }
 

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { secretsExtensionSettings } from '../core/settings.js';
+import { requestText, type TextResponse } from './text-request.js';
 
 /**
  * Reads a secret from the AWS Parameters and Secrets Lambda Extension (its layer runs beside the
@@ -22,39 +22,25 @@ export type ExtensionRead =
 export async function readSecretFromExtension(secretId: string): Promise<ExtensionRead | undefined> {
   const extension = secretsExtensionSettings();
   if (!extension) return undefined;
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: extension.port,
-        path: `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
-        headers: { 'x-aws-parameters-secrets-token': extension.token },
-        agent: false,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', () => resolve({ found: false, reason: 'the answer broke off' }));
-        response.on('end', () => {
-          if (response.statusCode !== 200) {
-            resolve({ found: false, reason: `the extension answered HTTP ${response.statusCode}` });
-            return;
-          }
-          try {
-            const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretString?: unknown };
-            const secretString = typeof value.SecretString === 'string' ? value.SecretString : undefined;
-            resolve({ found: true, secretString });
-          } catch {
-            resolve({ found: false, reason: 'the extension answered with something other than JSON' });
-          }
-        });
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref();
-    req.once('close', () => clearTimeout(timer));
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ found: false, reason: `the extension could not be reached (${error.code ?? error.message})` }),
-    );
-    req.end();
-  });
+  const url = new URL(`http://127.0.0.1:${extension.port}/secretsmanager/get`);
+  url.searchParams.set('secretId', secretId);
+  let answer: TextResponse;
+  try {
+    answer = await requestText(url, {
+      method: 'GET',
+      headers: { 'x-aws-parameters-secrets-token': extension.token },
+      agent: false,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    const { code, name } = error as NodeJS.ErrnoException;
+    return { found: false, reason: `the extension could not be reached (${code ?? name})` };
+  }
+  if (answer.status !== 200) return { found: false, reason: `the extension answered HTTP ${answer.status}` };
+  try {
+    const value = JSON.parse(answer.body) as { SecretString?: unknown };
+    return { found: true, secretString: typeof value.SecretString === 'string' ? value.SecretString : undefined };
+  } catch {
+    return { found: false, reason: 'the extension answered with something other than JSON' };
+  }
 }

@@ -211,7 +211,13 @@ export const environmentCredentials = settingsArea(() => {
  */
 export const secretsExtensionSettings = settingsArea(() => {
   const port = optionalInteger('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', { min: 1, max: 65535 });
-  return port === undefined ? undefined : { port, token: optionalText('AWS_SESSION_TOKEN') ?? '' };
+  if (port === undefined) return undefined;
+  return {
+    port,
+    token: optionalText('AWS_SESSION_TOKEN') ?? '',
+    // How long the extension keeps a secret (its own variable, 300 s by default).
+    cacheMs: duration('SECRETS_MANAGER_TTL', 's', 300, { min: 0, max: 300 }),
+  };
 });
 
 /** How the export writes. */

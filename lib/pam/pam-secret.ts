@@ -8,9 +8,6 @@ import { pamSettings, secretsExtensionSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
-/** How long the extension keeps a secret: SECRETS_MANAGER_TTL, which serverless.yml sets to 300 s. */
-const EXTENSION_CACHE_MS = 300_000;
-
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 
@@ -52,7 +49,6 @@ preloadSdkWithoutExtension();
 
 /** Drops the cached secret, so the next read goes to the extension or Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
-  lastRead = undefined;
   parsed = undefined;
   extensionStaleUntil = 0;
   loaded?.clearCache();
@@ -172,10 +168,12 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
   };
 }
 
-/** The connection parsed from the secret's value last read: parsed again only when the value changes. */
-let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
-/** When a value of the secret that parsed was last read, from whichever source. */
-let lastRead: { secretId: string; at: number } | undefined;
+/**
+ * The connection parsed from the secret's value last read, and when that value was last read
+ * (from whichever source): parsed again only when the value changes; gone when a read brings
+ * another value that does not parse, or none.
+ */
+let parsed: { secretId: string; secretString: string; connection: PamConnection; readAt: number } | undefined;
 /**
  * Until when reads skip the extension: after a forced read, for the extension's cache time, since
  * it may still hold the value the forced read replaced (or refused).
@@ -194,7 +192,7 @@ export async function prefetchPamConnection(): Promise<void> {
 }
 
 function isFresh(secretId: string, maxAgeMs: number): boolean {
-  return lastRead?.secretId === secretId && Date.now() - lastRead.at < maxAgeMs;
+  return parsed?.secretId === secretId && Date.now() - parsed.readAt < maxAgeMs;
 }
 
 /**
@@ -205,19 +203,19 @@ function isFresh(secretId: string, maxAgeMs: number): boolean {
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
   // Read within the maximum age: the connection parsed from it is the answer (the extension's or Powertools' cache would give the same value).
-  if (!options.forceFetch && parsed?.secretId === secretId && isFresh(secretId, secretMaxAgeMs))
-    return parsed.connection;
-  if (options.forceFetch) extensionStaleUntil = Date.now() + EXTENSION_CACHE_MS;
+  if (!options.forceFetch && parsed && isFresh(secretId, secretMaxAgeMs)) return parsed.connection;
+  // The extension may still hold the value a forced read replaces: it is not asked for as long as it keeps it.
+  if (options.forceFetch) extensionStaleUntil = Date.now() + (secretsExtensionSettings()?.cacheMs ?? 0);
   const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
   // Another value (or none): the previous connection is never the answer again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
-  // Parsed once per secret value: a warm termination does not check the same JSON again.
-  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
-  // Only a value that parsed counts as read: a broken secret is read (and refused) again on every call.
-  lastRead = { secretId, at: Date.now() };
+  // Parsed once per secret value: a warm termination does not check the same JSON again. Only a
+  // value that parsed counts as read: a broken secret is read (and refused) again on every call.
+  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString), readAt: 0 };
+  parsed.readAt = Date.now();
   return parsed.connection;
 }
 

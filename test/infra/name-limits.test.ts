@@ -205,3 +205,73 @@ describe(`every name the template gives, packaged for the stage "${STAGE}"`, () 
     expect(STAGE.length + Math.min(...headroom)).toBe(27);
   });
 });
+
+/*
+ * Lambda's documented limits on a function's configuration (lambda/latest/dg/gettingstarted-limits.html,
+ * configuration-envvars.html, API_CreateFunction.html): environment variables at most 4 KB in all (keys and
+ * values), keys [a-zA-Z][a-zA-Z0-9_]*, none of the keys Lambda reserves; at most 5 layers, each a layer version ARN
+ * of at most 140 characters.
+ */
+const RESERVED_KEYS = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'TZ',
+];
+const LAYER_ARN =
+  /^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$/;
+
+/** The longest a value can be once CloudFormation resolves it: a bucket's name (63), an SNS topic's ARN (256-character name). */
+function longestValue(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  const intrinsic = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+  const join = intrinsic['Fn::Join'];
+  if (join) return join[1].reduce<number>((sum, part) => sum + longestValue(part), 0) + join[0].length * join[1].length;
+  if (intrinsic.Ref === 'InventoryBucket') return 63;
+  if (intrinsic.Ref === 'AlarmTopic') return 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:'.length + 256;
+  throw new Error(`no bound known for ${JSON.stringify(value)}`);
+}
+
+describe(`every function's configuration, packaged for the stage "${STAGE}"`, () => {
+  const functions = () =>
+    Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+
+  it("keeps each function's environment within 4 KB at its longest, with keys Lambda accepts and does not reserve", () => {
+    expect(functions()).toHaveLength(4);
+    for (const [name, resource] of functions()) {
+      const variables = Object.entries(resource.Properties.Environment?.Variables ?? {});
+      for (const [key] of variables) {
+        expect(key, name).toMatch(/^[a-zA-Z][a-zA-Z0-9_]*$/);
+        expect(RESERVED_KEYS, `${name} ${key}`).not.toContain(key);
+      }
+      const size = variables.reduce((sum, [key, value]) => sum + key.length + longestValue(value), 0);
+      expect(size, name).toBeLessThanOrEqual(4096);
+    }
+  });
+
+  it('gives each function at most 5 layers, each a layer version ARN of at most 140 characters', () => {
+    for (const [name, resource] of functions()) {
+      const layers: string[] = resource.Properties.Layers ?? [];
+      expect(layers.length, name).toBeLessThanOrEqual(5);
+      for (const layer of layers) {
+        expect(layer.length, name).toBeLessThanOrEqual(140);
+        expect(layer, name).toMatch(LAYER_ARN);
+      }
+    }
+  });
+});
