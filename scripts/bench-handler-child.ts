@@ -7,13 +7,31 @@ import { pathToFileURL } from 'node:url';
  * what it returned, and the process's CPU time and peak RSS.
  */
 const now = () => performance.timeOrigin + performance.now();
-const events = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as unknown[];
+const listed = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as Array<{ session_id?: string }>;
+/**
+ * BENCH_EVENT_SHAPE=siem: each `{session_id}` is sent as a SIEM's termination request on EventBridge,
+ * stamped when it is invoked (the environment cannot carry a thousand whole events).
+ */
+const siemEvent = (sessionId: string | undefined, index: number) => ({
+  version: '0',
+  id: `bench-${process.pid}-${index}`,
+  'detail-type': 'PAM Session Termination Requested',
+  source: 'soar.bench',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail: { session_ids: [sessionId], reason: 'bench: SOAR playbook', requested_by: 'soar-playbook:bench' },
+});
+const eventAt = (index: number): unknown =>
+  process.env.BENCH_EVENT_SHAPE === 'siem' ? siemEvent(listed[index]?.session_id, index) : listed[index];
 const { handler } = (await import(pathToFileURL(process.env.BENCH_BUNDLE ?? '').href)) as {
   handler: (event: unknown, context: unknown) => Promise<unknown>;
 };
 const importedAt = now();
 const runs: Array<{ startedAt: number; endedAt: number; result: unknown }> = [];
-for (const event of events) {
+for (let index = 0; index < listed.length; index += 1) {
+  const event = eventAt(index);
   const startedAt = now();
   const context = {
     awsRequestId: `bench-${runs.length}`,

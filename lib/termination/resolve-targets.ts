@@ -12,7 +12,7 @@ export interface KnownSessions {
   /** The active-session index, when it is fresh enough to decide. */
   index: IndexView | undefined;
   indexAgeMs: number | null;
-  /** Session ids this deployment terminated in the last 24 hours, with when. */
+  /** Session ids this deployment terminated in the last 24 hours, with when, as far as its records were read. */
   terminated: Map<string, string>;
 }
 
@@ -33,6 +33,8 @@ function parsedNames(names: readonly string[]): AccountName[] {
   return parsed;
 }
 
+export const terminatedMessage = (at: string) => `terminated by this deployment at ${at}`;
+
 /**
  * Turns a request into targets: first from what is known (the index, what this deployment
  * terminated), then record by record from the live list, for the ids the index lacks and the
@@ -43,6 +45,8 @@ export class TargetResolver {
   private readonly pending: Set<string>;
   private readonly protectedUsers: AccountName[];
   private readonly protectedCredentials: AccountName[];
+  /** The request is a replay of an event handled before: its record answers for what is not acted on again. */
+  private replay = false;
 
   constructor(
     private readonly request: TerminationRequest,
@@ -56,7 +60,7 @@ export class TargetResolver {
 
   /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
   get needsLiveList(): boolean {
-    return this.pending.size > 0 || this.request.criteria.length > 0;
+    return !this.replay && (this.pending.size > 0 || this.request.criteria.length > 0);
   }
 
   /** Whether reading the live list further can change nothing (only ids were asked, and all were found). */
@@ -100,10 +104,10 @@ export class TargetResolver {
     this.seen.add(id);
     this.pending.delete(id);
     const terminatedAt = this.known.terminated.get(id);
-    if (terminatedAt) {
-      const message = `terminated by this deployment at ${terminatedAt}`;
-      return { decided: this.outcome(id, 'already_ended', session, 'index', { message }) };
-    }
+    if (terminatedAt)
+      return {
+        decided: this.outcome(id, 'already_ended', session, 'index', { message: terminatedMessage(terminatedAt) }),
+      };
     if (!session.active)
       return { decided: this.outcome(id, 'already_ended', session, from, { message: `ended at ${session.end}` }) };
     const protectedBy = this.protection(session);
@@ -130,18 +134,36 @@ export class TargetResolver {
     for (const id of this.request.sessionIds) {
       const known = index?.active.get(id) ?? index?.ended.get(id);
       if (known) push(this.target(known, 'index', true));
-      else if (this.known.terminated.has(id)) {
-        this.seen.add(id);
-        this.pending.delete(id);
-        const message = `terminated by this deployment at ${this.known.terminated.get(id)}`;
-        targets.push({ decided: this.outcome(id, 'already_ended', null, 'index', { message }) });
-      }
     }
     // A request of ids only matches nothing: the index's sessions are not walked for it.
     if (this.request.criteria.length === 0) return targets;
     for (const session of index?.active.values() ?? [])
       if (this.matches(session)) push(this.target(session, 'index', false));
     return targets;
+  }
+
+  /**
+   * This deployment's records of what it terminated, read beside the first DELETEs: ids still sought
+   * that it terminated are decided without the live list, and the list's sessions are checked against them.
+   */
+  remember(terminated: ReadonlyMap<string, string>): Outcome[] {
+    const decided: Outcome[] = [];
+    for (const [id, at] of terminated) {
+      this.known.terminated.set(id, at);
+      if (!this.pending.delete(id)) continue;
+      this.seen.add(id);
+      decided.push(this.outcome(id, 'already_ended', null, 'index', { message: terminatedMessage(at) }));
+    }
+    return decided;
+  }
+
+  /** A replay: the ids of its record not acted on again are answered from it, and the live list is not read. */
+  answeredByRecord(recorded: readonly string[]): string[] {
+    const unseen = recorded.filter((id) => !this.seen.has(id));
+    for (const id of unseen) this.seen.add(id);
+    this.pending.clear();
+    this.replay = true;
+    return unseen;
   }
 
   /** Phase 2: one record of the live list; a target if it is an id still sought or a match the index could not know. */

@@ -15,7 +15,7 @@ import { prefetchPamConnection } from '../pam/pam-secret.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { writeBackToFindings } from './finding-write-back.js';
 import type { Outcome, ResolvedFrom } from './outcome.js';
-import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
+import { type KnownSessions, type Target, TargetResolver, terminatedMessage } from './resolve-targets.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
 import type { TerminationRequest } from './termination-request.js';
 
@@ -195,16 +195,28 @@ async function resolveLive(
 
 function replayedOutcomes(
   request: TerminationRequest,
-  record: HandledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>,
+  record: HandledEvent<RecordedOutcome>,
+  ids: readonly string[],
 ): Outcome[] {
-  return record.outcomes.map((previous) => ({
-    ...previous,
-    outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
-    message: `this event was handled at ${record.handled_at}; it is a replay, nothing was sent`,
-    resolved_from: 'index',
-    index_age_ms: null,
-    event_age_ms: Date.now() - (request.occurredAt ?? Date.now()),
-  }));
+  const unseen = new Set(ids);
+  return record.outcomes
+    .filter((previous) => unseen.has(previous.session_id))
+    .map((previous) => ({
+      ...previous,
+      outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
+      message: `this event was handled at ${record.handled_at}; it is a replay, nothing was sent`,
+      resolved_from: 'index',
+      index_age_ms: null,
+      event_age_ms: Date.now() - (request.occurredAt ?? Date.now()),
+    }));
+}
+
+type RecordedOutcome = Pick<Outcome, 'session_id' | 'outcome' | 'session'>;
+
+/** What this deployment's records say about a request: the event handled before, the sessions it terminated. */
+interface Records {
+  handled: HandledEvent<RecordedOutcome> | undefined;
+  terminated: Map<string, string>;
 }
 
 /** What a request asks, to tell a replay from another request under the same event id. */
@@ -212,17 +224,25 @@ function requestContent({ sessionIds, criteria, reason, dryRun, confirmOverCap }
   return { sessionIds, criteria, reason, dryRun, confirmOverCap };
 }
 
+/**
+ * For events only (an analyst's request is never held back by them): whether this event was handled
+ * before, and which sessions it names this deployment terminated. Read beside the index and the first
+ * DELETEs, never in front of them: the DELETE of a session already ended is refused by PAM, and
+ * these records then settle it without a list.
+ */
+async function readRecords(bucket: string | undefined, request: TerminationRequest): Promise<Records> {
+  const [handled, terminated] = await Promise.all([
+    handledEvent<RecordedOutcome>(bucket, request.trigger.event_id, requestContent(request)),
+    terminatedAmong(bucket, request.sessionIds),
+  ]);
+  return { handled, terminated };
+}
+
 /** What is known before asking PAM, read at once and in parallel with the secret. */
-async function readKnown(
-  bucket: string | undefined,
-  request: TerminationRequest,
-  replayable: boolean,
-): Promise<KnownSessions> {
-  const [reading, terminated] = await Promise.all([
+async function readKnown(): Promise<KnownSessions> {
+  const [reading] = await Promise.all([
     readActiveIndex(),
-    // Replays are events delivered again; an analyst's request is never held back by this lookup.
-    replayable ? terminatedAmong(bucket, request.sessionIds) : new Map<string, string>(),
-    // The secret is needed next; reading it now overlaps its round trip with these.
+    // The secret is needed next; reading it now overlaps its round trip with the index's.
     prefetchPamConnection(),
   ]);
   if (!reading.usable)
@@ -230,16 +250,45 @@ async function readKnown(
   return {
     index: reading.usable ? reading.view : undefined,
     indexAgeMs: reading.usable ? reading.ageMs : null,
-    terminated,
+    terminated: new Map(),
   };
 }
 
+/** A drop PAM refused for a session the records show ended: it had ended, and no list is needed to tell. */
+function settleFromRecords(outcomes: Outcome[], ended: ReadonlyMap<string, string>): Outcome[] {
+  return outcomes.map((outcome) => {
+    const message = outcome.outcome === 'failed' ? ended.get(outcome.session_id) : undefined;
+    return message ? { ...outcome, outcome: 'already_ended', message, error: undefined } : outcome;
+  });
+}
+
+/** Runs `work` after the current macrotask, once what it started (the DELETEs' writes) has gone out. */
+function afterThisTask<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(work);
+}
+
+/** Why the records show a session ended: this deployment terminated it, or a replayed event's record found it ended. */
+function endedByRecords({ handled, terminated }: Records): Map<string, string> {
+  const ended = new Map<string, string>();
+  for (const [id, at] of terminated) ended.set(id, terminatedMessage(at));
+  for (const previous of handled?.outcomes ?? []) {
+    if (ended.has(previous.session_id)) continue;
+    if (previous.outcome === 'terminated')
+      ended.set(previous.session_id, `this event was handled at ${handled?.handled_at}: it terminated this session`);
+    if (previous.outcome === 'already_ended')
+      ended.set(previous.session_id, `this event was handled at ${handled?.handled_at}: the session had ended`);
+  }
+  return ended;
+}
+
+const NO_RECORDS: Records = { handled: undefined, terminated: new Map() };
+
 /**
- * Terminates the sessions a request names or matches. Resolve: from the active-session index and
- * this deployment's record of what it terminated, then from the live list for what they cannot
- * tell. Act: within the guardrails (protected accounts, the per-request cap, dry run), each
- * session as soon as it is known. Report: one outcome per target to the caller, the logs, the
- * metrics and the audit trail.
+ * Terminates the sessions a request names or matches. Resolve: from the active-session index, then
+ * from the live list for what it cannot tell; for events, this deployment's records of what it
+ * terminated are read beside the first DELETEs and answer replays. Act: within the guardrails
+ * (protected accounts, the per-request cap, dry run), each session as soon as it is known. Report:
+ * one outcome per target to the caller, the logs, the metrics and the audit trail.
  */
 export async function terminateSessions(
   request: TerminationRequest,
@@ -251,31 +300,21 @@ export async function terminateSessions(
     return reportOutcomes(request, dryRun, []);
   }
   const { bucket } = indexSettings();
-  const knowing = readKnown(bucket, request, options.replayable === true);
-  const [replay, known] = options.replayable
-    ? await Promise.all([
-        handledEvent<Pick<Outcome, 'session_id' | 'outcome' | 'session'>>(
-          bucket,
-          request.trigger.event_id,
-          requestContent(request),
-        ),
-        knowing,
-      ])
-    : [undefined, await knowing];
-  if (replay) {
-    await indexRefreshed();
-    return reportOutcomes(request, dryRun, replayedOutcomes(request, replay));
-  }
-
+  const replayable = options.replayable === true;
+  const known = await readKnown();
   const resolver = new TargetResolver(request, settings, known);
+  // Looked up once the first DELETEs have left (a macrotask after them): signing these reads, and
+  // walking the index for the matches' ids, would otherwise come before them.
+  const records = replayable
+    ? afterThisTask(async () => {
+        const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
+        const [event, matches] = await Promise.all([readRecords(bucket, request), terminatedAmong(bucket, matched)]);
+        return { handled: event.handled, terminated: new Map([...event.terminated, ...matches]) };
+      })
+    : Promise.resolve(NO_RECORDS);
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const actions = new Actions(request, resolver, settings, dryRun, pam);
-  // Matches the index found are checked against what this deployment terminated (the ids asked for already were).
-  if (options.replayable) {
-    const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
-    for (const [id, at] of await terminatedAmong(bucket, matched)) known.terminated.set(id, at);
-  }
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));
   let listFailure: ResponderError | undefined;
@@ -286,6 +325,19 @@ export async function terminateSessions(
     actions.add(...resolver.unresolved('blocked', { message: 'not looked up: the request was blocked as a whole' }));
   } else {
     for (const target of first) actions.take(target);
+    if (resolver.needsLiveList) {
+      // Before the heavy list: a replay, or ids this deployment terminated, need none.
+      const { handled, terminated } = await records;
+      if (handled)
+        actions.add(
+          ...replayedOutcomes(
+            request,
+            handled,
+            resolver.answeredByRecord(handled.outcomes.map((previous) => previous.session_id)),
+          ),
+        );
+      else actions.add(...resolver.remember(terminated));
+    }
     if (resolver.needsLiveList) {
       // The index's sessions go first: the heavy list is not sent to PAM beside their DELETEs.
       await actions.headStart(INDEX_DROPS_HEAD_START_MS);
@@ -303,8 +355,10 @@ export async function terminateSessions(
   }
 
   const acted = await actions.settled();
+  const read = await records;
+  const settled = settleFromRecords(acted, endedByRecords(read));
   // After a list that failed, another one to settle ambiguous drops would most likely fail too.
-  const outcomes = listFailure ? acted : await settleAmbiguous(acted, pam);
+  const outcomes = listFailure ? settled : await settleAmbiguous(settled, pam);
   const matchingFailed = listFailure !== undefined && request.criteria.length > 0;
   // Nothing was done: the failure is the whole answer.
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
@@ -317,7 +371,8 @@ export async function terminateSessions(
     writeBackToFindings(request, outcomes),
     indexRefreshed(),
   ]);
-  if (!listFailure || !matchingFailed) return recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
+  if (!listFailure || !matchingFailed)
+    return read.handled ? reported : recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
   const incomplete = {
     code: listFailure.code,
     message: `the live list could not be read to its end (${listFailure.message}): sessions it would have matched were not terminated`,

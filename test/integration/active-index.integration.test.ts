@@ -402,15 +402,34 @@ describe("a live list that fails after the index's sessions were cut", () => {
     });
     delete process.env.PAM_MAX_ATTEMPTS;
     expect(dropped()).toHaveLength(2);
-    // The retry finds them terminated, and cuts nothing twice.
+    // The retry is not held back by the records: the stale index's DELETEs go out, PAM refuses them
+    // (the sessions ended), and the records settle that: the one list is the match's, for sessions
+    // newer than the index, not a second one to look for the refused sessions.
     local.pam.requests.length = 0;
     const retry = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(retry.summary).toEqual({ already_ended: 2 });
-    expect(dropped()).toEqual([]);
+    expect(retry.outcomes.map((o: { message: string }) => o.message)).toEqual([
+      expect.stringMatching(/^terminated by this deployment at /),
+      expect.stringMatching(/^terminated by this deployment at /),
+    ]);
+    expect(pamCalls('drop').map((call) => call.status)).toEqual([500, 500]);
+    expect(pamCalls('list')).toHaveLength(1);
   });
 });
 
 describe('replays', () => {
+  it("an event's DELETE goes out before the records are read: a slow S3 does not hold the cut", async () => {
+    await writeIndex();
+    const target = seeded('jsilva', '10.66.33.17:22');
+    local.s3.delayReads('terminated/', 400);
+    const report = await drop(request({ session_id: target.session_id }, 'slow-records'), lambdaContext());
+    expect(report.summary).toEqual({ terminated: 1 });
+    const [deleted] = pamCalls('drop');
+    // Both records (the event's, the session's) were looked up, and answered well after PAM had the DELETE.
+    expect(local.s3.heldReadsAnsweredAt).toHaveLength(2);
+    expect(Math.min(...local.s3.heldReadsAnsweredAt)).toBeGreaterThan((deleted?.receivedAt ?? Number.NaN) + 200);
+  });
+
   it('a request for a session this deployment terminated sends no DELETE and lists nothing, for a day', async () => {
     const target = seeded('jsilva', '10.66.33.17:22');
     await drop(request({ session_id: target.session_id }, 'first'), lambdaContext());
@@ -427,7 +446,7 @@ describe('replays', () => {
     expect(local.pam.requests).toEqual([]);
   });
 
-  it('the same event delivered again is answered from its record: no DELETE, no list', async () => {
+  it('the same event delivered again is not held back by the lookup: PAM refuses the DELETEs, the record settles them, no list', async () => {
     await writeIndex();
     const event = request({ match: { user: 'aoliveira' } }, 'replayed-event');
     const first = await drop(event, lambdaContext());
@@ -435,6 +454,18 @@ describe('replays', () => {
     local.pam.requests.length = 0;
     const again = await drop(event, lambdaContext());
     expect(again.summary).toEqual({ already_ended: 2 });
+    expect(pamCalls('drop').map((call) => call.status)).toEqual([500, 500]);
+    expect(pamCalls('list')).toEqual([]);
+  });
+
+  it('the same event delivered again, with no index, is answered from its record: no DELETE, no list', async () => {
+    const event = request({ match: { user: 'aoliveira' } }, 'replayed-without-index');
+    const first = await drop(event, lambdaContext());
+    expect(first.summary).toEqual({ terminated: 2 });
+    local.pam.requests.length = 0;
+    const again = await drop(event, lambdaContext());
+    expect(again.summary).toEqual({ already_ended: 2 });
+    expect(again.outcomes[0].message).toMatch(/it is a replay, nothing was sent/);
     expect(local.pam.requests).toEqual([]);
   });
 });
