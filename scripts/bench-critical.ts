@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
+import { startRuntimeApiStandIn } from '../infra/local/lambda-runtime-api.js';
 import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
 import { startSecretsExtensionStandIn } from '../infra/local/secrets-extension.js';
@@ -34,12 +35,30 @@ interface ChildOutput {
   runs?: Array<{
     startedAt: number;
     endedAt: number;
+    completedAt?: number;
     result: { session_id?: string; outcomes?: Array<{ session_id: string }> };
   }>;
 }
 
 const runChild = (script: string, env: Record<string, string>) =>
   runScript<ChildOutput>(process.execPath, [script], env);
+
+/**
+ * drop as deployed: in an environment with Lambda's Extensions API (a stand-in per process, as
+ * each execution environment has its own), where its records are written after its response.
+ */
+async function runDrop(env: Record<string, string>) {
+  const runtime = await startRuntimeApiStandIn();
+  try {
+    return await runChild('dist/bench/bench-handler-child.mjs', {
+      ...env,
+      BENCH_BUNDLE: bundle('drop'),
+      AWS_LAMBDA_RUNTIME_API: runtime.address,
+    });
+  } finally {
+    await runtime.close();
+  }
+}
 
 const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
 
@@ -78,22 +97,19 @@ export async function criticalBench(): Promise<string[]> {
       const [floorId, indexedId, liveId, extensionId] = take(4) as [string, string, string, string];
       const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
       cold.floor.push(arrival(floorId) - floor.spawnedAt);
-      const indexed = await runChild(handlerScript, {
+      const indexed = await runDrop({
         ...env,
-        BENCH_BUNDLE: bundle('drop'),
         BENCH_EVENTS: JSON.stringify([{ session_id: indexedId }]),
       });
       cold.indexed.push(arrival(indexedId) - indexed.spawnedAt);
-      const live = await runChild(handlerScript, {
+      const live = await runDrop({
         ...noIndex,
-        BENCH_BUNDLE: bundle('drop'),
         BENCH_EVENTS: JSON.stringify([{ session_id: liveId }]),
       });
       cold.live.push(arrival(liveId) - live.spawnedAt);
-      const withExtension = await runChild(handlerScript, {
+      const withExtension = await runDrop({
         ...env,
         PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
-        BENCH_BUNDLE: bundle('drop'),
         BENCH_EVENTS: JSON.stringify([{ session_id: extensionId }]),
       });
       cold.extension.push(arrival(extensionId) - withExtension.spawnedAt);
@@ -107,9 +123,8 @@ export async function criticalBench(): Promise<string[]> {
     const bareRoundTrip = bare.slice(10).map((drop) => drop.answeredAt - drop.sentAt);
 
     const warmRuns = async (ids: string[], childEnv: Record<string, string>) => {
-      const { output } = await runChild(handlerScript, {
+      const { output } = await runDrop({
         ...childEnv,
-        BENCH_BUNDLE: bundle('drop'),
         BENCH_EVENTS: JSON.stringify(ids.map((id) => ({ session_id: id }))),
       });
       const runs = output.runs ?? [];
@@ -117,6 +132,8 @@ export async function criticalBench(): Promise<string[]> {
       const phase = (measured: typeof runs) => ({
         toCut: measured.map((run) => arrival(cutId(run)) - run.startedAt),
         whole: measured.map((run) => run.endedAt - run.startedAt),
+        // Until the extension let Lambda call the invocation complete: the records written after the response.
+        complete: measured.map((run) => (run.completedAt ?? Number.NaN) - run.startedAt),
       });
       return { ...phase(runs.slice(10)), early: phase(runs.slice(...EARLY)), steady: phase(runs.slice(-STEADY)) };
     };
@@ -140,9 +157,10 @@ export async function criticalBench(): Promise<string[]> {
       `    bare signed DELETE (send -> received)  p50 ${ms(bareCut)}   round trip p50 ${ms(bareTrip)}`,
       `    drop, indexed session, steady  p50 ${ms(median(warmIndexed.steady.toCut))}  p95 ${ms(percentile(warmIndexed.steady.toCut, 0.95))}   ${ratio(median(warmIndexed.steady.toCut), bareCut)} a bare DELETE (target <= 1.5)`,
       `    drop, indexed session, early   p50 ${ms(median(warmIndexed.early.toCut))}   ${ratio(median(warmIndexed.early.toCut), bareCut)} a bare DELETE;  all drops p50 ${ms(median(warmIndexed.toCut))} (${ratio(median(warmIndexed.toCut), bareCut)})`,
-      `    drop, whole handler (audit included), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip (target <= 3); early p50 ${ms(median(warmIndexed.early.whole))}`,
+      `    drop, whole handler (audit included, until it responds), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip (target <= 3); early p50 ${ms(median(warmIndexed.early.whole))}`,
+      `    drop, whole invocation (the records written after the response), steady  p50 ${ms(median(warmIndexed.steady.complete))}   ${ratio(median(warmIndexed.steady.complete), bareTrip)} the round trip`,
       `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), bareCut)} a bare DELETE`,
-      `    drop, a SIEM's event by id (replay records read beside the cut), steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip)`,
+      `    drop, a SIEM's event by id (replay records read beside the cut), steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip), invocation ${ms(median(warmEvents.steady.complete))}`,
     ];
   } finally {
     simulator.stop();

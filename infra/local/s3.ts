@@ -14,12 +14,12 @@ export interface S3StandIn {
   /** From now on, answers the next `count` UploadPart requests with S3's 500 InternalError (0: none). */
   failUploadParts(count: number): void;
   /**
-   * From now on, holds every GET and HEAD of a key under `prefix` for `ms` before it is passed on (0:
-   * none), and records when each was answered: as a slow S3 would.
+   * From now on, holds every request of these methods for a key under `prefix` for `ms` before it
+   * is passed on (0: none), and records when each was answered: as a slow S3 would.
    */
-  delayReads(prefix: string, ms: number): void;
-  /** When each held read was answered (epoch ms). */
-  heldReadsAnsweredAt: number[];
+  holdRequests(hold: { prefix: string; ms: number; methods: string[] }): void;
+  /** When each held request was answered (epoch ms), by method. */
+  heldAnsweredAt: Array<{ method: string; at: number }>;
   /** Empties the bucket, and stops holding reads: a test starts without an index, exports or termination records. */
   clear(): Promise<void>;
   close(): Promise<void>;
@@ -41,8 +41,8 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
   const { port: s3rverPort } = await s3rver.run();
   const aborted: S3StandIn['aborted'] = [];
   let partFailures = 0;
-  let held = { prefix: '', ms: 0 };
-  const heldReadsAnsweredAt: number[] = [];
+  let held = { prefix: '', ms: 0, methods: [] as string[] };
+  const heldAnsweredAt: S3StandIn['heldAnsweredAt'] = [];
 
   const proxy = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://s3');
@@ -63,14 +63,15 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
       return;
     }
     const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'));
-    const hold = held.ms > 0 && (req.method === 'GET' || req.method === 'HEAD') && key.startsWith(held.prefix);
+    const method = req.method ?? '';
+    const hold = held.ms > 0 && held.methods.includes(method) && key.startsWith(held.prefix);
     const pass = () => {
       const upstream = request(
         { host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
-          if (hold) answer.on('end', () => heldReadsAnsweredAt.push(Date.now()));
+          if (hold) answer.on('end', () => heldAnsweredAt.push({ method, at: Date.now() }));
         },
       );
       upstream.on('error', () => res.destroy());
@@ -88,13 +89,13 @@ export async function startS3StandIn(options: { bucket: string; port?: number })
     failUploadParts(count) {
       partFailures = count;
     },
-    delayReads(prefix, ms) {
-      held = { prefix, ms };
+    holdRequests(hold) {
+      held = hold;
     },
-    heldReadsAnsweredAt,
+    heldAnsweredAt,
     async clear() {
-      held = { prefix: '', ms: 0 };
-      heldReadsAnsweredAt.length = 0;
+      held = { prefix: '', ms: 0, methods: [] };
+      heldAnsweredAt.length = 0;
       s3rver.reset();
       await s3rver.configureBuckets();
     },

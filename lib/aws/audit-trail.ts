@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
-import { eventBridgeClient } from './eventbridge-client.js';
+import { putEvents } from './put-events.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call, and 256 KB of them. */
@@ -44,8 +44,7 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
   try {
     await pRetry(
       async () => {
-        const { client, PutEventsCommand } = await eventBridgeClient();
-        const answer = await client.send(new PutEventsCommand({ Entries: pending }));
+        const answer = await putEvents(pending);
         if (!answer.FailedEntryCount) return;
         const results = answer.Entries ?? [];
         const refused = pending.filter((_, index) => results[index]?.ErrorCode !== undefined);

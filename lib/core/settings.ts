@@ -201,6 +201,7 @@ export const environmentCredentials = settingsArea(() => {
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     region: text('AWS_REGION', 'us-east-1'),
     s3Endpoint: optionalText('AWS_ENDPOINT_URL_S3') ?? optionalText('AWS_ENDPOINT_URL'),
+    eventBridgeEndpoint: optionalText('AWS_ENDPOINT_URL_EVENTBRIDGE') ?? optionalText('AWS_ENDPOINT_URL'),
   };
 });
 
@@ -219,6 +220,12 @@ export const secretsExtensionSettings = settingsArea(() => {
     cacheMs: duration('SECRETS_MANAGER_TTL', 's', 300, { min: 0, max: 300 }),
   };
 });
+
+/**
+ * Lambda's Runtime API (host:port), set by Lambda in every execution environment: where an
+ * internal extension registers. Undefined elsewhere (serverless-offline, tests, the bench without it).
+ */
+export const runtimeApiSettings = settingsArea(() => ({ address: optionalText('AWS_LAMBDA_RUNTIME_API') }));
 
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { afterResponse } from '../aws/after-response.js';
 import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
@@ -262,7 +263,7 @@ function settleFromRecords(outcomes: Outcome[], ended: ReadonlyMap<string, strin
   });
 }
 
-/** Runs `work` after the current macrotask, once what it started (the DELETEs' writes) has gone out. */
+/** Runs `work` after the current macrotask, once the requests it started (DELETEs, PutEvents) have gone out. */
 function afterThisTask<T>(work: () => Promise<T>): Promise<T> {
   return new Promise<void>((resolve) => setImmediate(resolve)).then(work);
 }
@@ -282,6 +283,15 @@ function endedByRecords({ handled, terminated }: Records): Map<string, string> {
 }
 
 const NO_RECORDS: Records = { handled: undefined, terminated: new Map() };
+
+/**
+ * Reads what a first termination needs before its DELETE (the index, the PAM secret) while the
+ * function's module loads: on Lambda, init then overlaps them with the extension's registration and
+ * the runtime's wait for an event. Never throws: a termination reads whatever is still missing.
+ */
+export async function prepareTermination(): Promise<void> {
+  await readKnown().catch(() => undefined);
+}
 
 /**
  * Terminates the sessions a request names or matches. Resolve: from the active-session index, then
@@ -364,12 +374,20 @@ export async function terminateSessions(
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
   // Recorded after the DELETE: for replays of events, and so that the index's active sessions leave them out.
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
-  // The record first: its PUT is the slowest of these requests, and the report's work overlaps it.
-  const [, reported] = await Promise.all([
-    rememberTerminated(bucket, terminated, request.trigger.event_id),
+  // The audit is part of the response; the records, the write-back and the index's recheck are not,
+  // and on Lambda finish after it (lib/aws/after-response.ts). They start once the audit's PutEvents
+  // has left: the response waits for that one.
+  const [reported] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),
-    writeBackToFindings(request, outcomes),
-    indexRefreshed(),
+    afterResponse(
+      afterThisTask(() =>
+        Promise.all([
+          rememberTerminated(bucket, terminated, request.trigger.event_id),
+          writeBackToFindings(request, outcomes),
+          indexRefreshed(),
+        ]),
+      ),
+    ),
   ]);
   if (!listFailure || !matchingFailed)
     return read.handled ? reported : recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
@@ -392,11 +410,13 @@ async function recordIfHandled(
 ): Promise<TerminationReport> {
   const complete = report.audit.failed === 0 && outcomes.every((outcome) => outcome.outcome !== 'failed');
   if (options.replayable && complete && !dryRun) {
-    await rememberHandledEvent(bucket, requestContent(request), {
-      event_id: request.trigger.event_id,
-      handled_at: new Date().toISOString(),
-      outcomes: outcomes.map(({ session_id, outcome, session }) => ({ session_id, outcome, session })),
-    });
+    await afterResponse(
+      rememberHandledEvent(bucket, requestContent(request), {
+        event_id: request.trigger.event_id,
+        handled_at: new Date().toISOString(),
+        outcomes: outcomes.map(({ session_id, outcome, session }) => ({ session_id, outcome, session })),
+      }),
+    );
   }
   return report;
 }

@@ -55,9 +55,29 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
     'test/unit/terminated-markers.test.ts › tries once more when the connection drops, and not a third time',
   ],
   [
+    "Lambda refuses drop's internal extension (the after-response work's registration)",
+    'the records, the write-back and the index recheck are done before the response, as without Lambda; a warning says why',
+    'test/integration/after-response.integration.test.ts › does the work before the response when Lambda refuses the registration',
+  ],
+  [
+    'the records written after the response are still running at the invocation deadline',
+    'the extension lets Lambda end the invocation 500 ms before its deadline and logs a warning; a record not written only costs a replay its shortcut (PAM refuses the DELETE of an ended session, then a list settles it)',
+    'test/integration/after-response.integration.test.ts › releases the environment at the deadline, less its margin, when the work never ends',
+  ],
+  [
+    'a replayed event, with S3 slow to answer the lookup of its records',
+    "the DELETE is not held for them: it goes out at once, and the records settle PAM's refusal when they come",
+    "test/integration/active-index.integration.test.ts › an event's DELETE goes out before the records are read: a slow S3 does not hold the cut",
+  ],
+  [
     'EventBridge PutEvents: some entries refused',
     'only those entries are sent again (4 attempts, backoff)',
     'test/unit/audit-trail.test.ts › retries only the entries PutEvents reports as failed',
+  ],
+  [
+    'EventBridge PutEvents: the whole call refused (throttling, a 5xx)',
+    "thrown by the name EventBridge gives it and sent again with the audit's backoff",
+    'test/unit/put-events.test.ts › throws a refused call by the name EventBridge gives it, and the audit retries it',
   ],
   [
     'EventBridge PutEvents fails entirely',

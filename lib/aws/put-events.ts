@@ -1,0 +1,91 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { environmentCredentials } from '../core/settings.js';
+import { eventBridgeClient } from './eventbridge-client.js';
+import { AWS_REQUEST_LIMITS } from './request-limits.js';
+import { Sha256 } from './s3-objects.js';
+import { requestText } from './text-request.js';
+
+/**
+ * EventBridge PutEvents, signed by the SDK's own SigV4 signer and sent with Node's HTTP client:
+ * a warm call through the EventBridge client took about 0.55 ms against the local stand-in, this
+ * path about 0.13 ms, and the audit is what a drop's response waits for after its DELETE. Without
+ * credentials in the environment (never on Lambda), the EventBridge client sends it.
+ */
+export interface PutEventsAnswer {
+  FailedEntryCount?: number;
+  Entries?: PutEventsResultEntry[];
+}
+
+/** A whole call EventBridge refused, by the name it gives (awsErrorName reads it). */
+export class PutEventsError extends Error {
+  constructor(
+    override readonly name: string,
+    readonly status: number,
+  ) {
+    super(`EventBridge answered ${status} ${name}`);
+  }
+}
+
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+let signer: { key: string; signer: SignatureV4 } | undefined;
+
+function signerFor(
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  region: string,
+) {
+  const key = `${credentials.accessKeyId}\n${credentials.sessionToken ?? ''}\n${region}`;
+  if (signer?.key !== key)
+    signer = { key, signer: new SignatureV4({ service: 'events', region, credentials, sha256: Sha256 }) };
+  return signer.signer;
+}
+
+/** The regional endpoint, in the region's partition (China's regions have their own domain). */
+const regionalEndpoint = (region: string) =>
+  `https://events.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+
+/** One PutEvents call within the SDK calls' time limit; a refused call is thrown as PutEventsError. */
+export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsAnswer> {
+  const environment = environmentCredentials();
+  if (!environment) {
+    const { client, PutEventsCommand } = await eventBridgeClient();
+    return client.send(new PutEventsCommand({ Entries: entries }));
+  }
+  const url = new URL(environment.eventBridgeEndpoint ?? regionalEndpoint(environment.region));
+  const body = JSON.stringify({ Entries: entries });
+  const signed = await signerFor(environment.credentials, environment.region).sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    path: '/',
+    headers: {
+      host: url.host,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSEvents.PutEvents',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+  });
+  const answer = await requestText(new URL('/', url), {
+    method: 'POST',
+    headers: signed.headers,
+    body,
+    agent: url.protocol === 'https:' ? agents.https : agents.http,
+    signal: AbortSignal.timeout(AWS_REQUEST_LIMITS.requestTimeout),
+  });
+  if (answer.status !== 200) {
+    const type = (() => {
+      try {
+        return String((JSON.parse(answer.body) as { __type?: string }).__type ?? '');
+      } catch {
+        return '';
+      }
+    })();
+    // JSON 1.1 errors may name their type with a namespace ("com.amazonaws…#ThrottlingException").
+    throw new PutEventsError(type.split('#').pop() || `Http${answer.status}`, answer.status);
+  }
+  return JSON.parse(answer.body) as PutEventsAnswer;
+}

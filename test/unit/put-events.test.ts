@@ -1,0 +1,123 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
+import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
+import { putEvents } from '../../lib/aws/put-events.js';
+import { Sha256 } from '../../lib/aws/s3-objects.js';
+
+const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'token-for-the-test',
+};
+const ENTRY = {
+  Source: 'pam.session-responder',
+  DetailType: 'PAM Session Terminated',
+  Detail: JSON.stringify({ session_id: 'abc123', outcome: 'terminated' }),
+  EventBusName: 'security-audit',
+};
+
+interface Received {
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** What EventBridge would compute: the same request signed again with the same key, region and time. */
+async function expectedAuthorization(request: Received, port: number, region: string) {
+  const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
+  const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));
+  const date = String(request.headers['x-amz-date']);
+  const signingDate = new Date(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
+  const signer = new SignatureV4({ service: 'events', region, credentials: CREDENTIALS, sha256: Sha256 });
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: request.url, headers, body: request.body },
+    { signingDate },
+  );
+  return signed.headers.authorization;
+}
+
+/** A loopback EventBridge: each call takes the next of `replies` (then a success for every entry). */
+const received: Received[] = [];
+let replies: Array<{ status: number; body: unknown }> = [];
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString();
+    received.push({ url: req.url ?? '', headers: req.headers, body });
+    const entries = (JSON.parse(body) as { Entries: unknown[] }).Entries;
+    const reply = replies.shift() ?? {
+      status: 200,
+      body: { FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `e${index}` })) },
+    };
+    res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(reply.body));
+  });
+});
+let port = 0;
+
+beforeAll(async () => {
+  port = await listenOnLoopback(server);
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  received.length = 0;
+  replies = [];
+});
+afterAll(async () => {
+  await closeServer(server);
+});
+
+function withCredentials(region = 'eu-west-1') {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey);
+  vi.stubEnv('AWS_SESSION_TOKEN', CREDENTIALS.sessionToken);
+  vi.stubEnv('AWS_REGION', region);
+  vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', `http://127.0.0.1:${port}`);
+}
+
+describe("PutEvents over Node's HTTP client", () => {
+  it('sends the JSON 1.1 call, signed for events in the function region, with the session token', async () => {
+    withCredentials('eu-west-1');
+    const answer = await putEvents([ENTRY]);
+    expect(answer).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: 'e0' }] });
+    const [call] = received as [Received];
+    expect(call.url).toBe('/');
+    expect(call.headers['x-amz-target']).toBe('AWSEvents.PutEvents');
+    expect(call.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(call.headers['x-amz-security-token']).toBe('token-for-the-test');
+    expect(call.headers.authorization).toMatch(/Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/events\/aws4_request/);
+    expect(call.headers.authorization).toBe(await expectedAuthorization(call, port, 'eu-west-1'));
+    expect(call.headers.authorization).not.toBe(await expectedAuthorization(call, port, 'us-east-1'));
+    expect(JSON.parse(call.body)).toEqual({ Entries: [ENTRY] });
+  });
+
+  it('throws a refused call by the name EventBridge gives it, and the audit retries it', async () => {
+    withCredentials();
+    replies = [{ status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } }];
+    await expect(putEvents([ENTRY])).rejects.toMatchObject({ name: 'ThrottlingException', status: 400 });
+    replies = [{ status: 500, body: { __type: 'com.amazonaws.events#InternalException' } }];
+    expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
+      published: 1,
+      failed: 0,
+    });
+    expect(received).toHaveLength(3);
+  });
+
+  it('uses the EventBridge client when the environment has no credentials', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+    const eventBridge = mockClient(EventBridgeClient);
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'sdk' }] });
+    try {
+      expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'sdk' }] });
+      expect(received).toHaveLength(0);
+    } finally {
+      eventBridge.restore();
+    }
+  });
+});
