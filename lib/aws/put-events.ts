@@ -1,11 +1,8 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { environmentCredentials } from '../core/settings.js';
 import { eventBridgeClient } from './eventbridge-client.js';
 import { AWS_REQUEST_LIMITS } from './request-limits.js';
-import { Sha256 } from './s3-objects.js';
+import { agentFor, signerFor } from './sigv4-request.js';
 import { requestText } from './text-request.js';
 
 /**
@@ -29,19 +26,6 @@ export class PutEventsError extends Error {
   }
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-let signer: { key: string; signer: SignatureV4 } | undefined;
-
-function signerFor(
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
-  region: string,
-) {
-  const key = `${credentials.accessKeyId}\n${credentials.sessionToken ?? ''}\n${region}`;
-  if (signer?.key !== key)
-    signer = { key, signer: new SignatureV4({ service: 'events', region, credentials, sha256: Sha256 }) };
-  return signer.signer;
-}
-
 /** The regional endpoint, in the region's partition (China's regions have their own domain). */
 const regionalEndpoint = (region: string) =>
   `https://events.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
@@ -55,7 +39,7 @@ export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEv
   }
   const url = new URL(environment.eventBridgeEndpoint ?? regionalEndpoint(environment.region));
   const body = JSON.stringify({ Entries: entries });
-  const signed = await signerFor(environment.credentials, environment.region).sign({
+  const signed = await signerFor('events', environment.credentials, environment.region).sign({
     method: 'POST',
     protocol: url.protocol,
     hostname: url.hostname,
@@ -73,7 +57,7 @@ export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEv
     method: 'POST',
     headers: signed.headers,
     body,
-    agent: url.protocol === 'https:' ? agents.https : agents.http,
+    agent: agentFor(url),
     signal: AbortSignal.timeout(AWS_REQUEST_LIMITS.requestTimeout),
   });
   if (answer.status !== 200) {

@@ -1,8 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { environmentCredentials } from '../core/settings.js';
+import { agentFor, signerFor } from './sigv4-request.js';
 import { requestText } from './text-request.js';
 
 /**
@@ -29,52 +26,6 @@ export class S3ObjectError extends Error {
   ) {
     super(`S3 answered ${status} ${name}`);
   }
-}
-
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: Data) =>
-  typeof data === 'string'
-    ? data
-    : data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-
-/** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer takes. */
-export class Sha256 {
-  private readonly hash;
-  constructor(secret?: Data) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-let signer: { key: string; signer: SignatureV4 } | undefined;
-
-function signerFor(
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
-  region: string,
-) {
-  const key = `${credentials.accessKeyId}\n${credentials.sessionToken ?? ''}\n${region}`;
-  if (signer?.key !== key) {
-    signer = {
-      key,
-      signer: new SignatureV4({
-        service: 's3',
-        region,
-        credentials,
-        sha256: Sha256,
-        uriEscapePath: false,
-        applyChecksum: true,
-      }),
-    };
-  }
-  return signer.signer;
 }
 
 const NAMES: Record<number, string> = { 304: 'NotModified', 403: 'AccessDenied', 404: 'NoSuchKey' };
@@ -132,7 +83,7 @@ async function objectRequest(
     headers['content-type'] = options.contentType ?? 'application/octet-stream';
     headers['content-length'] = String(Buffer.byteLength(options.body));
   }
-  const signed = await signerFor(environment.credentials, environment.region).sign({
+  const signed = await signerFor('s3', environment.credentials, environment.region).sign({
     method,
     protocol: url.protocol,
     hostname: url.hostname,
@@ -145,7 +96,7 @@ async function objectRequest(
     method,
     headers: signed.headers,
     ...(options.body === undefined ? {} : { body: options.body }),
-    agent: url.protocol === 'https:' ? agents.https : agents.http,
+    agent: agentFor(url),
     signal: abortSignal,
   });
   if (answer.status !== 200) {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 import { putEvents } from '../../lib/aws/put-events.js';
-import { Sha256 } from '../../lib/aws/s3-objects.js';
+import { Sha256 } from '../../lib/aws/sigv4-request.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
-import { Sha256 } from '../../lib/aws/s3-objects.js';
+import { Sha256 } from '../../lib/aws/sigv4-request.js';
 import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
 
 interface Received {
