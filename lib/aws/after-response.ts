@@ -20,6 +20,8 @@ interface Invocation {
   returned: Promise<void>;
   markReturned: () => void;
   work: Array<Promise<unknown>>;
+  /** The extension has let Lambda end it (its deadline came): work handed over now is not held for. */
+  released: boolean;
 }
 
 interface NextEvent {
@@ -43,7 +45,7 @@ function invocationOf(requestId: string): Invocation {
     const returned = new Promise<void>((resolve) => {
       markReturned = resolve;
     });
-    invocation = { returned, markReturned, work: [] };
+    invocation = { returned, markReturned, work: [], released: false };
     invocations.set(requestId, invocation);
   }
   return invocation;
@@ -62,7 +64,7 @@ export function afterResponse(work: Promise<unknown>): Promise<void> {
         reason: error instanceof Error ? error.message : String(error),
       }),
   );
-  if (!extension || !running) return settled;
+  if (!extension || !running || running.released) return settled;
   running.work.push(settled);
   return Promise.resolve();
 }
@@ -71,14 +73,17 @@ export function afterResponse(work: Promise<unknown>): Promise<void> {
 export function respondingFirst<E, C extends { awsRequestId: string }, R>(
   handler: (event: E, context: C) => Promise<R>,
 ): (event: E, context: C) => Promise<R> {
-  return (event, context) => {
+  // Async, as the handler it wraps: Lambda's runtime treats an async handler's promise as its response.
+  return async (event, context) => {
     if (!extension) return handler(event, context);
     const invocation = invocationOf(context.awsRequestId);
     running = invocation;
-    return handler(event, context).finally(() => {
+    try {
+      return await handler(event, context);
+    } finally {
       running = undefined;
       invocation.markReturned();
-    });
+    }
   };
 }
 
@@ -118,6 +123,7 @@ async function heldFor(event: NextEvent): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
+  invocation.released = true;
   invocations.delete(event.requestId);
   if (!done) logger.warn('Work after the response was still running at the deadline; the environment was released');
 }
@@ -137,11 +143,14 @@ async function serve(address: string, id: string): Promise<void> {
 
 /**
  * Registers the internal extension. Called once while the function's module loads (Lambda accepts
- * registrations only during init). Without the Runtime API, or if Lambda refuses, nothing is deferred.
+ * registrations only during init). Without the Runtime API, where one environment runs invocations
+ * at once, or if Lambda refuses, nothing is deferred.
  */
 export async function registerAfterResponse(): Promise<void> {
-  const { address } = runtimeApiSettings();
+  const { address, maxConcurrency } = runtimeApiSettings();
   if (!address || extension) return;
+  // Invocations at once in one environment (Lambda Managed Instances): the work is not told apart, so it is done before each response.
+  if (maxConcurrency > 1) return;
   try {
     const response = await requestText(new URL(`http://${address}/2020-01-01/extension/register`), {
       method: 'POST',

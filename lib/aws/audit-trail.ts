@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
-import { putEvents } from './put-events.js';
+import { PutEventsError, putEvents } from './put-events.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call, and 256 KB of them. */
@@ -52,7 +52,16 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
         pending = refused.length > 0 ? refused : pending;
         throw new EntriesRefused(pending, codes);
       },
-      { retries: ATTEMPTS - 1, minTimeout: 100, factor: 2, maxTimeout: 2_000, randomize: true },
+      {
+        retries: ATTEMPTS - 1,
+        minTimeout: 100,
+        factor: 2,
+        maxTimeout: 2_000,
+        randomize: true,
+        // A refusal that will not change (access denied, a malformed call) is not sent again; throttling and 5xx are.
+        shouldRetry: ({ error }) =>
+          !(error instanceof PutEventsError) || error.status >= 500 || /Throttl/i.test(error.name),
+      },
     );
     return 0;
   } catch (error) {

@@ -1,5 +1,5 @@
 import { environmentCredentials } from '../core/settings.js';
-import { agentFor, signerFor } from './sigv4-request.js';
+import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
 import { requestText } from './text-request.js';
 
 /**
@@ -8,7 +8,7 @@ import { requestText } from './text-request.js';
  * client: the S3 client costs a cold start about 13 ms to import and about 25 ms on its first
  * request (endpoint rules, checksums), and a warm PutObject about 2 ms more than this path on the
  * local S3 (npm run bench -- critical). With no credentials in the environment (never on Lambda),
- * it falls back to the S3 client.
+ * or for an endpoint only the SDK's rules know (FIPS, dual-stack, another partition), the S3 client sends it.
  */
 export interface S3Read {
   status: number;
@@ -72,11 +72,13 @@ async function objectRequest(
 ): Promise<S3Read> {
   const abortSignal = AbortSignal.timeout(options.timeoutMs);
   const environment = environmentCredentials();
-  if (!environment) return sdkRequest(method, bucket, key, options, abortSignal);
+  const domain = environment && standardDomain(environment.region, environment.endpointVariant);
+  if (!environment || (!environment.s3Endpoint && !domain))
+    return sdkRequest(method, bucket, key, options, abortSignal);
   const path = `/${key.split('/').map(encodeURIComponent).join('/')}`;
   const url = environment.s3Endpoint
     ? new URL(`${environment.s3Endpoint.replace(/\/+$/, '')}/${bucket}${path}`)
-    : new URL(`https://${bucket}.s3.${environment.region}.amazonaws.com${path}`);
+    : new URL(`https://${bucket}.s3.${environment.region}.${domain}${path}`);
   const headers: Record<string, string> = { host: url.host };
   if (options.ifNoneMatch) headers['if-none-match'] = options.ifNoneMatch;
   if (options.body !== undefined) {

@@ -202,6 +202,10 @@ export const environmentCredentials = settingsArea(() => {
     region: text('AWS_REGION', 'us-east-1'),
     s3Endpoint: optionalText('AWS_ENDPOINT_URL_S3') ?? optionalText('AWS_ENDPOINT_URL'),
     eventBridgeEndpoint: optionalText('AWS_ENDPOINT_URL_EVENTBRIDGE') ?? optionalText('AWS_ENDPOINT_URL'),
+    // FIPS or dual-stack endpoints asked for: only the SDK's endpoint rules know them.
+    endpointVariant: [optionalText('AWS_USE_FIPS_ENDPOINT'), optionalText('AWS_USE_DUALSTACK_ENDPOINT')].some(
+      (value) => value?.toLowerCase() === 'true',
+    ),
   };
 });
 
@@ -225,7 +229,11 @@ export const secretsExtensionSettings = settingsArea(() => {
  * Lambda's Runtime API (host:port), set by Lambda in every execution environment: where an
  * internal extension registers. Undefined elsewhere (serverless-offline, tests, the bench without it).
  */
-export const runtimeApiSettings = settingsArea(() => ({ address: optionalText('AWS_LAMBDA_RUNTIME_API') }));
+export const runtimeApiSettings = settingsArea(() => ({
+  address: optionalText('AWS_LAMBDA_RUNTIME_API'),
+  // Set by Lambda Managed Instances, which run many invocations at once in one environment.
+  maxConcurrency: optionalInteger('AWS_LAMBDA_MAX_CONCURRENCY', { min: 1, max: 100_000 }) ?? 1,
+}));
 
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({

@@ -259,7 +259,13 @@ async function readKnown(): Promise<KnownSessions> {
 function settleFromRecords(outcomes: Outcome[], ended: ReadonlyMap<string, string>): Outcome[] {
   return outcomes.map((outcome) => {
     const message = outcome.outcome === 'failed' ? ended.get(outcome.session_id) : undefined;
-    return message ? { ...outcome, outcome: 'already_ended', message, error: undefined } : outcome;
+    if (!message) return outcome;
+    // What PAM answered still tells an operator something (a 401 means its credentials are wrong).
+    logger.info('A refused drop of a session the records show ended', {
+      session_id: outcome.session_id,
+      reason: outcome.message,
+    });
+    return { ...outcome, outcome: 'already_ended', message, error: undefined };
   });
 }
 
@@ -311,17 +317,34 @@ export async function terminateSessions(
   }
   const { bucket } = indexSettings();
   const replayable = options.replayable === true;
+  // An event naming sessions by id only, no more than the cap, cannot have been blocked the first
+  // time: whatever its record says, PAM's answer to its DELETEs decides, so they need not wait for it.
+  // Matches and requests over the cap wait: a replay must not cut what the first handling did not.
+  const recordsFirst =
+    replayable && (request.criteria.length > 0 || request.sessionIds.length > settings.maxSessionsPerEvent);
+  const early = recordsFirst ? readRecords(bucket, request) : undefined;
   const known = await readKnown();
   const resolver = new TargetResolver(request, settings, known);
-  // Looked up once the first DELETEs have left (a macrotask after them): signing these reads, and
-  // walking the index for the matches' ids, would otherwise come before them.
-  const records = replayable
-    ? afterThisTask(async () => {
-        const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
-        const [event, matches] = await Promise.all([readRecords(bucket, request), terminatedAmong(bucket, matched)]);
-        return { handled: event.handled, terminated: new Map([...event.terminated, ...matches]) };
-      })
-    : Promise.resolve(NO_RECORDS);
+  let records: Promise<Records>;
+  if (early) {
+    const read = await early;
+    if (read.handled) {
+      await indexRefreshed();
+      const ids = read.handled.outcomes.map((previous) => previous.session_id);
+      return reportOutcomes(request, dryRun, replayedOutcomes(request, read.handled, ids));
+    }
+    const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
+    const terminated = new Map([...read.terminated, ...(await terminatedAmong(bucket, matched))]);
+    // The index's sessions this deployment terminated are decided as ended before any DELETE.
+    for (const [id, at] of terminated) known.terminated.set(id, at);
+    records = Promise.resolve({ handled: undefined, terminated });
+  } else {
+    // Looked up once the first DELETEs have left (a macrotask after them): signing these reads would
+    // otherwise come before them. They never reject (a failed lookup is logged and found empty).
+    records = replayable
+      ? afterThisTask(() => readRecords(bucket, request)).catch(() => NO_RECORDS)
+      : Promise.resolve(NO_RECORDS);
+  }
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const actions = new Actions(request, resolver, settings, dryRun, pam);

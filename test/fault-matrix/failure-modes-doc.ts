@@ -65,8 +65,8 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
     'test/integration/after-response.integration.test.ts › releases the environment at the deadline, less its margin, when the work never ends',
   ],
   [
-    'a replayed event, with S3 slow to answer the lookup of its records',
-    "the DELETE is not held for them: it goes out at once, and the records settle PAM's refusal when they come",
+    'an event naming sessions by id (no more than the cap), with S3 slow to answer the lookup of its records',
+    "the DELETE is not held for them: it goes out at once, and the records settle PAM's refusal when they come (a match, or more ids than the cap, waits for them: a replay must not cut what the first handling did not)",
     "test/integration/active-index.integration.test.ts › an event's DELETE goes out before the records are read: a slow S3 does not hold the cut",
   ],
   [

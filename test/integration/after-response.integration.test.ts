@@ -131,6 +131,28 @@ describe('the extension itself', () => {
     }
   });
 
+  it('does work handed over after the release before the response: nothing would hold the environment for it', async () => {
+    const stand = await startRuntimeApiStandIn();
+    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
+    try {
+      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
+      await registerAfterResponse();
+      let done = false;
+      const handler = respondingFirst(async () => {
+        // Past the release (deadline less 500 ms), the handler is still running.
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        await afterResponse(new Promise((resolve) => setTimeout(resolve, 100)).then(() => (done = true)));
+        return done;
+      });
+      const completion = stand.invoke('slow-handler', Date.now() + 700);
+      expect(await handler({}, { awsRequestId: 'slow-handler' })).toBe(true);
+      await completion;
+    } finally {
+      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
+      await stand.close();
+    }
+  });
+
   it('does the work before the response when Lambda refuses the registration', async () => {
     const stand = await startRuntimeApiStandIn({ refuseRegistration: 403 });
     process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
@@ -145,6 +167,27 @@ describe('the extension itself', () => {
       expect(await handler({}, { awsRequestId: 'refused' })).toBe(true);
       expect(output.text()).toMatch(/Could not register for work after the response/);
     } finally {
+      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
+      await stand.close();
+    }
+  });
+
+  it('registers nothing where one environment runs invocations at once (Lambda Managed Instances)', async () => {
+    const stand = await startRuntimeApiStandIn();
+    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
+    try {
+      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
+      await registerAfterResponse();
+      expect(stand.registered).toEqual([]);
+      let done = false;
+      const handler = respondingFirst(async () => {
+        await afterResponse(new Promise((resolve) => setTimeout(resolve, 50)).then(() => (done = true)));
+        return done;
+      });
+      expect(await handler({}, { awsRequestId: 'concurrent' })).toBe(true);
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
       process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
       await stand.close();
     }

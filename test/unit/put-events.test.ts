@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 import { putEvents } from '../../lib/aws/put-events.js';
-import { Sha256 } from '../../lib/aws/sigv4-request.js';
+import { Sha256, standardDomain } from '../../lib/aws/sigv4-request.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -107,6 +107,40 @@ describe("PutEvents over Node's HTTP client", () => {
       failed: 0,
     });
     expect(received).toHaveLength(3);
+  });
+
+  it('does not send again what EventBridge refused for good (access denied)', async () => {
+    withCredentials();
+    replies = [{ status: 400, body: { __type: 'AccessDeniedException' } }];
+    expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
+      published: 0,
+      failed: 1,
+    });
+    expect(received).toHaveLength(1);
+  });
+
+  it('knows the standard endpoints of aws, aws-cn and aws-us-gov only; FIPS and dual-stack are left to the SDK', () => {
+    expect(standardDomain('eu-west-1', false)).toBe('amazonaws.com');
+    expect(standardDomain('il-central-1', false)).toBe('amazonaws.com');
+    expect(standardDomain('us-gov-west-1', false)).toBe('amazonaws.com');
+    expect(standardDomain('cn-northwest-1', false)).toBe('amazonaws.com.cn');
+    expect(standardDomain('us-iso-east-1', false)).toBeUndefined();
+    expect(standardDomain('eusc-de-east-1', false)).toBeUndefined();
+    expect(standardDomain('us-east-1', true)).toBeUndefined();
+  });
+
+  it('uses the EventBridge client for a FIPS endpoint', async () => {
+    withCredentials('us-east-1');
+    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', '');
+    vi.stubEnv('AWS_USE_FIPS_ENDPOINT', 'true');
+    const eventBridge = mockClient(EventBridgeClient);
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'fips' }] });
+    try {
+      expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'fips' }] });
+      expect(received).toHaveLength(0);
+    } finally {
+      eventBridge.restore();
+    }
   });
 
   it('uses the EventBridge client when the environment has no credentials', async () => {
