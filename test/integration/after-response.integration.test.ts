@@ -108,6 +108,18 @@ describe('the extension itself', () => {
     return import('../../lib/aws/after-response.js');
   };
 
+  /** A handler that hands over 50 ms of work and responds whether it was done by then. */
+  const workDoneBeforeResponse = async (requestId: string) => {
+    const { afterResponse, registerAfterResponse, respondingFirst } = await load();
+    await registerAfterResponse();
+    let done = false;
+    const handler = respondingFirst(async () => {
+      await afterResponse(new Promise((resolve) => setTimeout(resolve, 50)).then(() => (done = true)));
+      return done;
+    });
+    return handler({}, { awsRequestId: requestId });
+  };
+
   it('releases the environment at the deadline, less its margin, when the work never ends', async () => {
     const stand = await startRuntimeApiStandIn();
     process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
@@ -157,14 +169,7 @@ describe('the extension itself', () => {
     const stand = await startRuntimeApiStandIn({ refuseRegistration: 403 });
     process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
     try {
-      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-      await registerAfterResponse();
-      let done = false;
-      const handler = respondingFirst(async () => {
-        await afterResponse(new Promise((resolve) => setTimeout(resolve, 100)).then(() => (done = true)));
-        return done;
-      });
-      expect(await handler({}, { awsRequestId: 'refused' })).toBe(true);
+      expect(await workDoneBeforeResponse('refused')).toBe(true);
       expect(output.text()).toMatch(/Could not register for work after the response/);
     } finally {
       process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
@@ -177,15 +182,8 @@ describe('the extension itself', () => {
     process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
     process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
     try {
-      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-      await registerAfterResponse();
+      expect(await workDoneBeforeResponse('concurrent')).toBe(true);
       expect(stand.registered).toEqual([]);
-      let done = false;
-      const handler = respondingFirst(async () => {
-        await afterResponse(new Promise((resolve) => setTimeout(resolve, 50)).then(() => (done = true)));
-        return done;
-      });
-      expect(await handler({}, { awsRequestId: 'concurrent' })).toBe(true);
     } finally {
       delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
       process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
@@ -196,14 +194,7 @@ describe('the extension itself', () => {
   it('registers nothing without the Runtime API, and does the work before the response', async () => {
     delete process.env.AWS_LAMBDA_RUNTIME_API;
     try {
-      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-      await registerAfterResponse();
-      let done = false;
-      const handler = respondingFirst(async () => {
-        await afterResponse(new Promise((resolve) => setTimeout(resolve, 50)).then(() => (done = true)));
-        return done;
-      });
-      expect(await handler({}, { awsRequestId: 'local' })).toBe(true);
+      expect(await workDoneBeforeResponse('local')).toBe(true);
     } finally {
       process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
     }
