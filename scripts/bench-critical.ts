@@ -48,7 +48,10 @@ const runChild = (script: string, env: Record<string, string>) =>
  * each execution environment has its own), where its records are written after its response.
  */
 async function runDrop(env: Record<string, string>) {
-  const runtime = await startRuntimeApiStandIn();
+  const count = (JSON.parse(env.BENCH_EVENTS ?? '[]') as unknown[]).length;
+  const runtime = await startRuntimeApiStandIn({
+    queued: { prefix: 'bench-', count, deadlineMs: Date.now() + 3_600_000 },
+  });
   try {
     return await runChild('dist/bench/bench-handler-child.mjs', {
       ...env,

@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
  * (BENCH_BUNDLE) and invokes its handler with each of BENCH_EVENTS in turn. Prints one JSON line:
  * when each invocation started and ended (epoch ms, comparable with the simulator's arrival times),
  * what it returned, and the process's CPU time and peak RSS. With AWS_LAMBDA_RUNTIME_API (a stand-in
- * of the Extensions API in the parent, infra/local/lambda-runtime-api.ts), each invocation is also
- * played there, and `completedAt` is when its extension released the environment.
+ * of the Extensions API in the parent, infra/local/lambda-runtime-api.ts, which plays the same
+ * invocations, `bench-0`, `bench-1`…), `completedAt` is when its extension released the environment.
  */
 const now = () => performance.timeOrigin + performance.now();
 const listed = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as Array<{ session_id?: string }>;
@@ -29,20 +29,22 @@ const siemEvent = (sessionId: string | undefined, index: number) => ({
 const eventAt = (index: number): unknown =>
   process.env.BENCH_EVENT_SHAPE === 'siem' ? siemEvent(listed[index]?.session_id, index) : listed[index];
 const runtimeApi = new Agent({ keepAlive: true });
-/** One call to the Runtime API stand-in, its JSON answer. */
-const callRuntime = (method: string, path: string, body?: unknown) =>
-  new Promise<unknown>((resolve, reject) => {
+/** When the Runtime API stand-in saw this invocation complete (undefined if it never played it). */
+const completedAt = (requestId: string) =>
+  new Promise<number | undefined>((resolve, reject) => {
     const call = request(
-      `http://${process.env.AWS_LAMBDA_RUNTIME_API}${path}`,
-      { method, agent: runtimeApi },
+      `http://${process.env.AWS_LAMBDA_RUNTIME_API}/local/completed?requestId=${requestId}`,
+      { agent: runtimeApi },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+        response.on('end', () =>
+          resolve((JSON.parse(Buffer.concat(chunks).toString()) as { completedAt?: number }).completedAt),
+        );
       },
     );
     call.on('error', reject);
-    call.end(body === undefined ? undefined : JSON.stringify(body));
+    call.end();
   });
 const { handler } = (await import(pathToFileURL(process.env.BENCH_BUNDLE ?? '').href)) as {
   handler: (event: unknown, context: unknown) => Promise<unknown>;
@@ -52,9 +54,6 @@ const runs: Array<{ startedAt: number; endedAt: number; completedAt?: number; re
 for (let index = 0; index < listed.length; index += 1) {
   const event = eventAt(index);
   const awsRequestId = `bench-${runs.length}`;
-  // As Lambda does, the extension is sent its event as the invocation starts.
-  if (process.env.AWS_LAMBDA_RUNTIME_API)
-    await callRuntime('POST', '/local/invoke', { requestId: awsRequestId, deadlineMs: Date.now() + 900_000 });
   const startedAt = now();
   const context = {
     awsRequestId,
@@ -67,10 +66,8 @@ for (let index = 0; index < listed.length; index += 1) {
   }));
   const endedAt = now();
   // The next invocation starts only once Lambda has called this one complete.
-  const completedAt = process.env.AWS_LAMBDA_RUNTIME_API
-    ? ((await callRuntime('GET', `/local/completed?requestId=${awsRequestId}`)) as { completedAt: number }).completedAt
-    : undefined;
-  runs.push({ startedAt, endedAt, ...(completedAt ? { completedAt } : {}), result });
+  const complete = process.env.AWS_LAMBDA_RUNTIME_API ? await completedAt(awsRequestId) : undefined;
+  runs.push({ startedAt, endedAt, ...(complete ? { completedAt: complete } : {}), result });
 }
 const usage = process.resourceUsage();
 const line = JSON.stringify({

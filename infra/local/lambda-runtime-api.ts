@@ -28,22 +28,40 @@ interface Extension {
 /**
  * The Extensions API part of Lambda's Runtime API, on loopback, for internal extensions: Register
  * (during init only, INVOKE only; `refuseRegistration` answers it with that status instead), and
- * Next, held until the next invocation. `invoke()` plays the invocations. For a handler in another
- * process: `POST /local/invoke` ({requestId, deadlineMs}) starts one and is answered once its
- * events are sent, and `GET /local/completed?requestId=…` is answered with {completedAt} once it is complete.
+ * Next, held until the next invocation. `invoke()` plays the invocations, or `queued` does; for a
+ * handler in another process, `GET /local/completed?requestId=…` is answered with {completedAt}
+ * once that invocation is complete.
  */
 export async function startRuntimeApiStandIn(
-  options: { functionName?: string; refuseRegistration?: number } = {},
+  options: {
+    functionName?: string;
+    refuseRegistration?: number;
+    /**
+     * Plays `count` invocations by itself, as Lambda with events queued: `${prefix}0` once an
+     * extension has called its first Next, each next one once the previous is complete. The
+     * handler's process only asks when each is complete (`GET /local/completed`).
+     */
+    queued?: { prefix: string; count: number; deadlineMs: number };
+  } = {},
 ): Promise<RuntimeApiStandIn> {
   const extensions = new Map<string, Extension>();
   let initDone = false;
   const completions = new Map<string, Promise<{ completedAt: number }>>();
   let completion: { resolve: (at: { completedAt: number }) => void } | undefined;
 
+  let played = 0;
+  const playQueued = () => {
+    const queued = options.queued;
+    if (!queued || played >= queued.count || completion) return;
+    const requestId = `${queued.prefix}${played}`;
+    played += 1;
+    completions.set(requestId, invoke(requestId, queued.deadlineMs));
+  };
   const settleIfComplete = () => {
     if (completion && [...extensions.values()].every((extension) => !extension.busy)) {
       completion.resolve({ completedAt: performance.timeOrigin + performance.now() });
       completion = undefined;
+      playQueued();
     }
   };
   const reply = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -87,17 +105,10 @@ export async function startRuntimeApiStandIn(
           return res.writeHead(200, { 'content-type': 'application/json' }).end(event);
         }
         extension.busy = false;
-        settleIfComplete();
         extension.waiting = res;
+        settleIfComplete();
+        playQueued();
         return;
-      }
-      if (req.method === 'POST' && path === '/local/invoke') {
-        const { requestId, deadlineMs } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          requestId: string;
-          deadlineMs: number;
-        };
-        completions.set(requestId, invoke(requestId, deadlineMs));
-        return reply(res, 202, {});
       }
       if (req.method === 'GET' && path === '/local/completed') {
         const requestId = new URL(req.url ?? '/', 'http://runtime').searchParams.get('requestId') ?? '';
