@@ -147,11 +147,11 @@ async function serve(address: string, id: string): Promise<void> {
  * at once, or if Lambda refuses, nothing is deferred.
  */
 export async function registerAfterResponse(): Promise<void> {
-  const { address, maxConcurrency } = runtimeApiSettings();
-  if (!address || extension) return;
-  // Invocations at once in one environment (Lambda Managed Instances): the work is not told apart, so it is done before each response.
-  if (maxConcurrency > 1) return;
   try {
+    const { address, maxConcurrency } = runtimeApiSettings();
+    if (!address || extension) return;
+    // Invocations at once in one environment (Lambda Managed Instances): the work is not told apart, so it is done before each response.
+    if (maxConcurrency > 1) return;
     const response = await requestText(new URL(`http://${address}/2020-01-01/extension/register`), {
       method: 'POST',
       headers: { 'lambda-extension-name': EXTENSION_NAME, 'content-type': 'application/json' },

@@ -60,7 +60,10 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
         randomize: true,
         // A refusal that will not change (access denied, a malformed call) is not sent again; throttling and 5xx are.
         shouldRetry: ({ error }) =>
-          !(error instanceof PutEventsError) || error.status >= 500 || /Throttl/i.test(error.name),
+          !(error instanceof PutEventsError) ||
+          error.status >= 500 ||
+          error.status === 429 ||
+          /Throttl/i.test(error.name),
       },
     );
     return 0;

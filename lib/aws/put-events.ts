@@ -36,7 +36,16 @@ export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEv
   const endpoint = environment?.eventBridgeEndpoint ?? (domain && `https://events.${environment?.region}.${domain}`);
   if (!environment || !endpoint) {
     const { client, PutEventsCommand } = await eventBridgeClient();
-    return client.send(new PutEventsCommand({ Entries: entries }));
+    try {
+      return await client.send(new PutEventsCommand({ Entries: entries }), {
+        abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
+    } catch (error) {
+      // Named and numbered as this path's own refusals, for the audit's retry decision.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (error instanceof Error && status !== undefined) throw new PutEventsError(error.name, status);
+      throw error;
+    }
   }
   const url = new URL(endpoint);
   const body = JSON.stringify({ Entries: entries });

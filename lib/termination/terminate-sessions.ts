@@ -261,7 +261,7 @@ function settleFromRecords(outcomes: Outcome[], ended: ReadonlyMap<string, strin
     const message = outcome.outcome === 'failed' ? ended.get(outcome.session_id) : undefined;
     if (!message) return outcome;
     // What PAM answered still tells an operator something (a 401 means its credentials are wrong).
-    logger.info('A refused drop of a session the records show ended', {
+    logger.warn('A refused drop of a session the records show ended', {
       session_id: outcome.session_id,
       reason: outcome.message,
     });
@@ -327,14 +327,14 @@ export async function terminateSessions(
   const resolver = new TargetResolver(request, settings, known);
   let records: Promise<Records>;
   if (early) {
-    const read = await early;
+    const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
+    const [read, matches] = await Promise.all([early, terminatedAmong(bucket, matched)]);
     if (read.handled) {
       await indexRefreshed();
       const ids = read.handled.outcomes.map((previous) => previous.session_id);
       return reportOutcomes(request, dryRun, replayedOutcomes(request, read.handled, ids));
     }
-    const matched = resolver.indexMatches().filter((id) => !request.sessionIds.includes(id));
-    const terminated = new Map([...read.terminated, ...(await terminatedAmong(bucket, matched))]);
+    const terminated = new Map([...read.terminated, ...matches]);
     // The index's sessions this deployment terminated are decided as ended before any DELETE.
     for (const [id, at] of terminated) known.terminated.set(id, at);
     records = Promise.resolve({ handled: undefined, terminated });
@@ -431,7 +431,9 @@ async function recordIfHandled(
   options: TerminationOptions,
   dryRun: boolean,
 ): Promise<TerminationReport> {
-  const complete = report.audit.failed === 0 && outcomes.every((outcome) => outcome.outcome !== 'failed');
+  // A failed audit alone still records it: Lambda's retry, there for the audit, is then answered from the record
+  // (and audited again) instead of matching afresh. A failed drop or list is not recorded: its retry acts again.
+  const complete = outcomes.every((outcome) => outcome.outcome !== 'failed');
   if (options.replayable && complete && !dryRun) {
     await afterResponse(
       rememberHandledEvent(bucket, requestContent(request), {

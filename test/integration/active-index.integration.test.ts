@@ -483,6 +483,25 @@ describe('replays', () => {
     expect(pamCalls('drop')).toEqual([]);
   });
 
+  it("Lambda's retry of an event blocked over the cap, for its failed audit, is answered from its record", async () => {
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    await writeIndex();
+    const event = request({ match: { user: 'aoliveira' } }, 'blocked-audit-failed');
+    local.eventBridge.refuseEntries(4);
+    await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
+    // Before the retry, one of the two sessions ends: the other alone would fit under the cap.
+    const ended = seeded('aoliveira', '10.66.50.9:22');
+    ended.end = '2026-11-23 10:00:00';
+    local.pam.sessionsChanged();
+    await writeIndex();
+    forgetCachedIndex();
+    local.pam.requests.length = 0;
+    const retry = await drop(event, lambdaContext());
+    expect(retry.summary).toEqual({ blocked: 2 });
+    expect(retry.audit).toEqual({ published: 1, failed: 0 });
+    expect(pamCalls('drop')).toEqual([]);
+  });
+
   it('an event naming sessions by id is not held back by the lookup: PAM refuses the DELETE, the record settles it, no list', async () => {
     await writeIndex();
     const target = seeded('jsilva', '10.66.33.17:22');

@@ -191,6 +191,20 @@ describe('the extension itself', () => {
     }
   });
 
+  it('does not fail the function when AWS_LAMBDA_MAX_CONCURRENCY is not a number it knows', async () => {
+    const stand = await startRuntimeApiStandIn();
+    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = 'many';
+    try {
+      expect(await workDoneBeforeResponse('unreadable')).toBe(true);
+      expect(output.text()).toMatch(/Could not register for work after the response/);
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
+      await stand.close();
+    }
+  });
+
   it('registers nothing without the Runtime API, and does the work before the response', async () => {
     delete process.env.AWS_LAMBDA_RUNTIME_API;
     try {

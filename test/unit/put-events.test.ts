@@ -129,15 +129,52 @@ describe("PutEvents over Node's HTTP client", () => {
     expect(standardDomain('us-east-1', true)).toBeUndefined();
   });
 
-  it('uses the EventBridge client for a FIPS endpoint', async () => {
-    withCredentials('us-east-1');
+  it.each(['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'])(
+    'uses the EventBridge client when %s asks for an endpoint only the SDK knows',
+    async (variable) => {
+      withCredentials('us-east-1');
+      vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', '');
+      vi.stubEnv(variable, 'TRUE');
+      const eventBridge = mockClient(EventBridgeClient);
+      eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'sdk' }] });
+      try {
+        expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'sdk' }] });
+        expect(received).toHaveLength(0);
+      } finally {
+        eventBridge.restore();
+      }
+    },
+  );
+
+  it("names a refusal from the header when the body does not, and the SDK path's refusals alike", async () => {
+    withCredentials();
+    replies = [{ status: 400, body: {} }];
+    const refusedBy = async () => putEvents([ENTRY]).catch((error: Error) => error);
+    const header = createServer((_req, res) =>
+      res.writeHead(400, { 'x-amzn-errortype': 'AccessDeniedException:http://internal' }).end('{}'),
+    );
+    const headerPort = await listenOnLoopback(header);
+    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', `http://127.0.0.1:${headerPort}`);
+    try {
+      expect(await refusedBy()).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    } finally {
+      await closeServer(header);
+    }
     vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', '');
     vi.stubEnv('AWS_USE_FIPS_ENDPOINT', 'true');
     const eventBridge = mockClient(EventBridgeClient);
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'fips' }] });
+    const denied = Object.assign(new Error('not allowed'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    eventBridge.on(PutEventsCommand).rejects(denied);
     try {
-      expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'fips' }] });
-      expect(received).toHaveLength(0);
+      expect(await refusedBy()).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+      // Refused for good: the audit does not send it again.
+      expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual(
+        { published: 0, failed: 1 },
+      );
+      expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(2);
     } finally {
       eventBridge.restore();
     }
