@@ -81,6 +81,18 @@ function withCredentials(region = 'eu-west-1') {
   vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', `http://127.0.0.1:${port}`);
 }
 
+/** PutEvents goes through the EventBridge client, and nothing reaches the loopback EventBridge. */
+async function expectSentByTheSdk() {
+  const eventBridge = mockClient(EventBridgeClient);
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'sdk' }] });
+  try {
+    expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'sdk' }] });
+    expect(received).toHaveLength(0);
+  } finally {
+    eventBridge.restore();
+  }
+}
+
 describe("PutEvents over Node's HTTP client", () => {
   it('sends the JSON 1.1 call, signed for events in the function region, with the session token', async () => {
     withCredentials('eu-west-1');
@@ -135,14 +147,7 @@ describe("PutEvents over Node's HTTP client", () => {
       withCredentials('us-east-1');
       vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', '');
       vi.stubEnv(variable, 'TRUE');
-      const eventBridge = mockClient(EventBridgeClient);
-      eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'sdk' }] });
-      try {
-        expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'sdk' }] });
-        expect(received).toHaveLength(0);
-      } finally {
-        eventBridge.restore();
-      }
+      await expectSentByTheSdk();
     },
   );
 
@@ -182,13 +187,6 @@ describe("PutEvents over Node's HTTP client", () => {
 
   it('uses the EventBridge client when the environment has no credentials', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-    const eventBridge = mockClient(EventBridgeClient);
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'sdk' }] });
-    try {
-      expect(await putEvents([ENTRY])).toMatchObject({ Entries: [{ EventId: 'sdk' }] });
-      expect(received).toHaveLength(0);
-    } finally {
-      eventBridge.restore();
-    }
+    await expectSentByTheSdk();
   });
 });
