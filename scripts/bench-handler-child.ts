@@ -1,5 +1,7 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { siemTerminationRequest } from '../infra/local/lambda-events.js';
+import { requestText } from '../lib/aws/text-request.js';
 
 /**
  * One function in a fresh process, as a Lambda container runs it: imports the bundle
@@ -15,37 +17,30 @@ const listed = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as Array<{ session_i
  * BENCH_EVENT_SHAPE=siem: each `{session_id}` is sent as a SIEM's termination request on EventBridge,
  * stamped when it is invoked (the environment cannot carry a thousand whole events).
  */
-const siemEvent = (sessionId: string | undefined, index: number) => ({
-  version: '0',
-  id: `bench-${process.pid}-${index}`,
-  'detail-type': 'PAM Session Termination Requested',
-  source: 'soar.bench',
-  account: '123456789012',
-  time: new Date().toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail: { session_ids: [sessionId], reason: 'bench: SOAR playbook', requested_by: 'soar-playbook:bench' },
-});
 const eventAt = (index: number): unknown =>
-  process.env.BENCH_EVENT_SHAPE === 'siem' ? siemEvent(listed[index]?.session_id, index) : listed[index];
+  process.env.BENCH_EVENT_SHAPE === 'siem'
+    ? siemTerminationRequest(
+        `bench-${process.pid}-${index}`,
+        {
+          session_ids: [listed[index]?.session_id],
+          reason: 'bench: SOAR playbook',
+          requested_by: 'soar-playbook:bench',
+        },
+        'soar.bench',
+      )
+    : listed[index];
 const runtimeApi = new Agent({ keepAlive: true });
 /** When the Runtime API stand-in saw this invocation complete (undefined if it never played it). */
-const completedAt = (requestId: string) =>
-  new Promise<number | undefined>((resolve, reject) => {
-    const call = request(
-      `http://${process.env.AWS_LAMBDA_RUNTIME_API}/local/completed?requestId=${requestId}`,
-      { agent: runtimeApi },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve((JSON.parse(Buffer.concat(chunks).toString()) as { completedAt?: number }).completedAt),
-        );
-      },
-    );
-    call.on('error', reject);
-    call.end();
+const completedAt = async (requestId: string) => {
+  const url = new URL(`http://${process.env.AWS_LAMBDA_RUNTIME_API}/local/completed?requestId=${requestId}`);
+  const answer = await requestText(url, {
+    method: 'GET',
+    headers: {},
+    agent: runtimeApi,
+    signal: new AbortController().signal,
   });
+  return (JSON.parse(answer.body) as { completedAt?: number }).completedAt;
+};
 const { handler } = (await import(pathToFileURL(process.env.BENCH_BUNDLE ?? '').href)) as {
   handler: (event: unknown, context: unknown) => Promise<unknown>;
 };

@@ -91,3 +91,16 @@ export const dropEvent = (sessionId: string) =>
     rawPath: `/sessions/${sessionId}`,
     pathParameters: { sessionId },
   });
+
+/** A SIEM's termination request as EventBridge delivers it, stamped now. */
+export const siemTerminationRequest = (id: string, detail: Record<string, unknown>, source = 'soar.example') => ({
+  version: '0',
+  id,
+  'detail-type': 'PAM Session Termination Requested',
+  source,
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail,
+});

@@ -1,5 +1,5 @@
 import pMap from 'p-map';
-import { lambdaContext } from './lambda-events.js';
+import { lambdaContext, siemTerminationRequest } from './lambda-events.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -18,22 +18,12 @@ export async function driveTerminations(drop: Handler, sessionIds: string[], con
     sessionIds,
     (sessionId, index) =>
       drop(
-        {
-          version: '0',
-          id: `load-${index}`,
-          'detail-type': 'PAM Session Termination Requested',
-          source: 'soar.example',
-          account: '123456789012',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          resources: [],
-          detail: {
-            session_id: sessionId,
-            session_ids: [sessionId],
-            reason: `load test ${index}`,
-            requested_by: 'load-test',
-          },
-        },
+        siemTerminationRequest(`load-${index}`, {
+          session_id: sessionId,
+          session_ids: [sessionId],
+          reason: `load test ${index}`,
+          requested_by: 'load-test',
+        }),
         lambdaContext({ remainingMs: 120_000 }),
       ) as Promise<{ outcomes: LoadResult['outcomes'] }>,
     { concurrency },

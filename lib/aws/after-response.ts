@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { runtimeApiSettings } from '../core/settings.js';
 import { requestText } from './text-request.js';
@@ -99,17 +100,6 @@ async function nextEvent(address: string, id: string): Promise<NextEvent> {
   return JSON.parse(response.body) as NextEvent;
 }
 
-async function nextEventRetried(address: string, id: string): Promise<NextEvent> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await nextEvent(address, id);
-    } catch (error) {
-      if (attempt >= NEXT_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 20));
-    }
-  }
-}
-
 /** Until the handler has returned and its work is done, or the deadline's margin comes first. */
 async function heldFor(event: NextEvent): Promise<void> {
   if (event.eventType !== 'INVOKE' || !event.requestId) return;
@@ -131,7 +121,10 @@ async function heldFor(event: NextEvent): Promise<void> {
 /** The extension's loop: each Next call tells Lambda the previous invocation's work is done. */
 async function serve(address: string, id: string): Promise<void> {
   try {
-    for (;;) await heldFor(await nextEventRetried(address, id));
+    for (;;)
+      await heldFor(
+        await pRetry(() => nextEvent(address, id), { retries: NEXT_ATTEMPTS - 1, minTimeout: 20, randomize: true }),
+      );
   } catch (error) {
     // Lambda resets an environment whose extension stops calling Next; nothing more is deferred meanwhile.
     extension = undefined;

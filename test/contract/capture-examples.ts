@@ -1,4 +1,4 @@
-import { httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
+import { dropEvent, httpApiEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
@@ -145,20 +145,7 @@ async function scenarios(local: LocalPam, { list, drop, indexSessions, exportSes
     );
   };
   const remove = async (name: ExampleName, summary: string, sessionId: string) =>
-    keep(
-      name,
-      summary,
-      undefined,
-      await drop(
-        httpApiEvent({
-          method: 'DELETE',
-          routeKey: 'DELETE /sessions/{sessionId}',
-          rawPath: `/sessions/${sessionId}`,
-          pathParameters: { sessionId },
-        }),
-        lambdaContext(),
-      ),
-    );
+    keep(name, summary, undefined, await drop(dropEvent(sessionId), lambdaContext()));
   const post = async (name: ExampleName, summary: string, request: unknown) =>
     keep(
       name,

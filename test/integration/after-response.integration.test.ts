@@ -1,6 +1,6 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../infra/local/lambda-events.js';
+import { lambdaContext, siemTerminationRequest } from '../../infra/local/lambda-events.js';
 import { type RuntimeApiStandIn, startRuntimeApiStandIn } from '../../infra/local/lambda-runtime-api.js';
 import type { LocalPam } from '../../infra/local/local-pam.js';
 import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
@@ -76,17 +76,12 @@ describe('drop, with the Extensions API', () => {
   it('holds the environment for the event record too, and answers the next invocation as usual', async () => {
     const [first, second] = local.pam.sessions.filter((session) => session.end === null);
     if (!first || !second) throw new Error('seed changed');
-    const siem = (sessionId: string, id: string) => ({
-      version: '0',
-      id,
-      'detail-type': 'PAM Session Termination Requested',
-      source: 'soar.splunk',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: { session_ids: [sessionId], reason: 'SOAR playbook: credential dump', requested_by: 'soar' },
-    });
+    const siem = (sessionId: string, id: string) =>
+      siemTerminationRequest(
+        id,
+        { session_ids: [sessionId], reason: 'SOAR playbook: credential dump', requested_by: 'soar' },
+        'soar.splunk',
+      );
     local.s3.holdRequests({ prefix: 'terminated/events/', ms: 200, methods: ['PUT'] });
     const one = await invoke(siem(first.session_id, 'event-one'));
     expect(one.response.summary).toEqual({ terminated: 1 });
@@ -103,15 +98,30 @@ describe('drop, with the Extensions API', () => {
 });
 
 describe('the extension itself', () => {
-  const load = async () => {
-    vi.resetModules();
-    return import('../../lib/aws/after-response.js');
-  };
+  type Extension = typeof import('../../lib/aws/after-response.js');
+
+  /** The module loaded afresh and registered with a Runtime API of its own (none without `options`), under `env`. */
+  async function withExtension(
+    options: Parameters<typeof startRuntimeApiStandIn>[0] | undefined,
+    env: Record<string, string>,
+    test: (extension: Extension, stand: RuntimeApiStandIn | undefined) => Promise<void>,
+  ) {
+    const stand = options ? await startRuntimeApiStandIn(options) : undefined;
+    vi.stubEnv('AWS_LAMBDA_RUNTIME_API', stand?.address ?? '');
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    try {
+      vi.resetModules();
+      const extension: Extension = await import('../../lib/aws/after-response.js');
+      await extension.registerAfterResponse();
+      await test(extension, stand);
+    } finally {
+      vi.unstubAllEnvs();
+      await stand?.close();
+    }
+  }
 
   /** A handler that hands over 50 ms of work and responds whether it was done by then. */
-  const workDoneBeforeResponse = async (requestId: string) => {
-    const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-    await registerAfterResponse();
+  const workDoneBeforeResponse = ({ afterResponse, respondingFirst }: Extension, requestId: string) => {
     let done = false;
     const handler = respondingFirst(async () => {
       await afterResponse(new Promise((resolve) => setTimeout(resolve, 50)).then(() => (done = true)));
@@ -121,34 +131,23 @@ describe('the extension itself', () => {
   };
 
   it('releases the environment at the deadline, less its margin, when the work never ends', async () => {
-    const stand = await startRuntimeApiStandIn();
-    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
-    try {
-      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-      await registerAfterResponse();
+    await withExtension({}, {}, async ({ afterResponse, respondingFirst }, stand) => {
       const handler = respondingFirst(async () => {
         await afterResponse(new Promise(() => undefined));
         return 'responded';
       });
       const invokedAt = Date.now();
-      const completion = stand.invoke('never-ending', invokedAt + 800);
+      const completion = stand?.invoke('never-ending', invokedAt + 800);
       expect(await handler({}, { awsRequestId: 'never-ending' })).toBe('responded');
-      const { completedAt } = await completion;
+      const completedAt = (await completion)?.completedAt ?? Number.NaN;
       expect(completedAt - invokedAt).toBeGreaterThanOrEqual(250);
       expect(completedAt - invokedAt).toBeLessThan(700);
       expect(output.text()).toMatch(/Work after the response was still running at the deadline/);
-    } finally {
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-      await stand.close();
-    }
+    });
   });
 
   it('does work handed over after the release before the response: nothing would hold the environment for it', async () => {
-    const stand = await startRuntimeApiStandIn();
-    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
-    try {
-      const { afterResponse, registerAfterResponse, respondingFirst } = await load();
-      await registerAfterResponse();
+    await withExtension({}, {}, async ({ afterResponse, respondingFirst }, stand) => {
       let done = false;
       const handler = respondingFirst(async () => {
         // Past the release (deadline less 500 ms), the handler is still running.
@@ -156,61 +155,36 @@ describe('the extension itself', () => {
         await afterResponse(new Promise((resolve) => setTimeout(resolve, 100)).then(() => (done = true)));
         return done;
       });
-      const completion = stand.invoke('slow-handler', Date.now() + 700);
+      const completion = stand?.invoke('slow-handler', Date.now() + 700);
       expect(await handler({}, { awsRequestId: 'slow-handler' })).toBe(true);
       await completion;
-    } finally {
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-      await stand.close();
-    }
+    });
   });
 
   it('does the work before the response when Lambda refuses the registration', async () => {
-    const stand = await startRuntimeApiStandIn({ refuseRegistration: 403 });
-    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
-    try {
-      expect(await workDoneBeforeResponse('refused')).toBe(true);
+    await withExtension({ refuseRegistration: 403 }, {}, async (extension) => {
+      expect(await workDoneBeforeResponse(extension, 'refused')).toBe(true);
       expect(output.text()).toMatch(/Could not register for work after the response/);
-    } finally {
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-      await stand.close();
-    }
+    });
   });
 
   it('registers nothing where one environment runs invocations at once (Lambda Managed Instances)', async () => {
-    const stand = await startRuntimeApiStandIn();
-    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
-    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64';
-    try {
-      expect(await workDoneBeforeResponse('concurrent')).toBe(true);
-      expect(stand.registered).toEqual([]);
-    } finally {
-      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-      await stand.close();
-    }
+    await withExtension({}, { AWS_LAMBDA_MAX_CONCURRENCY: '64' }, async (extension, stand) => {
+      expect(await workDoneBeforeResponse(extension, 'concurrent')).toBe(true);
+      expect(stand?.registered).toEqual([]);
+    });
   });
 
   it('does not fail the function when AWS_LAMBDA_MAX_CONCURRENCY is not a number it knows', async () => {
-    const stand = await startRuntimeApiStandIn();
-    process.env.AWS_LAMBDA_RUNTIME_API = stand.address;
-    process.env.AWS_LAMBDA_MAX_CONCURRENCY = 'many';
-    try {
-      expect(await workDoneBeforeResponse('unreadable')).toBe(true);
+    await withExtension({}, { AWS_LAMBDA_MAX_CONCURRENCY: 'many' }, async (extension) => {
+      expect(await workDoneBeforeResponse(extension, 'unreadable')).toBe(true);
       expect(output.text()).toMatch(/Could not register for work after the response/);
-    } finally {
-      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-      await stand.close();
-    }
+    });
   });
 
   it('registers nothing without the Runtime API, and does the work before the response', async () => {
-    delete process.env.AWS_LAMBDA_RUNTIME_API;
-    try {
-      expect(await workDoneBeforeResponse('local')).toBe(true);
-    } finally {
-      process.env.AWS_LAMBDA_RUNTIME_API = runtime.address;
-    }
+    await withExtension(undefined, {}, async (extension) => {
+      expect(await workDoneBeforeResponse(extension, 'local')).toBe(true);
+    });
   });
 });

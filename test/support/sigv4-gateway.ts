@@ -29,6 +29,38 @@ const AUTHORIZATION =
 /** API Gateway refuses a request signed more than this long ago (or ahead). */
 const MAX_SKEW_MS = 5 * 60_000;
 
+/**
+ * What an AWS service computes for a request it received: the same request signed again by the
+ * SDK's signer, over the headers the client says it signed, at the time it says it signed.
+ */
+export async function resignedAuthorization(
+  request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string },
+  signer: { service: 's3' | 'events'; region: string; credentials: SigV4Credentials; port: number },
+): Promise<string | undefined> {
+  const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
+  const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));
+  const signed = await new SignatureV4({
+    service: signer.service,
+    region: signer.region,
+    credentials: signer.credentials,
+    sha256: Sha256,
+    // S3 signs the path as sent.
+    ...(signer.service === 's3' ? { uriEscapePath: false } : {}),
+  }).sign(
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: signer.port,
+      path: request.url,
+      headers,
+      body: request.body,
+    },
+    { signingDate: amzDate(String(request.headers['x-amz-date'])) },
+  );
+  return signed.headers.authorization;
+}
+
 const refused = (message: string): GatewayReply => ({ statusCode: 403, body: JSON.stringify({ message }) });
 
 function amzDate(text: string | undefined): Date | undefined {

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 import { putEvents } from '../../lib/aws/put-events.js';
-import { Sha256, standardDomain } from '../../lib/aws/sigv4-request.js';
+import { standardDomain } from '../../lib/aws/sigv4-request.js';
+import { resignedAuthorization } from '../support/sigv4-gateway.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -24,22 +24,6 @@ interface Received {
   url: string;
   headers: IncomingMessage['headers'];
   body: string;
-}
-
-/** What EventBridge would compute: the same request signed again with the same key, region and time. */
-async function expectedAuthorization(request: Received, port: number, region: string) {
-  const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
-  const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));
-  const date = String(request.headers['x-amz-date']);
-  const signingDate = new Date(
-    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
-  );
-  const signer = new SignatureV4({ service: 'events', region, credentials: CREDENTIALS, sha256: Sha256 });
-  const signed = await signer.sign(
-    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: request.url, headers, body: request.body },
-    { signingDate },
-  );
-  return signed.headers.authorization;
 }
 
 /** A loopback EventBridge: each call takes the next of `replies` (then a success for every entry). */
@@ -104,8 +88,18 @@ describe("PutEvents over Node's HTTP client", () => {
     expect(call.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(call.headers['x-amz-security-token']).toBe('token-for-the-test');
     expect(call.headers.authorization).toMatch(/Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/events\/aws4_request/);
-    expect(call.headers.authorization).toBe(await expectedAuthorization(call, port, 'eu-west-1'));
-    expect(call.headers.authorization).not.toBe(await expectedAuthorization(call, port, 'us-east-1'));
+    expect(call.headers.authorization).toBe(
+      await resignedAuthorization(
+        { ...call, method: 'POST' },
+        { service: 'events', region: 'eu-west-1', credentials: CREDENTIALS, port },
+      ),
+    );
+    expect(call.headers.authorization).not.toBe(
+      await resignedAuthorization(
+        { ...call, method: 'POST' },
+        { service: 'events', region: 'us-east-1', credentials: CREDENTIALS, port },
+      ),
+    );
     expect(JSON.parse(call.body)).toEqual({ Entries: [ENTRY] });
   });
 

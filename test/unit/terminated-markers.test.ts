@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
-import { Sha256 } from '../../lib/aws/sigv4-request.js';
 import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
+import { resignedAuthorization } from '../support/sigv4-gateway.js';
 
 interface Received {
   method: string;
@@ -18,36 +17,6 @@ const CREDENTIALS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
   sessionToken: 'token-for-the-test',
 };
-
-/** What S3 would compute: the same request signed again with the same key and time. */
-async function expectedAuthorization(request: Received, port: number): Promise<string | undefined> {
-  const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
-  const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));
-  const date = String(request.headers['x-amz-date']);
-  const signingDate = new Date(
-    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
-  );
-  const signer = new SignatureV4({
-    service: 's3',
-    region: 'eu-west-1',
-    credentials: CREDENTIALS,
-    sha256: Sha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port,
-      path: request.url,
-      headers,
-      body: request.body,
-    },
-    { signingDate },
-  );
-  return signed.headers.authorization;
-}
 
 /** A loopback S3 keeping objects by key; each request takes the next status of `statuses` (then 200). */
 const received: Received[] = [];
@@ -111,7 +80,9 @@ describe("the record of a termination, written with Node's HTTP client after the
     expect(put.headers['x-amz-security-token']).toBe('token-for-the-test');
     expect(put.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(put.body).digest('hex'));
     expect(put.headers.authorization).toMatch(/SignedHeaders=content-length;content-type;host;x-amz-content-sha256;/);
-    expect(put.headers.authorization).toBe(await expectedAuthorization(put, port));
+    expect(put.headers.authorization).toBe(
+      await resignedAuthorization(put, { service: 's3', region: 'eu-west-1', credentials: CREDENTIALS, port }),
+    );
     expect(JSON.parse(put.body)).toMatchObject({ event_id: 'event-1' });
   });
 
