@@ -1,7 +1,7 @@
-import { Agent } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { siemTerminationRequest } from '../infra/local/lambda-events.js';
 import { requestText } from '../lib/aws/text-request.js';
+import { http } from '../lib/core/node-http.js';
 
 /**
  * One function in a fresh process, as a Lambda container runs it: imports the bundle
@@ -29,7 +29,7 @@ const eventAt = (index: number): unknown =>
         'soar.bench',
       )
     : listed[index];
-const runtimeApi = new Agent({ keepAlive: true });
+const runtimeApi = new http.Agent({ keepAlive: true });
 /** When the Runtime API stand-in saw this invocation complete (undefined if it never played it). */
 const completedAt = async (requestId: string) => {
   const url = new URL(`http://${process.env.AWS_LAMBDA_RUNTIME_API}/local/completed?requestId=${requestId}`);

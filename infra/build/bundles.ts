@@ -12,6 +12,8 @@ export interface BundleInfo {
   file: string;
   /** What a cold start loads: the handler's module and the chunks it imports statically. */
   bytes: number;
+  /** Those files, relative to the repository. */
+  coldStart: string[];
   gzipBytes: number;
   /** Chunks loaded only by a dynamic import (the S3 client for list's snapshots, SDK credential providers). */
   onDemandBytes: number;
@@ -103,6 +105,7 @@ export async function buildFunctions(): Promise<BundleInfo[]> {
       name,
       file,
       bytes: code.length,
+      coldStart: [...coldStart].sort(),
       gzipBytes: gzipSync(code).length,
       onDemandBytes: allCode - code.length,
       packages: [...packages].sort(),

@@ -1,7 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { http, https } from '../core/node-http.js';
 
 /**
  * What the requests lib/aws sends without an SDK client share: the SDK's own SigV4 signer, one per
@@ -29,7 +28,7 @@ export class Sha256 {
   }
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 export const agentFor = (url: URL) => (url.protocol === 'https:' ? agents.https : agents.http);
 

@@ -1,10 +1,6 @@
-import {
-  type Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-} from 'node:http';
-import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { http, https } from '../core/node-http.js';
 
 /** A small answer, read whole. */
 export interface TextResponse {
@@ -30,7 +26,7 @@ export async function requestText(
 ): Promise<TextResponse> {
   const { body, ...requestOptions } = options;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, requestOptions, resolve);
+    const request = (url.protocol === 'https:' ? https.request : http.request)(url, requestOptions, resolve);
     request.on('error', reject);
     request.end(body);
   });

@@ -1,6 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { http, https } from '../core/node-http.js';
 
 /**
  * Node's own HTTP client with keep-alive agents, not undici: the AWS SDK loads node:http and
@@ -27,8 +28,8 @@ export interface PamRequest {
   caCertificate: string | undefined;
 }
 
-const httpAgent = new HttpAgent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MS });
-let https: { caCertificate: string | undefined; agent: HttpsAgent } | undefined;
+const httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: KEEP_ALIVE_MS });
+let tlsPool: { caCertificate: string | undefined; agent: HttpsAgent } | undefined;
 
 /**
  * The one TLS pool of this container, reused across warm invocations (and its TLS sessions). A
@@ -36,14 +37,14 @@ let https: { caCertificate: string | undefined; agent: HttpsAgent } | undefined;
  * never relaxed. When the secret brings a different CA, the pool is replaced.
  */
 function httpsAgent(caCertificate: string | undefined): HttpsAgent {
-  if (https && https.caCertificate === caCertificate) return https.agent;
-  https?.agent.destroy();
-  const agent = new HttpsAgent({
+  if (tlsPool && tlsPool.caCertificate === caCertificate) return tlsPool.agent;
+  tlsPool?.agent.destroy();
+  const agent = new https.Agent({
     keepAlive: true,
     keepAliveMsecs: KEEP_ALIVE_MS,
     ...(caCertificate === undefined ? {} : { ca: [...rootCertificates, caCertificate] }),
   });
-  https = { caCertificate, agent };
+  tlsPool = { caCertificate, agent };
   return agent;
 }
 
@@ -56,7 +57,7 @@ export function send(url: string | URL, options: PamRequest): Promise<PamRespons
   const secure = (typeof url === 'string' ? url : url.protocol).startsWith('https:');
   let timedOut = false;
   return new Promise((resolve, reject) => {
-    const request = (secure ? httpsRequest : httpRequest)(
+    const request = (secure ? https.request : http.request)(
       url,
       {
         method: options.method,

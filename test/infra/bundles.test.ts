@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BundleInfo } from '../../infra/build/bundles.js';
@@ -42,6 +43,16 @@ describe('the bundles', () => {
     // The handler itself emits metrics, so the check below is not vacuous.
     expect(exportBundle?.packages).toContain('@aws-lambda-powertools/metrics');
     expect(exportBundle?.workers).toEqual({ 'block-encoder-worker': ['csv-stringify'] });
+  });
+
+  it('load node:http with require in what a cold start runs: its ES import loads Node 22 its own undici (~8 ms)', () => {
+    for (const bundle of bundles) {
+      expect(bundle.coldStart.length).toBeGreaterThan(0);
+      const importers = bundle.coldStart.filter((file) =>
+        /\bfrom\s*["']node:http["']/.test(readFileSync(join(root, file), 'utf8')),
+      );
+      expect({ bundle: bundle.name, importers }).toEqual({ bundle: bundle.name, importers: [] });
+    }
   });
 
   it('bundle the AWS SDK, and list does not load EventBridge', () => {
