@@ -155,7 +155,7 @@ export async function criticalBench(): Promise<string[]> {
       `  node ${process.version}; history ${HISTORY} sessions, ${OPEN} open; medians of ${COLD_RUNS} cold runs and ${WARM_DROPS - 10} warm drops`,
       `  cold time to cut (spawn -> DELETE received)`,
       `    floor (Secrets Manager client + signed node:http DELETE)  ${ms(floorCold)}`,
-      `    drop, indexed session        ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
+      `    drop, indexed, secret from Secrets Manager (GetSecretValue signed)  ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
       `    drop, indexed, secret from the extension  ${ms(median(cold.extension)).padStart(9)}   ${ratio(median(cold.extension), floorCold)} the floor   spread ${ms(Math.min(...cold.extension))} - ${ms(Math.max(...cold.extension))}`,
       `    drop, live fallback          ${ms(median(cold.live)).padStart(9)}   ${ratio(median(cold.live), floorCold)} the floor`,
       `  warm time to cut (handler entry -> DELETE received); steady = the last ${STEADY} of ${WARM_DROPS} drops, early = drops ${EARLY[0]}-${EARLY[1]}`,

@@ -3,7 +3,8 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
-import { PutEventsError, putEvents } from './put-events.js';
+import { isTransientJsonError } from './json-api.js';
+import { putEvents } from './put-events.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
 /** PutEvents takes at most 10 entries a call, and 256 KB of them. */
@@ -59,11 +60,7 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
         maxTimeout: 2_000,
         randomize: true,
         // A refusal that will not change (access denied, a malformed call) is not sent again; throttling and 5xx are.
-        shouldRetry: ({ error }) =>
-          !(error instanceof PutEventsError) ||
-          error.status >= 500 ||
-          error.status === 429 ||
-          /Throttl/i.test(error.name),
+        shouldRetry: ({ error }) => isTransientJsonError(error),
       },
     );
     return 0;

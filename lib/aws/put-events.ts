@@ -1,8 +1,7 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { environmentCredentials } from '../core/settings.js';
 import { eventBridgeClient } from './eventbridge-client.js';
-import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
-import { requestText } from './text-request.js';
+import { AwsJsonError, callJsonApi, jsonApiEndpoint } from './json-api.js';
 
 /**
  * EventBridge PutEvents, signed by the SDK's own SigV4 signer and sent with Node's HTTP client:
@@ -19,21 +18,10 @@ export interface PutEventsAnswer {
 /** One call, connection included: the response waits for the audit, and the audit tries 4 times. */
 const CALL_TIMEOUT_MS = 5_000;
 
-/** A whole call EventBridge refused, by the name it gives (awsErrorName reads it). */
-export class PutEventsError extends Error {
-  constructor(
-    override readonly name: string,
-    readonly status: number,
-  ) {
-    super(`EventBridge answered ${status} ${name}`);
-  }
-}
-
-/** One PutEvents call within the SDK calls' time limit; a refused call is thrown as PutEventsError. */
+/** One PutEvents call within its time limit; a refused call is thrown as AwsJsonError. */
 export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsAnswer> {
   const environment = environmentCredentials();
-  const domain = environment && standardDomain(environment.region, environment.endpointVariant);
-  const endpoint = environment?.eventBridgeEndpoint ?? (domain && `https://events.${environment?.region}.${domain}`);
+  const endpoint = environment && jsonApiEndpoint(environment, 'events', environment.eventBridgeEndpoint);
   if (!environment || !endpoint) {
     const { client, PutEventsCommand } = await eventBridgeClient();
     try {
@@ -43,45 +31,14 @@ export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEv
     } catch (error) {
       // Named and numbered as this path's own refusals, for the audit's retry decision.
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (error instanceof Error && status !== undefined) throw new PutEventsError(error.name, status);
+      if (error instanceof Error && status !== undefined) throw new AwsJsonError(error.name, status, 'events');
       throw error;
     }
   }
-  const url = new URL(endpoint);
-  const body = JSON.stringify({ Entries: entries });
-  const signed = await signerFor('events', environment.credentials, environment.region).sign({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: '/',
-    headers: {
-      host: url.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AWSEvents.PutEvents',
-      'content-length': String(Buffer.byteLength(body)),
-    },
-    body,
-  });
-  const answer = await requestText(new URL('/', url), {
-    method: 'POST',
-    headers: signed.headers,
-    body,
-    agent: agentFor(url),
-    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-  });
-  if (answer.status !== 200) {
-    const header = answer.headers['x-amzn-errortype'];
-    const type = (() => {
-      try {
-        return String((JSON.parse(answer.body) as { __type?: string }).__type ?? '');
-      } catch {
-        return '';
-      }
-    })();
-    // JSON 1.1 names the type in a header or the body, maybe with a namespace ("…#ThrottlingException") or a suffix (":…").
-    const name = (type || (typeof header === 'string' ? header : '')).split(':')[0]?.split('#').pop();
-    throw new PutEventsError(name || `Http${answer.status}`, answer.status);
-  }
-  return JSON.parse(answer.body) as PutEventsAnswer;
+  return callJsonApi<PutEventsAnswer>(
+    'events',
+    'AWSEvents.PutEvents',
+    { Entries: entries },
+    { environment, endpoint, timeoutMs: CALL_TIMEOUT_MS },
+  );
 }

@@ -36,7 +36,11 @@ type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?
 const signers = new Map<string, { key: string; signer: SignatureV4 }>();
 
 /** The signer for `service`, kept while the credentials and region stay the same. S3 signs its path as given, with the payload's hash. */
-export function signerFor(service: 's3' | 'events', credentials: Credentials, region: string): SignatureV4 {
+export function signerFor(
+  service: 's3' | 'events' | 'secretsmanager',
+  credentials: Credentials,
+  region: string,
+): SignatureV4 {
   const key = `${credentials.accessKeyId}\n${credentials.sessionToken ?? ''}\n${region}`;
   const held = signers.get(service);
   if (held?.key === key) return held.signer;

@@ -189,8 +189,8 @@ export const indexSettings = settingsArea(() => ({
 }));
 
 /**
- * The AWS credentials Lambda puts in every function's environment, for the one request signed
- * without the SDK; undefined when they are not there (the SDK's own chain is used then).
+ * The AWS credentials Lambda puts in every function's environment, for the requests signed
+ * without an SDK client; undefined when they are not there (the SDK's own chain is used then).
  */
 export const environmentCredentials = settingsArea(() => {
   const accessKeyId = optionalText('AWS_ACCESS_KEY_ID');
@@ -202,6 +202,7 @@ export const environmentCredentials = settingsArea(() => {
     region: text('AWS_REGION', 'us-east-1'),
     s3Endpoint: optionalText('AWS_ENDPOINT_URL_S3') ?? optionalText('AWS_ENDPOINT_URL'),
     eventBridgeEndpoint: optionalText('AWS_ENDPOINT_URL_EVENTBRIDGE') ?? optionalText('AWS_ENDPOINT_URL'),
+    secretsManagerEndpoint: optionalText('AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalText('AWS_ENDPOINT_URL'),
     // FIPS or dual-stack endpoints asked for: only the SDK's endpoint rules know them.
     endpointVariant: [optionalText('AWS_USE_FIPS_ENDPOINT'), optionalText('AWS_USE_DUALSTACK_ENDPOINT')].some(
       (value) => value?.toLowerCase() === 'true',

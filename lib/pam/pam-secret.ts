@@ -1,6 +1,7 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
 import { awsErrorName, awsFailureKind } from '../aws/aws-errors.js';
+import { signedSecretsManager } from '../aws/secret-value.js';
 import { readSecretFromExtension } from '../aws/secrets-extension.js';
 import { ConfigurationError, SecretsUnavailableError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
@@ -35,12 +36,15 @@ function sdkSecrets(): Promise<SecretsProvider> {
   return provider;
 }
 
-/** Without the extension the SDK will read the secret: its client loads while the container starts, as a static import's would. */
+/**
+ * When the SDK will read the secret (no extension, and no credentials to sign with): its client
+ * loads while the container starts, as a static import's would.
+ */
 function preloadSdkWithoutExtension(): void {
   try {
-    if (secretsExtensionSettings()) return;
+    if (secretsExtensionSettings() || signedSecretsManager()) return;
   } catch {
-    // A wrong port is reported when the secret is read.
+    // A wrong setting is reported when the secret is read.
     return;
   }
   sdkSecrets().catch(() => undefined);
@@ -196,8 +200,8 @@ function isFresh(secretId: string, maxAgeMs: number): boolean {
 }
 
 /**
- * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
- * Powertools' cache (PAM_SECRET_MAX_AGE_SECONDS, 5 minutes by default). `forceFetch` bypasses
+ * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, held for
+ * PAM_SECRET_MAX_AGE_SECONDS (5 minutes by default). `forceFetch` bypasses
  * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
  */
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
@@ -222,7 +226,8 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
 /**
  * The secret's value: from the secrets extension when the function has one (its own cache, about
  * a millisecond), else, or when it cannot answer, or when a fresh read is forced, from Secrets
- * Manager through Powertools' cache.
+ * Manager: signed with the environment's credentials (lib/aws/secret-value.ts), or, without them,
+ * through Powertools' cache over the SDK client.
  */
 async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
   // A maximum age of 0 asks for Secrets Manager on every read, which the extension's cache would not honour.
@@ -230,11 +235,13 @@ async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: 
     const fromExtension = await readSecretFromExtension(secretId);
     if (fromExtension?.found) return fromExtension.secretString;
     if (fromExtension)
-      logger.warn('The secrets extension did not answer; reading the secret with the SDK', {
+      logger.warn('The secrets extension did not answer; reading the secret from Secrets Manager', {
         reason: fromExtension.reason,
       });
   }
   try {
+    const signed = signedSecretsManager();
+    if (signed) return await signed.getSecretString(secretId);
     return await (await sdkSecrets()).get(secretId, { maxAge: maxAgeMs / 1_000, forceFetch, throwOnMissing: true });
   } catch (error) {
     const name = awsErrorName(error);

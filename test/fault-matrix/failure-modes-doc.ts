@@ -46,8 +46,8 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
   ],
   [
     'the secrets extension refuses or does not answer within 1 s',
-    'drop reads the secret with the SDK instead, and a warning says why (with no port set, a region without the layer, it reads with the SDK from the start)',
-    'test/integration/secrets-extension.integration.test.ts › falls back to the SDK when the extension refuses the request (here: another session token)',
+    'drop reads the secret from Secrets Manager instead, and a warning says why (with no port set, a region without the layer, it reads from Secrets Manager from the start)',
+    'test/integration/secrets-extension.integration.test.ts › falls back to Secrets Manager when the extension refuses the request (here: another session token)',
   ],
   [
     'S3 refuses or drops the PUT of a termination record',

@@ -62,7 +62,7 @@ describe('the AWS Parameters and Secrets Lambda Extension', () => {
     expect(local.secrets.reads).toBe(readsBefore);
   });
 
-  it('falls back to the SDK when the extension refuses the request (here: another session token)', async () => {
+  it('falls back to Secrets Manager when the extension refuses the request (here: another session token)', async () => {
     usePort(strictExtension.port);
     const readsBefore = local.secrets.reads;
     const id = nextActive();
@@ -71,7 +71,7 @@ describe('the AWS Parameters and Secrets Lambda Extension', () => {
     expect(local.secrets.reads).toBe(readsBefore + 1);
   });
 
-  it('falls back to the SDK when nothing listens on the port (a region without the layer)', async () => {
+  it('falls back to Secrets Manager when nothing listens on the port (a region without the layer)', async () => {
     const closed = await startSecretsExtensionStandIn({ secretsManagerUrl: local.secrets.url, sessionToken: '' });
     await closed.close();
     usePort(closed.port);

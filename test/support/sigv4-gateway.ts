@@ -10,6 +10,13 @@ export interface SigV4Credentials {
   sessionToken: string;
 }
 
+/** AWS's documented example keys, with a session token as Lambda's role credentials have. */
+export const EXAMPLE_CREDENTIALS: SigV4Credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'token-for-the-test',
+};
+
 export interface SignedRequest {
   method: string;
   /** The path as sent, still percent-encoded. */
@@ -35,7 +42,7 @@ const MAX_SKEW_MS = 5 * 60_000;
  */
 export async function resignedAuthorization(
   request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string },
-  signer: { service: 's3' | 'events'; region: string; credentials: SigV4Credentials; port: number },
+  signer: { service: 's3' | 'events' | 'secretsmanager'; region: string; credentials: SigV4Credentials; port: number },
 ): Promise<string | undefined> {
   const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
   const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));

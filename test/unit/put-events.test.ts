@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,13 +6,9 @@ import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server
 import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 import { putEvents } from '../../lib/aws/put-events.js';
 import { standardDomain } from '../../lib/aws/sigv4-request.js';
-import { resignedAuthorization } from '../support/sigv4-gateway.js';
+import { jsonApiStandIn, type Received } from '../support/json-api-stand-in.js';
+import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
 
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'token-for-the-test',
-};
 const ENTRY = {
   Source: 'pam.session-responder',
   DetailType: 'PAM Session Terminated',
@@ -20,47 +16,29 @@ const ENTRY = {
   EventBusName: 'security-audit',
 };
 
-interface Received {
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A loopback EventBridge: each call takes the next of `replies` (then a success for every entry). */
-const received: Received[] = [];
-let replies: Array<{ status: number; body: unknown }> = [];
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    const body = Buffer.concat(chunks).toString();
-    received.push({ url: req.url ?? '', headers: req.headers, body });
-    const entries = (JSON.parse(body) as { Entries: unknown[] }).Entries;
-    const reply = replies.shift() ?? {
-      status: 200,
-      body: { FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `e${index}` })) },
-    };
-    res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(reply.body));
-  });
+/** A loopback EventBridge: a success for every entry unless a reply is queued. */
+const api = jsonApiStandIn((body) => {
+  const entries = (JSON.parse(body) as { Entries: unknown[] }).Entries;
+  return { FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `e${index}` })) };
 });
+const received = api.received;
 let port = 0;
 
 beforeAll(async () => {
-  port = await listenOnLoopback(server);
+  port = await api.listen();
 });
 afterEach(() => {
   vi.unstubAllEnvs();
-  received.length = 0;
-  replies = [];
+  api.reset();
 });
 afterAll(async () => {
-  await closeServer(server);
+  await api.close();
 });
 
 function withCredentials(region = 'eu-west-1') {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', CREDENTIALS.sessionToken);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
+  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
   vi.stubEnv('AWS_REGION', region);
   vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', `http://127.0.0.1:${port}`);
 }
@@ -91,13 +69,13 @@ describe("PutEvents over Node's HTTP client", () => {
     expect(call.headers.authorization).toBe(
       await resignedAuthorization(
         { ...call, method: 'POST' },
-        { service: 'events', region: 'eu-west-1', credentials: CREDENTIALS, port },
+        { service: 'events', region: 'eu-west-1', credentials: EXAMPLE_CREDENTIALS, port },
       ),
     );
     expect(call.headers.authorization).not.toBe(
       await resignedAuthorization(
         { ...call, method: 'POST' },
-        { service: 'events', region: 'us-east-1', credentials: CREDENTIALS, port },
+        { service: 'events', region: 'us-east-1', credentials: EXAMPLE_CREDENTIALS, port },
       ),
     );
     expect(JSON.parse(call.body)).toEqual({ Entries: [ENTRY] });
@@ -105,9 +83,9 @@ describe("PutEvents over Node's HTTP client", () => {
 
   it('throws a refused call by the name EventBridge gives it, and the audit retries it', async () => {
     withCredentials();
-    replies = [{ status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } }];
+    api.answerNext({ status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } });
     await expect(putEvents([ENTRY])).rejects.toMatchObject({ name: 'ThrottlingException', status: 400 });
-    replies = [{ status: 500, body: { __type: 'com.amazonaws.events#InternalException' } }];
+    api.answerNext({ status: 500, body: { __type: 'com.amazonaws.events#InternalException' } });
     expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
       published: 1,
       failed: 0,
@@ -117,7 +95,7 @@ describe("PutEvents over Node's HTTP client", () => {
 
   it('does not send again what EventBridge refused for good (access denied)', async () => {
     withCredentials();
-    replies = [{ status: 400, body: { __type: 'AccessDeniedException' } }];
+    api.answerNext({ status: 400, body: { __type: 'AccessDeniedException' } });
     expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
       published: 0,
       failed: 1,
@@ -147,7 +125,7 @@ describe("PutEvents over Node's HTTP client", () => {
 
   it("names a refusal from the header when the body does not, and the SDK path's refusals alike", async () => {
     withCredentials();
-    replies = [{ status: 400, body: {} }];
+    api.answerNext({ status: 400, body: {} });
     const refusedBy = async () => putEvents([ENTRY]).catch((error: Error) => error);
     const header = createServer((_req, res) =>
       res.writeHead(400, { 'x-amzn-errortype': 'AccessDeniedException:http://internal' }).end('{}'),

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
-import { resignedAuthorization } from '../support/sigv4-gateway.js';
+import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
 
 interface Received {
   method: string;
@@ -11,12 +11,6 @@ interface Received {
   headers: IncomingMessage['headers'];
   body: string;
 }
-
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'token-for-the-test',
-};
 
 /** A loopback S3 keeping objects by key; each request takes the next status of `statuses` (then 200). */
 const received: Received[] = [];
@@ -53,9 +47,9 @@ let port = 0;
 
 beforeAll(async () => {
   port = await listenOnLoopback(server);
-  vi.stubEnv('AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', CREDENTIALS.sessionToken);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
+  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('AWS_ENDPOINT_URL_S3', `http://127.0.0.1:${port}`);
 });
@@ -81,7 +75,7 @@ describe("the record of a termination, written with Node's HTTP client after the
     expect(put.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(put.body).digest('hex'));
     expect(put.headers.authorization).toMatch(/SignedHeaders=content-length;content-type;host;x-amz-content-sha256;/);
     expect(put.headers.authorization).toBe(
-      await resignedAuthorization(put, { service: 's3', region: 'eu-west-1', credentials: CREDENTIALS, port }),
+      await resignedAuthorization(put, { service: 's3', region: 'eu-west-1', credentials: EXAMPLE_CREDENTIALS, port }),
     );
     expect(JSON.parse(put.body)).toMatchObject({ event_id: 'event-1' });
   });

@@ -1,0 +1,83 @@
+import type { environmentCredentials } from '../core/settings.js';
+import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
+import { requestText } from './text-request.js';
+
+type EnvironmentCredentials = NonNullable<ReturnType<typeof environmentCredentials>>;
+
+/**
+ * Where this path sends a service's calls: the endpoint set in the environment, else the region's
+ * standard one; undefined when only the SDK's endpoint rules know it (FIPS, dual-stack, another partition).
+ */
+export function jsonApiEndpoint(
+  environment: EnvironmentCredentials,
+  hostPrefix: 'events' | 'secretsmanager',
+  configured: string | undefined,
+): string | undefined {
+  const domain = standardDomain(environment.region, environment.endpointVariant);
+  return configured ?? (domain && `https://${hostPrefix}.${environment.region}.${domain}`);
+}
+
+/** A whole call an AWS JSON 1.1 API refused, by the type it names (awsErrorName reads it). */
+export class AwsJsonError extends Error {
+  constructor(
+    override readonly name: string,
+    readonly status: number,
+    service: string,
+  ) {
+    super(`${service} answered ${status} ${name}`);
+  }
+}
+
+/** Worth sending again: throttling and AWS's own failures; a refusal (access denied, a malformed call) is not. */
+export const isTransientJsonError = (error: unknown): boolean =>
+  !(error instanceof AwsJsonError) || error.status >= 500 || error.status === 429 || /Throttl/i.test(error.name);
+
+/**
+ * One call to an AWS JSON 1.1 API (EventBridge, Secrets Manager), signed by the SDK's own SigV4
+ * signer and sent with Node's HTTP client, within `timeoutMs` (connection included). Resolves with
+ * the parsed answer; a refusal is thrown as AwsJsonError.
+ */
+export async function callJsonApi<T>(
+  service: 'events' | 'secretsmanager',
+  target: string,
+  payload: unknown,
+  { environment, endpoint, timeoutMs }: { environment: EnvironmentCredentials; endpoint: string; timeoutMs: number },
+): Promise<T> {
+  const url = new URL(endpoint);
+  const body = JSON.stringify(payload);
+  const signed = await signerFor(service, environment.credentials, environment.region).sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    path: '/',
+    headers: {
+      host: url.host,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': target,
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+  });
+  const answer = await requestText(new URL('/', url), {
+    method: 'POST',
+    headers: signed.headers,
+    body,
+    agent: agentFor(url),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (answer.status !== 200) {
+    const header = answer.headers['x-amzn-errortype'];
+    const type = (() => {
+      try {
+        return String((JSON.parse(answer.body) as { __type?: string }).__type ?? '');
+      } catch {
+        return '';
+      }
+    })();
+    // JSON 1.1 names the type in a header or the body, maybe with a namespace ("…#ThrottlingException") or a suffix (":…").
+    const name = (type || (typeof header === 'string' ? header : '')).split(':')[0]?.split('#').pop();
+    throw new AwsJsonError(name || `Http${answer.status}`, answer.status, service);
+  }
+  return JSON.parse(answer.body) as T;
+}
