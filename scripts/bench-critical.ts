@@ -22,8 +22,15 @@ const STEADY = 500;
 const LIVE_DROPS = 20;
 /** A bare DELETE has no code to optimise: a few hundred give its median. */
 const BARE_DROPS = 510;
-const HISTORY = 4_000;
-const OPEN = 3_600;
+/**
+ * Back to back, a drop's first invocations take longer than its later ones, so PAM idles longer
+ * between them than between bare DELETEs, and a process woken from idle answers later. Paced, both
+ * send one every PACE_MS: the early drops are then compared under the same cadence.
+ */
+const PACE_MS = 8;
+const PACED_DROPS = EARLY[1];
+const HISTORY = 4_400;
+const OPEN = 4_000;
 
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
@@ -127,6 +134,16 @@ export async function criticalBench(): Promise<string[]> {
     // Node's own HTTP client warms up too: the first drops are also compared with the bare DELETE's first ones.
     const bareEarly = median(bare.slice(...EARLY).map((drop) => arrival(drop.id) - drop.sentAt));
 
+    const pacedBare =
+      (
+        await runChild(floorScript, {
+          ...env,
+          BENCH_SESSION_IDS: take(PACED_DROPS).join(','),
+          BENCH_PACE_MS: String(PACE_MS),
+        })
+      ).output.drops ?? [];
+    const pacedBareCut = median(pacedBare.slice(...EARLY).map((drop) => arrival(drop.id) - drop.sentAt));
+
     const warmRuns = async (ids: string[], childEnv: Record<string, string>) => {
       const { output } = await runDrop({
         ...childEnv,
@@ -143,6 +160,7 @@ export async function criticalBench(): Promise<string[]> {
       return { ...phase(runs.slice(10)), early: phase(runs.slice(...EARLY)), steady: phase(runs.slice(-STEADY)) };
     };
     const warmIndexed = await warmRuns(take(WARM_DROPS), env);
+    const warmPaced = await warmRuns(take(PACED_DROPS), { ...env, BENCH_PACE_MS: String(PACE_MS) });
     const warmLive = await warmRuns(take(LIVE_DROPS + 10), noIndex);
     // The product's main path: a SIEM's request on EventBridge, whose replay records are read beside the cut.
     const warmEvents = await warmRuns(take(WARM_DROPS), { ...env, BENCH_EVENT_SHAPE: 'siem' });
@@ -162,6 +180,7 @@ export async function criticalBench(): Promise<string[]> {
       `    bare signed DELETE (send -> received)  p50 ${ms(bareCut)}   round trip p50 ${ms(bareTrip)}   its sends ${EARLY[0]}-${EARLY[1]} p50 ${ms(bareEarly)}`,
       `    drop, indexed session, steady  p50 ${ms(median(warmIndexed.steady.toCut))}  p95 ${ms(percentile(warmIndexed.steady.toCut, 0.95))}   ${ratio(median(warmIndexed.steady.toCut), bareCut)} a bare DELETE (target <= 1.5)`,
       `    drop, indexed session, early   p50 ${ms(median(warmIndexed.early.toCut))}   ${ratio(median(warmIndexed.early.toCut), bareCut)} a bare DELETE, ${ratio(median(warmIndexed.early.toCut), bareEarly)} its first sends;  all drops p50 ${ms(median(warmIndexed.toCut))} (${ratio(median(warmIndexed.toCut), bareCut)})`,
+      `    paced, one every ${PACE_MS} ms, drops ${EARLY[0]}-${EARLY[1]}: bare DELETE p50 ${ms(pacedBareCut)}, drop, indexed session p50 ${ms(median(warmPaced.early.toCut))}   ${ratio(median(warmPaced.early.toCut), pacedBareCut)} the paced bare DELETE`,
       `    drop, whole handler (audit included, until it responds), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip (target <= 3); early p50 ${ms(median(warmIndexed.early.whole))}`,
       `    drop, whole invocation (the records written after the response), steady  p50 ${ms(median(warmIndexed.steady.complete))}   ${ratio(median(warmIndexed.steady.complete), bareTrip)} the round trip`,
       `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), bareCut)} a bare DELETE`,

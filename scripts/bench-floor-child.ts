@@ -5,7 +5,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 /**
  * The floor: the least any implementation must do to cut a session. A fresh process reads the
  * secret with the Secrets Manager client and sends one signed DELETE with node:http (`cold`), or
- * keeps its connection and sends BENCH_DROPS of them one after another (`warm`). Prints one JSON
+ * keeps its connection and sends BENCH_SESSION_IDS one after another (`warm`), or one every
+ * BENCH_PACE_MS. Prints one JSON
  * line with when each DELETE was sent and answered (epoch ms, comparable with the simulator's).
  */
 const now = () => performance.timeOrigin + performance.now();
@@ -58,7 +59,12 @@ function drop(sessionId: string): Promise<{ sentAt: number; answeredAt: number; 
 }
 
 const ids = (process.env.BENCH_SESSION_IDS ?? '').split(',');
+const pace = Number(process.env.BENCH_PACE_MS ?? 0);
 const drops = [];
-for (const id of ids) drops.push({ id, ...(await drop(id)) });
+for (const id of ids) {
+  const sent = await drop(id);
+  drops.push({ id, ...sent });
+  if (pace > 0) await new Promise((resolve) => setTimeout(resolve, Math.max(0, sent.sentAt + pace - now())));
+}
 agent.destroy();
 console.log(JSON.stringify({ drops }));

@@ -10,6 +10,7 @@ import { http } from '../lib/core/node-http.js';
  * what it returned, and the process's CPU time and peak RSS. With AWS_LAMBDA_RUNTIME_API (a stand-in
  * of the Extensions API in the parent, infra/local/lambda-runtime-api.ts, which plays the same
  * invocations, `bench-0`, `bench-1`…), `completedAt` is when its extension released the environment.
+ * With BENCH_PACE_MS, an invocation starts that long after the previous one did (or once it completed).
  */
 const now = () => performance.timeOrigin + performance.now();
 const listed = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as Array<{ session_id?: string }>;
@@ -45,8 +46,12 @@ const { handler } = (await import(pathToFileURL(process.env.BENCH_BUNDLE ?? '').
   handler: (event: unknown, context: unknown) => Promise<unknown>;
 };
 const importedAt = now();
+const pace = Number(process.env.BENCH_PACE_MS ?? 0);
 const runs: Array<{ startedAt: number; endedAt: number; completedAt?: number; result: unknown }> = [];
 for (let index = 0; index < listed.length; index += 1) {
+  const previous = runs.at(-1);
+  if (previous && pace > 0)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, previous.startedAt + pace - now())));
   const event = eventAt(index);
   const awsRequestId = `bench-${runs.length}`;
   const startedAt = now();
