@@ -8,6 +8,8 @@ const OPERATOR_MUST_ACT = new Set([
   'AllAccessDisabled',
   'InvalidAccessKeyId',
   'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'IncompleteSignature',
   'InvalidBucketName',
   'KMS.DisabledException',
   'DecryptionFailure',

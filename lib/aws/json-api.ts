@@ -6,14 +6,14 @@ type EnvironmentCredentials = NonNullable<ReturnType<typeof environmentCredentia
 
 /**
  * Where this path sends a service's calls: the endpoint set in the environment, else the region's
- * standard one; undefined when only the SDK's endpoint rules know it (FIPS, dual-stack, another partition).
+ * standard one; undefined when only the SDK's endpoint rules know it (another partition).
  */
 export function jsonApiEndpoint(
   environment: EnvironmentCredentials,
   hostPrefix: 'events' | 'secretsmanager',
   configured: string | undefined,
 ): string | undefined {
-  const domain = standardDomain(environment.region, environment.endpointVariant);
+  const domain = standardDomain(environment.region);
   return configured ?? (domain && `https://${hostPrefix}.${environment.region}.${domain}`);
 }
 
@@ -79,5 +79,10 @@ export async function callJsonApi<T>(
     const name = (type || (typeof header === 'string' ? header : '')).split(':')[0]?.split('#').pop();
     throw new AwsJsonError(name || `Http${answer.status}`, answer.status, service);
   }
-  return JSON.parse(answer.body) as T;
+  try {
+    return JSON.parse(answer.body) as T;
+  } catch {
+    // JSON.parse quotes the text it could not read, and a GetSecretValue answer is the secret.
+    throw new AwsJsonError('InvalidResponse', answer.status, service);
+  }
 }

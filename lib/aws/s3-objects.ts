@@ -72,7 +72,7 @@ async function objectRequest(
 ): Promise<S3Read> {
   const abortSignal = AbortSignal.timeout(options.timeoutMs);
   const environment = environmentCredentials();
-  const domain = environment && standardDomain(environment.region, environment.endpointVariant);
+  const domain = environment && standardDomain(environment.region);
   if (!environment || (!environment.s3Endpoint && !domain))
     return sdkRequest(method, bucket, key, options, abortSignal);
   const path = `/${key.split('/').map(encodeURIComponent).join('/')}`;

@@ -57,11 +57,10 @@ export function signerFor(
 
 /**
  * The domain of a region's standard endpoints, for the partitions whose names are known here (aws,
- * aws-cn, aws-us-gov); undefined for any other partition or when FIPS or dual-stack endpoints are
- * asked for: the SDK client, whose endpoint rules know them, sends those requests.
+ * aws-cn, aws-us-gov); undefined for any other partition: the SDK client, whose endpoint rules
+ * know them, sends those requests.
  */
-export function standardDomain(region: string, endpointVariant: boolean): string | undefined {
-  if (endpointVariant) return undefined;
+export function standardDomain(region: string): string | undefined {
   if (/^cn-[a-z]+-\d+$/.test(region)) return 'amazonaws.com.cn';
   if (/^(af|ap|ca|eu|il|me|mx|sa|us)-(gov-)?[a-z]+-\d+$/.test(region)) return 'amazonaws.com';
   return undefined;

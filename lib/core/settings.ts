@@ -190,23 +190,27 @@ export const indexSettings = settingsArea(() => ({
 
 /**
  * The AWS credentials Lambda puts in every function's environment, for the requests signed
- * without an SDK client; undefined when they are not there (the SDK's own chain is used then).
+ * without an SDK client; undefined when they are not there, or when FIPS or dual-stack endpoints
+ * are asked for (the SDK clients send those requests then).
  */
 export const environmentCredentials = settingsArea(() => {
   const accessKeyId = optionalText('AWS_ACCESS_KEY_ID');
   const secretAccessKey = optionalText('AWS_SECRET_ACCESS_KEY');
   if (!accessKeyId || !secretAccessKey) return undefined;
+  // FIPS or dual-stack endpoints: only the SDK's endpoint rules know them (and it refuses them beside a configured endpoint).
+  const variants = [optionalText('AWS_USE_FIPS_ENDPOINT'), optionalText('AWS_USE_DUALSTACK_ENDPOINT')];
+  if (variants.some((value) => value?.toLowerCase() === 'true')) return undefined;
+  // As the SDK: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true leaves the AWS_ENDPOINT_URL* variables unread.
+  const ignoreConfigured = optionalText('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')?.toLowerCase() === 'true';
+  const configured = (name: string) =>
+    ignoreConfigured ? undefined : (optionalText(name) ?? optionalText('AWS_ENDPOINT_URL'));
   const sessionToken = optionalText('AWS_SESSION_TOKEN');
   return {
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     region: text('AWS_REGION', 'us-east-1'),
-    s3Endpoint: optionalText('AWS_ENDPOINT_URL_S3') ?? optionalText('AWS_ENDPOINT_URL'),
-    eventBridgeEndpoint: optionalText('AWS_ENDPOINT_URL_EVENTBRIDGE') ?? optionalText('AWS_ENDPOINT_URL'),
-    secretsManagerEndpoint: optionalText('AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalText('AWS_ENDPOINT_URL'),
-    // FIPS or dual-stack endpoints asked for: only the SDK's endpoint rules know them.
-    endpointVariant: [optionalText('AWS_USE_FIPS_ENDPOINT'), optionalText('AWS_USE_DUALSTACK_ENDPOINT')].some(
-      (value) => value?.toLowerCase() === 'true',
-    ),
+    s3Endpoint: configured('AWS_ENDPOINT_URL_S3'),
+    eventBridgeEndpoint: configured('AWS_ENDPOINT_URL_EVENTBRIDGE'),
+    secretsManagerEndpoint: configured('AWS_ENDPOINT_URL_SECRETS_MANAGER'),
   };
 });
 

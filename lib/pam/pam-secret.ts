@@ -187,12 +187,12 @@ let extensionStaleUntil = 0;
 /**
  * Reads the connection ahead of the call that needs it, to overlap a cold read with others;
  * nothing when one was read within PAM_SECRET_MAX_AGE_SECONDS (the call's own read then answers
- * from the cache). Never rejects: the call's own read reports a failure.
+ * from the cache). Over by `deadline` (epoch ms). Never rejects: the call's own read reports a failure.
  */
-export async function prefetchPamConnection(): Promise<void> {
+export async function prefetchPamConnection(deadline?: number): Promise<void> {
   const { secretId, secretMaxAgeMs } = pamSettings();
   if (isFresh(secretId, secretMaxAgeMs)) return;
-  await loadPamConnection().catch(() => undefined);
+  await loadPamConnection({ deadline }).catch(() => undefined);
 }
 
 function isFresh(secretId: string, maxAgeMs: number): boolean {
@@ -203,14 +203,17 @@ function isFresh(secretId: string, maxAgeMs: number): boolean {
  * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, held for
  * PAM_SECRET_MAX_AGE_SECONDS (5 minutes by default). `forceFetch` bypasses
  * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
+ * A read from Secrets Manager signed here is over by `deadline` (epoch ms).
  */
-export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
+export async function loadPamConnection(
+  options: { forceFetch?: boolean; deadline?: number } = {},
+): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
   // Read within the maximum age: the connection parsed from it is the answer (the extension's or Powertools' cache would give the same value).
   if (!options.forceFetch && parsed && isFresh(secretId, secretMaxAgeMs)) return parsed.connection;
   // The extension may still hold the value a forced read replaces: it is not asked for as long as it keeps it.
   if (options.forceFetch) extensionStaleUntil = Date.now() + (secretsExtensionSettings()?.cacheMs ?? 0);
-  const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
+  const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false, options.deadline);
   // Another value (or none): the previous connection is never the answer again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;
   if (typeof secretString !== 'string') {
@@ -223,13 +226,25 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
   return parsed.connection;
 }
 
+/** A lost connection's code (ECONNREFUSED, ECONNRESET…): its name is only "Error". */
+function networkCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('E') ? code : undefined;
+}
+
 /**
  * The secret's value: from the secrets extension when the function has one (its own cache, about
  * a millisecond), else, or when it cannot answer, or when a fresh read is forced, from Secrets
  * Manager: signed with the environment's credentials (lib/aws/secret-value.ts), or, without them,
  * through Powertools' cache over the SDK client.
  */
-async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
+async function readSecretString(
+  secretId: string,
+  maxAgeMs: number,
+  forceFetch: boolean,
+  deadline: number | undefined,
+): Promise<unknown> {
   // A maximum age of 0 asks for Secrets Manager on every read, which the extension's cache would not honour.
   if (!forceFetch && maxAgeMs > 0 && Date.now() >= extensionStaleUntil) {
     const fromExtension = await readSecretFromExtension(secretId);
@@ -241,7 +256,7 @@ async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: 
   }
   try {
     const signed = signedSecretsManager();
-    if (signed) return await signed.getSecretString(secretId);
+    if (signed) return await signed.getSecretString(secretId, deadline);
     return await (await sdkSecrets()).get(secretId, { maxAge: maxAgeMs / 1_000, forceFetch, throwOnMissing: true });
   } catch (error) {
     const name = awsErrorName(error);
@@ -254,7 +269,7 @@ async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: 
         );
       default:
         throw new SecretsUnavailableError(
-          `Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`,
+          `Secret "${secretId}" could not be read right now: ${networkCode(error) ?? name ?? 'unknown error'}`,
         );
     }
   }

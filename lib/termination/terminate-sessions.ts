@@ -24,6 +24,8 @@ import type { TerminationRequest } from './termination-request.js';
 const INDEX_DROPS_HEAD_START_MS = 250;
 /** Kept from PAM's calls for what comes after them: the audit trail and the records of what was terminated. */
 const REPORT_RESERVE_MS = 2_000;
+/** Lambda gives init 10 s; a secret init could not read in this time, the first termination reads within its own. */
+const PREPARE_BUDGET_MS = 3_000;
 
 export interface TerminationOptions extends PamCallOptions {
   /** The request is an EventBridge event: one handled in full before is answered from its record. */
@@ -239,12 +241,12 @@ async function readRecords(bucket: string | undefined, request: TerminationReque
   return { handled, terminated };
 }
 
-/** What is known before asking PAM, read at once and in parallel with the secret. */
-async function readKnown(): Promise<KnownSessions> {
+/** What is known before asking PAM, read at once and in parallel with the secret (over by `deadline`). */
+async function readKnown(deadline: number | undefined): Promise<KnownSessions> {
   const [reading] = await Promise.all([
     readActiveIndex(),
     // The secret is needed next; reading it now overlaps its round trip with the index's.
-    prefetchPamConnection(),
+    prefetchPamConnection(deadline),
   ]);
   if (!reading.usable)
     logger.warn('The active-session index cannot decide; the live list will', { reason: reading.reason });
@@ -296,7 +298,7 @@ const NO_RECORDS: Records = { handled: undefined, terminated: new Map() };
  * the runtime's wait for an event. Never throws: a termination reads whatever is still missing.
  */
 export async function prepareTermination(): Promise<void> {
-  await readKnown().catch(() => undefined);
+  await readKnown(Date.now() + PREPARE_BUDGET_MS).catch(() => undefined);
 }
 
 /**
@@ -323,7 +325,9 @@ export async function terminateSessions(
   const recordsFirst =
     replayable && (request.criteria.length > 0 || request.sessionIds.length > settings.maxSessionsPerEvent);
   const early = recordsFirst ? readRecords(bucket, request) : undefined;
-  const known = await readKnown();
+  const pam: PamCallOptions =
+    options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
+  const known = await readKnown(pam.deadline);
   const resolver = new TargetResolver(request, settings, known);
   let records: Promise<Records>;
   if (early) {
@@ -345,8 +349,6 @@ export async function terminateSessions(
       ? afterThisTask(() => readRecords(bucket, request)).catch(() => NO_RECORDS)
       : Promise.resolve(NO_RECORDS);
   }
-  const pam: PamCallOptions =
-    options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const actions = new Actions(request, resolver, settings, dryRun, pam);
   const first = resolver.fromKnown();
   const candidates = first.flatMap((target) => ('candidate' in target ? [target.candidate] : []));

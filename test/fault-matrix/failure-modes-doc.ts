@@ -10,6 +10,11 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
     'test/unit/pam-secret.test.ts › tells throttling apart from misconfiguration',
   ],
   [
+    'Secrets Manager does not answer',
+    "503 `secrets_unavailable` by the call's deadline (3 attempts of 3 s at most, init's read 3 s in all); nothing sent to PAM",
+    'test/unit/secret-value.test.ts › gives up by the deadline when Secrets Manager does not answer, and says so',
+  ],
+  [
     'Secrets Manager: access denied',
     '500 `configuration_error` naming the secret and the IAM role to check',
     'test/unit/pam-secret.test.ts › says when the role may not read it',

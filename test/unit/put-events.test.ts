@@ -104,13 +104,12 @@ describe("PutEvents over Node's HTTP client", () => {
   });
 
   it('knows the standard endpoints of aws, aws-cn and aws-us-gov only; FIPS and dual-stack are left to the SDK', () => {
-    expect(standardDomain('eu-west-1', false)).toBe('amazonaws.com');
-    expect(standardDomain('il-central-1', false)).toBe('amazonaws.com');
-    expect(standardDomain('us-gov-west-1', false)).toBe('amazonaws.com');
-    expect(standardDomain('cn-northwest-1', false)).toBe('amazonaws.com.cn');
-    expect(standardDomain('us-iso-east-1', false)).toBeUndefined();
-    expect(standardDomain('eusc-de-east-1', false)).toBeUndefined();
-    expect(standardDomain('us-east-1', true)).toBeUndefined();
+    expect(standardDomain('eu-west-1')).toBe('amazonaws.com');
+    expect(standardDomain('il-central-1')).toBe('amazonaws.com');
+    expect(standardDomain('us-gov-west-1')).toBe('amazonaws.com');
+    expect(standardDomain('cn-northwest-1')).toBe('amazonaws.com.cn');
+    expect(standardDomain('us-iso-east-1')).toBeUndefined();
+    expect(standardDomain('eusc-de-east-1')).toBeUndefined();
   });
 
   it.each(['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'])(

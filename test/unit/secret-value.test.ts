@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { ConfigurationError, SecretsUnavailableError } from '../../lib/core/errors.js';
+import { environmentCredentials } from '../../lib/core/settings.js';
 import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
 import { jsonApiStandIn, type Received } from '../support/json-api-stand-in.js';
 import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
@@ -52,6 +55,7 @@ describe("the PAM secret read with GetSecretValue over Node's HTTP client", () =
     expect(connection.auth).toMatchObject({ kind: 'oauth1', credentials: { tokenKey: 'tk-77aa10' } });
     const [call] = received as [Received];
     expect(call.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
+    expect(call.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(call.headers['x-amz-security-token']).toBe('token-for-the-test');
     expect(JSON.parse(call.body)).toEqual({ SecretId: 'pam/prod' });
     const signer = {
@@ -98,9 +102,36 @@ describe("the PAM secret read with GetSecretValue over Node's HTTP client", () =
     await expect(loadPamConnection()).rejects.toThrow(/has no SecretString/);
   });
 
+  it('gives up by the deadline when Secrets Manager does not answer, and says so', async () => {
+    const silent = createServer(() => undefined);
+    const silentPort = await listenOnLoopback(silent);
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', `http://127.0.0.1:${silentPort}`);
+    try {
+      const started = Date.now();
+      const error = await loadPamConnection({ deadline: started + 700 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SecretsUnavailableError);
+      expect((error as Error).message).toBe('Secret "pam/prod" could not be read right now: TimeoutError');
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      silent.closeAllConnections();
+      await closeServer(silent);
+    }
+  });
+
+  it('reads no AWS_ENDPOINT_URL* when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true, as the SDK', () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', 'http://127.0.0.1:9');
+    expect(environmentCredentials()).toMatchObject({ secretsManagerEndpoint: `http://127.0.0.1:${port}` });
+    vi.stubEnv('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'true');
+    expect(environmentCredentials()).toMatchObject({
+      s3Endpoint: undefined,
+      eventBridgeEndpoint: undefined,
+      secretsManagerEndpoint: undefined,
+    });
+  });
+
   it.each([
     ['no credentials are in the environment', { AWS_ACCESS_KEY_ID: '' }],
-    ['FIPS endpoints are asked for', { AWS_ENDPOINT_URL_SECRETS_MANAGER: '', AWS_USE_FIPS_ENDPOINT: 'true' }],
+    ['FIPS endpoints are asked for, even beside a configured endpoint', { AWS_USE_FIPS_ENDPOINT: 'true' }],
     ['the partition is not one it knows', { AWS_ENDPOINT_URL_SECRETS_MANAGER: '', AWS_REGION: 'us-iso-east-1' }],
   ])('leaves the read to the Secrets Manager client when %s', async (_case, variables) => {
     for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
