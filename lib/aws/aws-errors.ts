@@ -21,10 +21,15 @@ const OPERATOR_MUST_ACT = new Set([
 
 export type AwsFailureKind = 'not_found' | 'operator_must_act' | 'transient';
 
-/** The SDK error's name, looking through a wrapper's `cause` (Powertools wraps the SDK's errors). */
+/**
+ * The SDK error's name, looking through a wrapper's `cause` (Powertools wraps the SDK's errors); for
+ * a lost connection, whose name is only "Error", its code (ECONNREFUSED, ECONNRESET…).
+ */
 export function awsErrorName(error: unknown): string | undefined {
   const cause = error instanceof Error ? (error.cause ?? error) : error;
-  return cause instanceof Error ? cause.name : undefined;
+  if (!(cause instanceof Error)) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return cause.name === 'Error' && typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : cause.name;
 }
 
 /** Whether an operator must act (a missing resource, a refusal) or the failure may pass. */

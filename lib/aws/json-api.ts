@@ -1,20 +1,26 @@
-import type { environmentCredentials } from '../core/settings.js';
+import { environmentCredentials } from '../core/settings.js';
 import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
 import { requestText } from './text-request.js';
 
-type EnvironmentCredentials = NonNullable<ReturnType<typeof environmentCredentials>>;
+/** An AWS JSON 1.1 API this path can call: its signing name, the credentials and where to send. */
+export interface JsonApi {
+  service: 'events' | 'secretsmanager';
+  environment: NonNullable<ReturnType<typeof environmentCredentials>>;
+  endpoint: string;
+}
 
 /**
- * Where this path sends a service's calls: the endpoint set in the environment, else the region's
- * standard one; undefined when only the SDK's endpoint rules know it (another partition).
+ * The API as this path calls it: the endpoint set in the environment, else the region's standard
+ * one. Undefined without credentials in the environment, or when only the SDK's endpoint rules
+ * know the endpoint (FIPS, dual-stack, another partition): the SDK client calls it then.
  */
-export function jsonApiEndpoint(
-  environment: EnvironmentCredentials,
-  hostPrefix: 'events' | 'secretsmanager',
-  configured: string | undefined,
-): string | undefined {
+export function jsonApi(service: JsonApi['service']): JsonApi | undefined {
+  const environment = environmentCredentials();
+  if (!environment) return undefined;
+  const configured = service === 'events' ? environment.eventBridgeEndpoint : environment.secretsManagerEndpoint;
   const domain = standardDomain(environment.region);
-  return configured ?? (domain && `https://${hostPrefix}.${environment.region}.${domain}`);
+  const endpoint = configured ?? (domain && `https://${service}.${environment.region}.${domain}`);
+  return endpoint ? { service, environment, endpoint } : undefined;
 }
 
 /** A whole call an AWS JSON 1.1 API refused, by the type it names (awsErrorName reads it). */
@@ -38,10 +44,10 @@ export const isTransientJsonError = (error: unknown): boolean =>
  * the parsed answer; a refusal is thrown as AwsJsonError.
  */
 export async function callJsonApi<T>(
-  service: 'events' | 'secretsmanager',
+  { service, environment, endpoint }: JsonApi,
   target: string,
   payload: unknown,
-  { environment, endpoint, timeoutMs }: { environment: EnvironmentCredentials; endpoint: string; timeoutMs: number },
+  timeoutMs: number,
 ): Promise<T> {
   const url = new URL(endpoint);
   const body = JSON.stringify(payload);

@@ -1,7 +1,6 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { environmentCredentials } from '../core/settings.js';
 import { eventBridgeClient } from './eventbridge-client.js';
-import { AwsJsonError, callJsonApi, jsonApiEndpoint } from './json-api.js';
+import { AwsJsonError, callJsonApi, jsonApi } from './json-api.js';
 
 /**
  * EventBridge PutEvents, signed by the SDK's own SigV4 signer and sent with Node's HTTP client:
@@ -20,9 +19,8 @@ const CALL_TIMEOUT_MS = 5_000;
 
 /** One PutEvents call within its time limit; a refused call is thrown as AwsJsonError. */
 export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsAnswer> {
-  const environment = environmentCredentials();
-  const endpoint = environment && jsonApiEndpoint(environment, 'events', environment.eventBridgeEndpoint);
-  if (!environment || !endpoint) {
+  const api = jsonApi('events');
+  if (!api) {
     const { client, PutEventsCommand } = await eventBridgeClient();
     try {
       return await client.send(new PutEventsCommand({ Entries: entries }), {
@@ -35,10 +33,5 @@ export async function putEvents(entries: PutEventsRequestEntry[]): Promise<PutEv
       throw error;
     }
   }
-  return callJsonApi<PutEventsAnswer>(
-    'events',
-    'AWSEvents.PutEvents',
-    { Entries: entries },
-    { environment, endpoint, timeoutMs: CALL_TIMEOUT_MS },
-  );
+  return callJsonApi<PutEventsAnswer>(api, 'AWSEvents.PutEvents', { Entries: entries }, CALL_TIMEOUT_MS);
 }

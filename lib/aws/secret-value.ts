@@ -1,6 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
-import { environmentCredentials } from '../core/settings.js';
-import { callJsonApi, isTransientJsonError, jsonApiEndpoint } from './json-api.js';
+import { callJsonApi, isTransientJsonError, jsonApi } from './json-api.js';
 
 /** One call, connection included: GetSecretValue answers in tens of milliseconds, and a cold DELETE waits for it. */
 const CALL_TIMEOUT_MS = 3_000;
@@ -23,9 +22,8 @@ export interface SignedSecretsManager {
  * partition): the SDK client reads the secret then.
  */
 export function signedSecretsManager(): SignedSecretsManager | undefined {
-  const environment = environmentCredentials();
-  const endpoint = environment && jsonApiEndpoint(environment, 'secretsmanager', environment.secretsManagerEndpoint);
-  if (!environment || !endpoint) return undefined;
+  const api = jsonApi('secretsmanager');
+  if (!api) return undefined;
   return {
     async getSecretString(secretId, deadline = Date.now() + ATTEMPTS * CALL_TIMEOUT_MS) {
       const answer = await pRetry(
@@ -34,10 +32,10 @@ export function signedSecretsManager(): SignedSecretsManager | undefined {
           const remaining = Math.floor(deadline - Date.now());
           if (remaining <= 0) throw new AbortError(new DOMException('no time left to read the secret', 'TimeoutError'));
           return callJsonApi<{ SecretString?: string }>(
-            'secretsmanager',
+            api,
             'secretsmanager.GetSecretValue',
             { SecretId: secretId },
-            { environment, endpoint, timeoutMs: Math.min(CALL_TIMEOUT_MS, remaining) },
+            Math.min(CALL_TIMEOUT_MS, remaining),
           );
         },
         {

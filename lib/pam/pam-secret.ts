@@ -226,13 +226,6 @@ export async function loadPamConnection(
   return parsed.connection;
 }
 
-/** A lost connection's code (ECONNREFUSED, ECONNRESET…): its name is only "Error". */
-function networkCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error.cause ?? error) : error;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && code.startsWith('E') ? code : undefined;
-}
-
 /**
  * The secret's value: from the secrets extension when the function has one (its own cache, about
  * a millisecond), else, or when it cannot answer, or when a fresh read is forced, from Secrets
@@ -269,7 +262,7 @@ async function readSecretString(
         );
       default:
         throw new SecretsUnavailableError(
-          `Secret "${secretId}" could not be read right now: ${networkCode(error) ?? name ?? 'unknown error'}`,
+          `Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`,
         );
     }
   }

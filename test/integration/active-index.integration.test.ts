@@ -86,6 +86,14 @@ async function writeIndex(): Promise<void> {
   local.pam.requests.length = 0;
 }
 
+/** The session ends in PAM, the indexer runs again, and this container reads the new index, not its copy. */
+async function endedAndIndexed(session: ReturnType<typeof seeded>): Promise<void> {
+  session.end = '2026-11-23 10:00:00';
+  local.pam.sessionsChanged();
+  await writeIndex();
+  forgetCachedIndex();
+}
+
 async function readIndex(): Promise<any> {
   const object = await s3.send(new GetObjectCommand({ Bucket: local.s3.bucket, Key: INDEX_KEY }));
   return JSON.parse((await object.Body?.transformToString()) ?? '');
@@ -472,12 +480,8 @@ describe('replays', () => {
     if (!one || !two) throw new Error('seed changed');
     const event = request({ session_ids: [one.session_id, two.session_id] }, 'blocked-then-replayed');
     expect((await drop(event, lambdaContext())).summary).toEqual({ blocked: 2 });
-    one.end = '2026-11-23 10:00:00';
-    local.pam.sessionsChanged();
-    await writeIndex();
     // This container reads the new index, where only one of the two is still active.
-    forgetCachedIndex();
-    local.pam.requests.length = 0;
+    await endedAndIndexed(one);
     const again = await drop(event, lambdaContext());
     expect(again.summary).toEqual({ blocked: 2 });
     expect(pamCalls('drop')).toEqual([]);
@@ -490,12 +494,7 @@ describe('replays', () => {
     local.eventBridge.refuseEntries(4);
     await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
     // Before the retry, one of the two sessions ends: the other alone would fit under the cap.
-    const ended = seeded('aoliveira', '10.66.50.9:22');
-    ended.end = '2026-11-23 10:00:00';
-    local.pam.sessionsChanged();
-    await writeIndex();
-    forgetCachedIndex();
-    local.pam.requests.length = 0;
+    await endedAndIndexed(seeded('aoliveira', '10.66.50.9:22'));
     const retry = await drop(event, lambdaContext());
     expect(retry.summary).toEqual({ blocked: 2 });
     expect(retry.audit).toEqual({ published: 1, failed: 0 });

@@ -3,6 +3,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { vi } from 'vitest';
 
 export interface SigV4Credentials {
   accessKeyId: string;
@@ -16,6 +17,15 @@ export const EXAMPLE_CREDENTIALS: SigV4Credentials = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
   sessionToken: 'token-for-the-test',
 };
+
+/** Lambda's environment as the calls signed without an SDK client read it: these credentials, the region, one endpoint. */
+export function stubLambdaCredentials(region: string, endpoint: { variable: string; url: string }): void {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
+  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
+  vi.stubEnv('AWS_REGION', region);
+  vi.stubEnv(endpoint.variable, endpoint.url);
+}
 
 export interface SignedRequest {
   method: string;

@@ -7,7 +7,7 @@ import { publishAuditEvents } from '../../lib/aws/audit-trail.js';
 import { putEvents } from '../../lib/aws/put-events.js';
 import { standardDomain } from '../../lib/aws/sigv4-request.js';
 import { jsonApiStandIn, type Received } from '../support/json-api-stand-in.js';
-import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
+import { EXAMPLE_CREDENTIALS, resignedAuthorization, stubLambdaCredentials } from '../support/sigv4-gateway.js';
 
 const ENTRY = {
   Source: 'pam.session-responder',
@@ -36,11 +36,7 @@ afterAll(async () => {
 });
 
 function withCredentials(region = 'eu-west-1') {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
-  vi.stubEnv('AWS_REGION', region);
-  vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', `http://127.0.0.1:${port}`);
+  stubLambdaCredentials(region, { variable: 'AWS_ENDPOINT_URL_EVENTBRIDGE', url: `http://127.0.0.1:${port}` });
 }
 
 /** PutEvents goes through the EventBridge client, and nothing reaches the loopback EventBridge. */

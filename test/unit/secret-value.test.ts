@@ -7,7 +7,7 @@ import { ConfigurationError, SecretsUnavailableError } from '../../lib/core/erro
 import { environmentCredentials } from '../../lib/core/settings.js';
 import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
 import { jsonApiStandIn, type Received } from '../support/json-api-stand-in.js';
-import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
+import { EXAMPLE_CREDENTIALS, resignedAuthorization, stubLambdaCredentials } from '../support/sigv4-gateway.js';
 
 const SECRET = {
   base_url: 'https://pam.corp.example',
@@ -32,11 +32,10 @@ beforeEach(() => {
   sdk.reset();
   sdk.on(GetSecretValueCommand).rejects(new Error('the Secrets Manager client was used'));
   vi.stubEnv('PAM_SECRET_ID', 'pam/prod');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
-  vi.stubEnv('AWS_REGION', 'eu-central-1');
-  vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', `http://127.0.0.1:${port}`);
+  stubLambdaCredentials('eu-central-1', {
+    variable: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+    url: `http://127.0.0.1:${port}`,
+  });
 });
 afterEach(() => {
   vi.unstubAllEnvs();

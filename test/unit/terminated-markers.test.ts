@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
-import { EXAMPLE_CREDENTIALS, resignedAuthorization } from '../support/sigv4-gateway.js';
+import { EXAMPLE_CREDENTIALS, resignedAuthorization, stubLambdaCredentials } from '../support/sigv4-gateway.js';
 
 interface Received {
   method: string;
@@ -47,11 +47,7 @@ let port = 0;
 
 beforeAll(async () => {
   port = await listenOnLoopback(server);
-  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
-  vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.stubEnv('AWS_ENDPOINT_URL_S3', `http://127.0.0.1:${port}`);
+  stubLambdaCredentials('eu-west-1', { variable: 'AWS_ENDPOINT_URL_S3', url: `http://127.0.0.1:${port}` });
 });
 afterEach(() => {
   received.length = 0;
