@@ -9,6 +9,9 @@ interface Waiting {
 
 type Answer = { id: number; result: EncodedBlock } | { id: number; error: string };
 
+/** A job, or the word to exit once the jobs before it are done. */
+export type EncoderMessage = (BlockJob & { id: number }) | { stop: true };
+
 /** What a worker is started with: where to count the jobs it has finished. */
 export interface EncoderWorkerData {
   finished: Int32Array;
@@ -25,6 +28,7 @@ const QUEUED_PER_WORKER = 2;
  */
 export class BlockEncoderPool {
   private readonly workers: Worker[];
+  private readonly exited: Array<Promise<unknown>>;
   private readonly waiting = new Map<number, Waiting>();
   /**
    * Jobs each worker has finished, counted by the worker itself in shared memory: its answer only
@@ -54,6 +58,7 @@ export class BlockEncoderPool {
       });
       return worker;
     });
+    this.exited = this.workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
   }
 
   /**
@@ -74,12 +79,19 @@ export class BlockEncoderPool {
     this.sent[index] = (this.sent[index] ?? 0) + 1;
     return new Promise<EncodedBlock>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...job, id }, [job.bytes.buffer as ArrayBuffer, job.ranges.buffer as ArrayBuffer]);
+      const message: EncoderMessage = { ...job, id };
+      worker.postMessage(message, [job.bytes.buffer as ArrayBuffer, job.ranges.buffer as ArrayBuffer]);
     });
   }
 
+  /**
+   * Each worker exits after the jobs it was handed. Never terminate(): a worker stopped in the middle
+   * of gzipSync can leave a zlib handle that Node 20 aborts the whole process on ("close before init").
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    const stop: EncoderMessage = { stop: true };
+    for (const worker of this.workers) worker.postMessage(stop);
+    await Promise.all(this.exited);
   }
 
   private queued(index: number): number {

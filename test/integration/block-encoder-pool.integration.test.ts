@@ -51,4 +51,14 @@ describe('BlockEncoderPool', () => {
     }
     expect(pool.encodedByCaller).toBe(0);
   });
+
+  it('lets its workers finish the blocks they were handed when it closes, never stopping one mid-block', async () => {
+    pool = new BlockEncoderPool(workerUrl, 1);
+    const all = jobs(2, 2_000);
+    // Closed at once, as the export does when the list fails while blocks are still being encoded.
+    const encoded = all.map((job) => pool?.encode(job));
+    await pool.close();
+    expect((await Promise.all(encoded)).map((block) => block?.total)).toEqual([2_000, 2_000]);
+    expect(pool.encodedByCaller).toBe(0);
+  });
 });
