@@ -1,6 +1,5 @@
 import { environmentCredentials } from '../core/settings.js';
-import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
-import { requestText } from './text-request.js';
+import { sendSigned, standardDomain } from './sigv4-request.js';
 
 /** An AWS JSON 1.1 API this path can call: its signing name, the credentials and where to send. */
 export interface JsonApi {
@@ -49,27 +48,11 @@ export async function callJsonApi<T>(
   payload: unknown,
   timeoutMs: number,
 ): Promise<T> {
-  const url = new URL(endpoint);
-  const body = JSON.stringify(payload);
-  const signed = await signerFor(service, environment.credentials, environment.region).sign({
+  // JSON 1.1 calls are sent to the endpoint's root.
+  const answer = await sendSigned(service, environment, new URL('/', endpoint), {
     method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: '/',
-    headers: {
-      host: url.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': target,
-      'content-length': String(Buffer.byteLength(body)),
-    },
-    body,
-  });
-  const answer = await requestText(new URL('/', url), {
-    method: 'POST',
-    headers: signed.headers,
-    body,
-    agent: agentFor(url),
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+    body: JSON.stringify(payload),
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (answer.status !== 200) {

@@ -1,6 +1,5 @@
 import { environmentCredentials } from '../core/settings.js';
-import { agentFor, signerFor, standardDomain } from './sigv4-request.js';
-import { requestText } from './text-request.js';
+import { sendSigned, standardDomain } from './sigv4-request.js';
 
 /**
  * Small S3 objects a termination reads before its DELETE (the index, a termination's record) and
@@ -79,26 +78,13 @@ async function objectRequest(
   const url = environment.s3Endpoint
     ? new URL(`${environment.s3Endpoint.replace(/\/+$/, '')}/${bucket}${path}`)
     : new URL(`https://${bucket}.s3.${environment.region}.${domain}${path}`);
-  const headers: Record<string, string> = { host: url.host };
+  const headers: Record<string, string> = {};
   if (options.ifNoneMatch) headers['if-none-match'] = options.ifNoneMatch;
-  if (options.body !== undefined) {
-    headers['content-type'] = options.contentType ?? 'application/octet-stream';
-    headers['content-length'] = String(Buffer.byteLength(options.body));
-  }
-  const signed = await signerFor('s3', environment.credentials, environment.region).sign({
+  if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/octet-stream';
+  const answer = await sendSigned('s3', environment, url, {
     method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: url.pathname,
     headers,
     ...(options.body === undefined ? {} : { body: options.body }),
-  });
-  const answer = await requestText(url, {
-    method,
-    headers: signed.headers,
-    ...(options.body === undefined ? {} : { body: options.body }),
-    agent: agentFor(url),
     signal: abortSignal,
   });
   if (answer.status !== 200) {

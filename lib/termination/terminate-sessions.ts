@@ -196,14 +196,15 @@ async function resolveLive(
   else for (const session of deferred) actions.offer(session, 'live');
 }
 
+/** A replay's answer from its record: every outcome recorded, or those of `ids` when given. */
 function replayedOutcomes(
   request: TerminationRequest,
   record: HandledEvent<RecordedOutcome>,
-  ids: readonly string[],
+  ids?: readonly string[],
 ): Outcome[] {
-  const unseen = new Set(ids);
+  const only = ids && new Set(ids);
   return record.outcomes
-    .filter((previous) => unseen.has(previous.session_id))
+    .filter((previous) => !only || only.has(previous.session_id))
     .map((previous) => ({
       ...previous,
       outcome: previous.outcome === 'terminated' ? 'already_ended' : previous.outcome,
@@ -335,8 +336,7 @@ export async function terminateSessions(
     const [read, matches] = await Promise.all([early, terminatedAmong(bucket, matched)]);
     if (read.handled) {
       await indexRefreshed();
-      const ids = read.handled.outcomes.map((previous) => previous.session_id);
-      return reportOutcomes(request, dryRun, replayedOutcomes(request, read.handled, ids));
+      return reportOutcomes(request, dryRun, replayedOutcomes(request, read.handled));
     }
     const terminated = new Map([...read.terminated, ...matches]);
     // The index's sessions this deployment terminated are decided as ended before any DELETE.

@@ -39,6 +39,9 @@ function withCredentials(region = 'eu-west-1') {
   stubLambdaCredentials(region, { variable: 'AWS_ENDPOINT_URL_EVENTBRIDGE', url: `http://127.0.0.1:${port}` });
 }
 
+/** The audit of one termination, as a drop publishes it. */
+const auditOne = () => publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }]);
+
 /** PutEvents goes through the EventBridge client, and nothing reaches the loopback EventBridge. */
 async function expectSentByTheSdk() {
   const eventBridge = mockClient(EventBridgeClient);
@@ -82,7 +85,7 @@ describe("PutEvents over Node's HTTP client", () => {
     api.answerNext({ status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } });
     await expect(putEvents([ENTRY])).rejects.toMatchObject({ name: 'ThrottlingException', status: 400 });
     api.answerNext({ status: 500, body: { __type: 'com.amazonaws.events#InternalException' } });
-    expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
+    expect(await auditOne()).toEqual({
       published: 1,
       failed: 0,
     });
@@ -92,7 +95,7 @@ describe("PutEvents over Node's HTTP client", () => {
   it('does not send again what EventBridge refused for good (access denied)', async () => {
     withCredentials();
     api.answerNext({ status: 400, body: { __type: 'AccessDeniedException' } });
-    expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual({
+    expect(await auditOne()).toEqual({
       published: 0,
       failed: 1,
     });
@@ -143,9 +146,7 @@ describe("PutEvents over Node's HTTP client", () => {
     try {
       expect(await refusedBy()).toMatchObject({ name: 'AccessDeniedException', status: 400 });
       // Refused for good: the audit does not send it again.
-      expect(await publishAuditEvents([{ detailType: 'PAM Session Terminated', detail: { session_id: 'a' } }])).toEqual(
-        { published: 0, failed: 1 },
-      );
+      expect(await auditOne()).toEqual({ published: 0, failed: 1 });
       expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(2);
     } finally {
       eventBridge.restore();
