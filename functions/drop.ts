@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { registerAfterResponse, respondingFirst } from '../lib/aws/after-response.js';
 import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
@@ -10,26 +9,24 @@ import { parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
 
-// Lambda accepts an extension's registration only while the module loads; the index and the secret are read meanwhile.
-await Promise.all([registerAfterResponse(), prepareTermination()]);
+// The index and the secret are read while the module loads, before the first event.
+await prepareTermination();
 
 /**
  * Terminates sessions: DELETE /sessions/{sessionId}, POST /sessions/terminate, a direct
  * {"session_id": "…"}, or an EventBridge event (SIEM request, GuardDuty or Security Hub finding).
- * Responds once the audit is published; the records of what it terminated may finish after.
+ * Responds once the audit, the records and the Security Hub write-back are done.
  */
-export const handler = respondingFirst(
-  middy(async (event: unknown, context: Context) => {
-    const settings = terminationSettings();
-    const input = parseTerminationInput(event, context, settings);
-    const remaining = context.getRemainingTimeInMillis();
-    const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-    const report = await terminateSessions(input.request, settings, {
-      deadline: deadlineFromRemainingTime(budget),
-      replayable: input.source === 'event',
-    });
-    return terminationResponse(input, report);
-  })
-    .use(injectLambdaContext(logger))
-    .use(errorResponder()),
-);
+export const handler = middy(async (event: unknown, context: Context) => {
+  const settings = terminationSettings();
+  const input = parseTerminationInput(event, context, settings);
+  const remaining = context.getRemainingTimeInMillis();
+  const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
+  const report = await terminateSessions(input.request, settings, {
+    deadline: deadlineFromRemainingTime(budget),
+    replayable: input.source === 'event',
+  });
+  return terminationResponse(input, report);
+})
+  .use(injectLambdaContext(logger))
+  .use(errorResponder());

@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { startRuntimeApiStandIn } from '../infra/local/lambda-runtime-api.js';
 import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
-import { startSecretsExtensionStandIn } from '../infra/local/secrets-extension.js';
 import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
 import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
 import { benchEnv, bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
@@ -42,7 +40,6 @@ interface ChildOutput {
   runs?: Array<{
     startedAt: number;
     endedAt: number;
-    completedAt?: number;
     result: { session_id?: string; outcomes?: Array<{ session_id: string }> };
   }>;
 }
@@ -50,25 +47,9 @@ interface ChildOutput {
 const runChild = (script: string, env: Record<string, string>) =>
   runScript<ChildOutput>(process.execPath, [script], env);
 
-/**
- * drop as deployed: in an environment with Lambda's Extensions API (a stand-in per process, as
- * each execution environment has its own), where its records are written after its response.
- */
-async function runDrop(env: Record<string, string>) {
-  const count = (JSON.parse(env.BENCH_EVENTS ?? '[]') as unknown[]).length;
-  const runtime = await startRuntimeApiStandIn({
-    queued: { prefix: 'bench-', count, deadlineMs: Date.now() + 3_600_000 },
-  });
-  try {
-    return await runChild('dist/bench/bench-handler-child.mjs', {
-      ...env,
-      BENCH_BUNDLE: bundle('drop'),
-      AWS_LAMBDA_RUNTIME_API: runtime.address,
-    });
-  } finally {
-    await runtime.close();
-  }
-}
+/** drop in a fresh process, as a Lambda container runs it. */
+const runDrop = (env: Record<string, string>) =>
+  runChild('dist/bench/bench-handler-child.mjs', { ...env, BENCH_BUNDLE: bundle('drop') });
 
 const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
 
@@ -82,12 +63,6 @@ export async function criticalBench(): Promise<string[]> {
   const eventBridge = await startEventBridgeStandIn();
   const s3 = await startS3StandIn({ bucket: 'bench-critical' });
   const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
-  // As a cold extension's, its cache is empty for every cold run: each read asks Secrets Manager.
-  const extension = await startSecretsExtensionStandIn({
-    secretsManagerUrl: secrets.url,
-    sessionToken: '',
-    ttlSeconds: 0,
-  });
   try {
     secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
     const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
@@ -102,9 +77,9 @@ export async function criticalBench(): Promise<string[]> {
     };
     await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundle('index-sessions'), BENCH_EVENTS: '[{}]' });
 
-    const cold = { floor: [] as number[], indexed: [] as number[], extension: [] as number[], live: [] as number[] };
+    const cold = { floor: [] as number[], indexed: [] as number[], live: [] as number[] };
     for (let run = 0; run < COLD_RUNS; run += 1) {
-      const [floorId, indexedId, liveId, extensionId] = take(4) as [string, string, string, string];
+      const [floorId, indexedId, liveId] = take(3) as [string, string, string];
       const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
       cold.floor.push(arrival(floorId) - floor.spawnedAt);
       const indexed = await runDrop({
@@ -117,15 +92,7 @@ export async function criticalBench(): Promise<string[]> {
         BENCH_EVENTS: JSON.stringify([{ session_id: liveId }]),
       });
       cold.live.push(arrival(liveId) - live.spawnedAt);
-      const withExtension = await runDrop({
-        ...env,
-        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
-        BENCH_EVENTS: JSON.stringify([{ session_id: extensionId }]),
-      });
-      cold.extension.push(arrival(extensionId) - withExtension.spawnedAt);
     }
-    if (extension.fetches !== COLD_RUNS)
-      throw new Error('the extension runs did not read the secret from the extension');
 
     const bareIds = take(BARE_DROPS);
     const bare = (await runChild(floorScript, { ...env, BENCH_SESSION_IDS: bareIds.join(',') })).output.drops ?? [];
@@ -154,8 +121,6 @@ export async function criticalBench(): Promise<string[]> {
       const phase = (measured: typeof runs) => ({
         toCut: measured.map((run) => arrival(cutId(run)) - run.startedAt),
         whole: measured.map((run) => run.endedAt - run.startedAt),
-        // Until the extension let Lambda call the invocation complete: the records written after the response.
-        complete: measured.map((run) => (run.completedAt ?? Number.NaN) - run.startedAt),
       });
       return { ...phase(runs.slice(10)), early: phase(runs.slice(...EARLY)), steady: phase(runs.slice(-STEADY)) };
     };
@@ -173,21 +138,19 @@ export async function criticalBench(): Promise<string[]> {
       `  node ${process.version}; history ${HISTORY} sessions, ${OPEN} open; medians of ${COLD_RUNS} cold runs and ${WARM_DROPS - 10} warm drops`,
       `  cold time to cut (spawn -> DELETE received)`,
       `    floor (Secrets Manager client + signed node:http DELETE)  ${ms(floorCold)}`,
-      `    drop, indexed, secret from Secrets Manager (GetSecretValue signed)  ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
-      `    drop, indexed, secret from the extension  ${ms(median(cold.extension)).padStart(9)}   ${ratio(median(cold.extension), floorCold)} the floor   spread ${ms(Math.min(...cold.extension))} - ${ms(Math.max(...cold.extension))}`,
+      `    drop, indexed                ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
       `    drop, live fallback          ${ms(median(cold.live)).padStart(9)}   ${ratio(median(cold.live), floorCold)} the floor`,
       `  warm time to cut (handler entry -> DELETE received); steady = the last ${STEADY} of ${WARM_DROPS} drops, early = drops ${EARLY[0]}-${EARLY[1]}`,
       `    bare signed DELETE (send -> received)  p50 ${ms(bareCut)}   round trip p50 ${ms(bareTrip)}   its sends ${EARLY[0]}-${EARLY[1]} p50 ${ms(bareEarly)}`,
       `    drop, indexed session, steady  p50 ${ms(median(warmIndexed.steady.toCut))}  p95 ${ms(percentile(warmIndexed.steady.toCut, 0.95))}   ${ratio(median(warmIndexed.steady.toCut), bareCut)} a bare DELETE (target <= 1.5)`,
       `    drop, indexed session, early   p50 ${ms(median(warmIndexed.early.toCut))}   ${ratio(median(warmIndexed.early.toCut), bareCut)} a bare DELETE, ${ratio(median(warmIndexed.early.toCut), bareEarly)} its first sends;  all drops p50 ${ms(median(warmIndexed.toCut))} (${ratio(median(warmIndexed.toCut), bareCut)})`,
       `    paced, one every ${PACE_MS} ms, drops ${EARLY[0]}-${EARLY[1]}: bare DELETE p50 ${ms(pacedBareCut)}, drop, indexed session p50 ${ms(median(warmPaced.early.toCut))}   ${ratio(median(warmPaced.early.toCut), pacedBareCut)} the paced bare DELETE`,
-      `    drop, whole handler (audit included, until it responds), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip (target <= 3); early p50 ${ms(median(warmIndexed.early.whole))}`,
-      `    drop, whole invocation (the records written after the response), steady  p50 ${ms(median(warmIndexed.steady.complete))}   ${ratio(median(warmIndexed.steady.complete), bareTrip)} the round trip`,
+      `    drop, whole handler (audit and records included, until it responds), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip; early p50 ${ms(median(warmIndexed.early.whole))}`,
       `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), bareCut)} a bare DELETE`,
-      `    drop, a SIEM's event by id (replay records read beside the cut), steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip), invocation ${ms(median(warmEvents.steady.complete))}`,
+      `    drop, a SIEM's event by id , steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip)`,
     ];
   } finally {
     simulator.stop();
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close(), extension.close()]);
+    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
   }
 }

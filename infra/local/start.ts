@@ -5,14 +5,11 @@ import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
 import { EVENTBRIDGE_PORT, LAMBDA_PORT, SECURITYHUB_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';
-import { startSecretsExtensionStandIn } from './secrets-extension.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const HTTP_PORT = Number(process.env.PORT ?? 3000);
 const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
 const S3_PORT = Number(process.env.S3_PORT ?? 4569);
-/** Where serverless.yml tells drop the secrets extension listens, as on AWS. */
-const SECRETS_EXTENSION_PORT = 2773;
 /** PAM_SIMULATOR_SESSIONS=1000000 npm start: a large generated list instead of the realistic seed. */
 const GENERATED_SESSIONS = process.env.PAM_SIMULATOR_SESSIONS ? Number(process.env.PAM_SIMULATOR_SESSIONS) : undefined;
 
@@ -24,7 +21,7 @@ async function assertPortsFree(ports: number[]): Promise<void> {
       probe.once('error', () =>
         reject(
           new Error(
-            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT (${SECRETS_EXTENSION_PORT} is the secrets extension's, fixed as on AWS)`,
+            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT`,
           ),
         ),
       );
@@ -49,19 +46,10 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
 
 /**
  * The whole product on one machine: the unchanged bundles behind serverless-offline's HTTP API,
- * reading their secret from a loopback Secrets Manager stand-in (drop through a stand-in of the
- * secrets extension, as deployed), talking to the PAM Core simulator.
+ * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
-  await assertPortsFree([
-    HTTP_PORT,
-    LAMBDA_PORT,
-    SIMULATOR_PORT,
-    EVENTBRIDGE_PORT,
-    S3_PORT,
-    SECURITYHUB_PORT,
-    SECRETS_EXTENSION_PORT,
-  ]);
+  await assertPortsFree([HTTP_PORT, LAMBDA_PORT, SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT]);
   if (!process.argv.includes('--no-build')) {
     console.log('Building the functions…');
     await buildFunctions();
@@ -80,14 +68,6 @@ async function main(): Promise<void> {
       console.log(`audit  ${event['detail-type']}  ${what}  ${detail.outcome}`);
     },
     onAlarm: (notice) => console.log(`ALARM  ${notice.subject}`),
-  });
-
-  // drop reads its secret through the extension, as deployed; the other functions through the SDK.
-  const extension = await startSecretsExtensionStandIn({
-    secretsManagerUrl: local.secrets.url,
-    sessionToken: process.env.AWS_SESSION_TOKEN ?? '',
-    port: SECRETS_EXTENSION_PORT,
-    onRead: (secretId) => console.log(`secret  ${secretId} read through the secrets extension`),
   });
 
   const offline = spawn(
@@ -123,7 +103,7 @@ async function main(): Promise<void> {
     offline.kill('SIGTERM');
     // serverless-offline can linger while a function runs; do not leave it holding the ports.
     setTimeout(() => offline.kill('SIGKILL'), 3_000).unref();
-    await Promise.all([local.close(), extension.close()]);
+    await local.close();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
-import { isTransientJsonError } from './json-api.js';
+import { isTransientAwsError } from './aws-errors.js';
 import { putEvents } from './put-events.js';
 
 const AUDIT_SOURCE = 'pam.session-responder';
@@ -45,9 +45,9 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
   try {
     await pRetry(
       async () => {
-        const answer = await putEvents(pending);
-        if (!answer.FailedEntryCount) return;
-        const results = answer.Entries ?? [];
+        const response = await putEvents(pending);
+        if (!response.FailedEntryCount) return;
+        const results = response.Entries ?? [];
         const refused = pending.filter((_, index) => results[index]?.ErrorCode !== undefined);
         const codes = results.flatMap((result) => (result.ErrorCode ? [result.ErrorCode] : []));
         pending = refused.length > 0 ? refused : pending;
@@ -60,7 +60,7 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
         maxTimeout: 2_000,
         randomize: true,
         // A refusal that will not change (access denied, a malformed call) is not sent again; throttling and 5xx are.
-        shouldRetry: ({ error }) => isTransientJsonError(error),
+        shouldRetry: ({ error }) => error instanceof EntriesRefused || isTransientAwsError(error),
       },
     );
     return 0;

@@ -32,6 +32,21 @@ export function awsErrorName(error: unknown): string | undefined {
   return cause.name === 'Error' && typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : cause.name;
 }
 
+/**
+ * Worth sending again: throttling, AWS's own failures and lost connections; a refusal (access
+ * denied, a malformed call) is not.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const { $metadata, $fault, name } = (error ?? {}) as {
+    $metadata?: { httpStatusCode?: number };
+    $fault?: string;
+    name?: string;
+  };
+  const status = $metadata?.httpStatusCode;
+  if (status === undefined) return true;
+  return $fault === 'server' || status >= 500 || status === 429 || /Throttl/i.test(name ?? '');
+}
+
 /** Whether an operator must act (a missing resource, a refusal) or the failure may pass. */
 export function awsFailureKind(name: string | undefined): AwsFailureKind {
   if (name !== undefined && NOT_FOUND.has(name)) return 'not_found';

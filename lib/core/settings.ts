@@ -188,58 +188,6 @@ export const indexSettings = settingsArea(() => ({
   recheckMs: duration('INDEX_RECHECK_SECONDS', 's', 10, { min: 0 }),
 }));
 
-/**
- * The AWS credentials Lambda puts in every function's environment, for the requests signed
- * without an SDK client; undefined when they are not there, or when FIPS or dual-stack endpoints
- * are asked for (the SDK clients send those requests then).
- */
-export const environmentCredentials = settingsArea(() => {
-  const accessKeyId = optionalText('AWS_ACCESS_KEY_ID');
-  const secretAccessKey = optionalText('AWS_SECRET_ACCESS_KEY');
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  // FIPS or dual-stack endpoints: only the SDK's endpoint rules know them (and it refuses them beside a configured endpoint).
-  const variants = [optionalText('AWS_USE_FIPS_ENDPOINT'), optionalText('AWS_USE_DUALSTACK_ENDPOINT')];
-  if (variants.some((value) => value?.toLowerCase() === 'true')) return undefined;
-  // As the SDK: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true leaves the AWS_ENDPOINT_URL* variables unread.
-  const ignoreConfigured = optionalText('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')?.toLowerCase() === 'true';
-  const configured = (name: string) =>
-    ignoreConfigured ? undefined : (optionalText(name) ?? optionalText('AWS_ENDPOINT_URL'));
-  const sessionToken = optionalText('AWS_SESSION_TOKEN');
-  return {
-    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
-    region: text('AWS_REGION', 'us-east-1'),
-    s3Endpoint: configured('AWS_ENDPOINT_URL_S3'),
-    eventBridgeEndpoint: configured('AWS_ENDPOINT_URL_EVENTBRIDGE'),
-    secretsManagerEndpoint: configured('AWS_ENDPOINT_URL_SECRETS_MANAGER'),
-  };
-});
-
-/**
- * The AWS Parameters and Secrets Lambda Extension, when the function has its layer: the port it
- * listens on (set by serverless.yml beside the layer) and the token it asks for (the function's
- * session token). Undefined without the port: the secret is then read with the SDK.
- */
-export const secretsExtensionSettings = settingsArea(() => {
-  const port = optionalInteger('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', { min: 1, max: 65535 });
-  if (port === undefined) return undefined;
-  return {
-    port,
-    token: optionalText('AWS_SESSION_TOKEN') ?? '',
-    // How long the extension keeps a secret (its own variable, 300 s by default).
-    cacheMs: duration('SECRETS_MANAGER_TTL', 's', 300, { min: 0, max: 300 }),
-  };
-});
-
-/**
- * Lambda's Runtime API (host:port), set by Lambda in every execution environment: where an
- * internal extension registers. Undefined elsewhere (serverless-offline, tests, the bench without it).
- */
-export const runtimeApiSettings = settingsArea(() => ({
-  address: optionalText('AWS_LAMBDA_RUNTIME_API'),
-  // Set by Lambda Managed Instances, which run many invocations at once in one environment.
-  maxConcurrency: optionalInteger('AWS_LAMBDA_MAX_CONCURRENCY', { min: 1, max: 100_000 }) ?? 1,
-}));
-
 /** How the export writes. */
 export const exportSettings = settingsArea(() => ({
   format: choice('EXPORT_FORMAT', ['jsonl', 'csv'] as const, 'jsonl'),

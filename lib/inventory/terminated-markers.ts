@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import pRetry from 'p-retry';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { putS3Object, readS3Object, S3ObjectError } from '../aws/s3-objects.js';
+import { putS3Object, readS3Object, s3Sdk } from '../aws/s3-objects.js';
 import { logger } from '../core/logger.js';
 
 /**
@@ -38,15 +37,6 @@ function unknown(what: string, error: unknown) {
  * Which of these sessions this deployment terminated in the last 24 hours, with when: one HEAD
  * request per id, a few at a time, so the cost follows the request, not the day's terminations.
  */
-/** The S3 client, for the lists that come after the DELETE: loaded then, not at a cold start. */
-async function sdk() {
-  const [{ s3 }, { ListObjectsV2Command }] = await Promise.all([
-    import('../aws/s3-client.js'),
-    import('@aws-sdk/client-s3'),
-  ]);
-  return { s3, ListObjectsV2Command };
-}
-
 export async function terminatedAmong(
   bucket: string | undefined,
   sessionIds: readonly string[],
@@ -85,9 +75,9 @@ export async function recentlyTerminated(bucket: string | undefined, now = Date.
   try {
     let token: string | undefined;
     do {
-      const { s3, ListObjectsV2Command } = await sdk();
+      const { module, s3 } = await s3Sdk();
       const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: SESSIONS_PREFIX, ContinuationToken: token }),
+        new module.ListObjectsV2Command({ Bucket: bucket, Prefix: SESSIONS_PREFIX, ContinuationToken: token }),
         { abortSignal },
       );
       for (const object of page.Contents ?? []) {
@@ -121,22 +111,13 @@ export async function handledEvent<Outcome>(
   }
 }
 
-/** One retry for what S3 may answer to any request (5xx, throttling, a dropped connection): a PUT is safe to repeat. */
+/** S3's own retries (the SDK's standard ones) cover 5xx, throttling and dropped connections. */
 async function put(bucket: string, key: string, body: unknown): Promise<boolean> {
   try {
-    await pRetry(
-      () =>
-        putS3Object(bucket, key, JSON.stringify(body), {
-          contentType: 'application/json',
-          timeoutMs: WRITE_TIMEOUT_MS,
-        }),
-      {
-        retries: 1,
-        minTimeout: 50,
-        randomize: true,
-        shouldRetry: ({ error }) => !(error instanceof S3ObjectError) || error.status >= 500 || error.status === 429,
-      },
-    );
+    await putS3Object(bucket, key, JSON.stringify(body), {
+      contentType: 'application/json',
+      timeoutMs: WRITE_TIMEOUT_MS,
+    });
     return true;
   } catch (error) {
     logger.warn('Could not record a termination for replays', { key, reason: awsErrorName(error) ?? String(error) });

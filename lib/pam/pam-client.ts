@@ -172,7 +172,7 @@ async function sendWithRetries<T>(
 async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
   const settings = pamSettings();
   const deadline = options.deadline ?? Date.now() + operation.timeoutMs * settings.maxAttempts;
-  const connection = await loadPamConnection({ deadline });
+  const connection = await loadPamConnection();
   try {
     return await sendWithRetries(connection, operation, deadline, read, settings);
   } catch (error) {
@@ -181,7 +181,7 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
       operation: operation.name,
     });
   }
-  const refreshed = await loadPamConnection({ forceFetch: true, deadline });
+  const refreshed = await loadPamConnection({ forceFetch: true });
   try {
     return await sendWithRetries(refreshed, operation, deadline, read, settings, true);
   } catch (error) {

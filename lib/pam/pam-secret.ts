@@ -1,24 +1,18 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
 import { awsErrorName, awsFailureKind } from '../aws/aws-errors.js';
-import { signedSecretsManager } from '../aws/secret-value.js';
-import { readSecretFromExtension } from '../aws/secrets-extension.js';
 import { ConfigurationError, SecretsUnavailableError } from '../core/errors.js';
-import { logger } from '../core/logger.js';
-import { pamSettings, secretsExtensionSettings } from '../core/settings.js';
+import { pamSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { OAuth1Credentials } from './oauth1.js';
 
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 
-/**
- * Powertools' provider over the Secrets Manager client: loaded on first use, so a function whose
- * secrets extension answers never loads the client.
- */
+/** Powertools' provider over the Secrets Manager client, loaded on first use (once per container). */
 let provider: Promise<SecretsProvider> | undefined;
 let loaded: SecretsProvider | undefined;
-function sdkSecrets(): Promise<SecretsProvider> {
+function secrets(): Promise<SecretsProvider> {
   provider ??= Promise.all([
     import('@aws-lambda-powertools/parameters/secrets'),
     import('../aws/secrets-manager-client.js'),
@@ -36,25 +30,9 @@ function sdkSecrets(): Promise<SecretsProvider> {
   return provider;
 }
 
-/**
- * When the SDK will read the secret (no extension, and no credentials to sign with): its client
- * loads while the container starts, as a static import's would.
- */
-function preloadSdkWithoutExtension(): void {
-  try {
-    if (secretsExtensionSettings() || signedSecretsManager()) return;
-  } catch {
-    // A wrong setting is reported when the secret is read.
-    return;
-  }
-  sdkSecrets().catch(() => undefined);
-}
-preloadSdkWithoutExtension();
-
-/** Drops the cached secret, so the next read goes to the extension or Secrets Manager (tests, or after a known rotation). */
+/** Drops the cached secret, so the next read goes to Secrets Manager (tests, or after a known rotation). */
 export function forgetCachedSecret(): void {
   parsed = undefined;
-  extensionStaleUntil = 0;
   loaded?.clearCache();
 }
 
@@ -173,96 +151,56 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
 }
 
 /**
- * The connection parsed from the secret's value last read, and when that value was last read
- * (from whichever source): parsed again only when the value changes; gone when a read brings
- * another value that does not parse, or none.
+ * The connection parsed from the secret's value last read: parsed again only when the value changes;
+ * gone when a read brings another value that does not parse, or none.
  */
-let parsed: { secretId: string; secretString: string; connection: PamConnection; readAt: number } | undefined;
-/**
- * Until when reads skip the extension: after a forced read, for the extension's cache time, since
- * it may still hold the value the forced read replaced (or refused).
- */
-let extensionStaleUntil = 0;
+let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
 
 /**
- * Reads the connection ahead of the call that needs it, to overlap a cold read with others;
- * nothing when one was read within PAM_SECRET_MAX_AGE_SECONDS (the call's own read then answers
- * from the cache). Over by `deadline` (epoch ms). Never rejects: the call's own read reports a failure.
+ * Reads the connection ahead of the call that needs it, to overlap a cold read with others.
+ * Never rejects: the call's own read reports a failure.
  */
-export async function prefetchPamConnection(deadline?: number): Promise<void> {
-  const { secretId, secretMaxAgeMs } = pamSettings();
-  if (isFresh(secretId, secretMaxAgeMs)) return;
-  await loadPamConnection({ deadline }).catch(() => undefined);
-}
-
-function isFresh(secretId: string, maxAgeMs: number): boolean {
-  return parsed?.secretId === secretId && Date.now() - parsed.readAt < maxAgeMs;
+export async function prefetchPamConnection(): Promise<void> {
+  await loadPamConnection().catch(() => undefined);
 }
 
 /**
- * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, held for
- * PAM_SECRET_MAX_AGE_SECONDS (5 minutes by default). `forceFetch` bypasses
+ * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
+ * Powertools' cache for PAM_SECRET_MAX_AGE_SECONDS (5 minutes by default). `forceFetch` bypasses
  * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
- * A read from Secrets Manager signed here is over by `deadline` (epoch ms).
  */
-export async function loadPamConnection(
-  options: { forceFetch?: boolean; deadline?: number } = {},
-): Promise<PamConnection> {
+export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
-  // Read within the maximum age: the connection parsed from it is the answer (the extension's or Powertools' cache would give the same value).
-  if (!options.forceFetch && parsed && isFresh(secretId, secretMaxAgeMs)) return parsed.connection;
-  // The extension may still hold the value a forced read replaces: it is not asked for as long as it keeps it.
-  if (options.forceFetch) extensionStaleUntil = Date.now() + (secretsExtensionSettings()?.cacheMs ?? 0);
-  const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false, options.deadline);
-  // Another value (or none): the previous connection is never the answer again.
+  const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
+  // Another value (or none): the previous connection is never the response again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;
   if (typeof secretString !== 'string') {
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
-  // Parsed once per secret value: a warm termination does not check the same JSON again. Only a
-  // value that parsed counts as read: a broken secret is read (and refused) again on every call.
-  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString), readAt: 0 };
-  parsed.readAt = Date.now();
+  // Parsed once per secret value: a broken secret is read (and refused) again on every call.
+  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
   return parsed.connection;
 }
 
-/**
- * The secret's value: from the secrets extension when the function has one (its own cache, about
- * a millisecond), else, or when it cannot answer, or when a fresh read is forced, from Secrets
- * Manager: signed with the environment's credentials (lib/aws/secret-value.ts), or, without them,
- * through Powertools' cache over the SDK client.
- */
-async function readSecretString(
-  secretId: string,
-  maxAgeMs: number,
-  forceFetch: boolean,
-  deadline: number | undefined,
-): Promise<unknown> {
-  // A maximum age of 0 asks for Secrets Manager on every read, which the extension's cache would not honour.
-  if (!forceFetch && maxAgeMs > 0 && Date.now() >= extensionStaleUntil) {
-    const fromExtension = await readSecretFromExtension(secretId);
-    if (fromExtension?.found) return fromExtension.secretString;
-    if (fromExtension)
-      logger.warn('The secrets extension did not answer; reading the secret from Secrets Manager', {
-        reason: fromExtension.reason,
-      });
-  }
+async function readSecretString(secretId: string, maxAgeMs: number, forceFetch: boolean): Promise<unknown> {
   try {
-    const signed = signedSecretsManager();
-    if (signed) return await signed.getSecretString(secretId, deadline);
-    return await (await sdkSecrets()).get(secretId, { maxAge: maxAgeMs / 1_000, forceFetch, throwOnMissing: true });
+    return await (await secrets()).get(secretId, { maxAge: maxAgeMs / 1_000, forceFetch, throwOnMissing: true });
   } catch (error) {
     const name = awsErrorName(error);
     switch (awsFailureKind(name)) {
       case 'not_found':
-        throw new ConfigurationError(`Secret "${secretId}" was not found (check PAM_SECRET_ID and the region)`);
+        throw new ConfigurationError(`Secret "${secretId}" was not found (check PAM_SECRET_ID and the region)`, {
+          cause: error,
+        });
       case 'operator_must_act':
         throw new ConfigurationError(
           `Secret "${secretId}" could not be read: ${name} (check the function's IAM role and the key policy)`,
+          { cause: error },
         );
       default:
         throw new SecretsUnavailableError(
           `Secret "${secretId}" could not be read right now: ${name ?? 'unknown error'}`,
+          { cause: error },
         );
     }
   }

@@ -1,5 +1,4 @@
 import pLimit from 'p-limit';
-import { afterResponse } from '../aws/after-response.js';
 import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
@@ -24,8 +23,6 @@ import type { TerminationRequest } from './termination-request.js';
 const INDEX_DROPS_HEAD_START_MS = 250;
 /** Kept from PAM's calls for what comes after them: the audit trail and the records of what was terminated. */
 const REPORT_RESERVE_MS = 2_000;
-/** Lambda gives init 10 s; a secret init could not read in this time, the first termination reads within its own. */
-const PREPARE_BUDGET_MS = 3_000;
 
 export interface TerminationOptions extends PamCallOptions {
   /** The request is an EventBridge event: one handled in full before is answered from its record. */
@@ -242,12 +239,12 @@ async function readRecords(bucket: string | undefined, request: TerminationReque
   return { handled, terminated };
 }
 
-/** What is known before asking PAM, read at once and in parallel with the secret (over by `deadline`). */
-async function readKnown(deadline: number | undefined): Promise<KnownSessions> {
+/** What is known before asking PAM, read at once and in parallel with the secret. */
+async function readKnown(): Promise<KnownSessions> {
   const [reading] = await Promise.all([
     readActiveIndex(),
     // The secret is needed next; reading it now overlaps its round trip with the index's.
-    prefetchPamConnection(deadline),
+    prefetchPamConnection(),
   ]);
   if (!reading.usable)
     logger.warn('The active-session index cannot decide; the live list will', { reason: reading.reason });
@@ -295,11 +292,10 @@ const NO_RECORDS: Records = { handled: undefined, terminated: new Map() };
 
 /**
  * Reads what a first termination needs before its DELETE (the index, the PAM secret) while the
- * function's module loads: on Lambda, init then overlaps them with the extension's registration and
- * the runtime's wait for an event. Never throws: a termination reads whatever is still missing.
+ * function's module loads. Never throws: a termination reads whatever is still missing.
  */
 export async function prepareTermination(): Promise<void> {
-  await readKnown(Date.now() + PREPARE_BUDGET_MS).catch(() => undefined);
+  await readKnown().catch(() => undefined);
 }
 
 /**
@@ -328,7 +324,7 @@ export async function terminateSessions(
   const early = recordsFirst ? readRecords(bucket, request) : undefined;
   const pam: PamCallOptions =
     options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
-  const known = await readKnown(pam.deadline);
+  const known = await readKnown();
   const resolver = new TargetResolver(request, settings, known);
   let records: Promise<Records>;
   if (early) {
@@ -399,20 +395,11 @@ export async function terminateSessions(
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
   // Recorded after the DELETE: for replays of events, and so that the index's active sessions leave them out.
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
-  // The audit is part of the response; the records, the write-back and the index's recheck are not,
-  // and on Lambda finish after it (lib/aws/after-response.ts). They start once the audit's PutEvents
-  // has left: the response waits for that one.
   const [reported] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),
-    afterResponse(
-      afterThisTask(() =>
-        Promise.all([
-          rememberTerminated(bucket, terminated, request.trigger.event_id),
-          writeBackToFindings(request, outcomes),
-          indexRefreshed(),
-        ]),
-      ),
-    ),
+    rememberTerminated(bucket, terminated, request.trigger.event_id),
+    writeBackToFindings(request, outcomes),
+    indexRefreshed(),
   ]);
   if (!listFailure || !matchingFailed)
     return read.handled ? reported : recordIfHandled(reported, request, outcomes, bucket, options, dryRun);
@@ -437,13 +424,11 @@ async function recordIfHandled(
   // (and audited again) instead of matching afresh. A failed drop or list is not recorded: its retry acts again.
   const complete = outcomes.every((outcome) => outcome.outcome !== 'failed');
   if (options.replayable && complete && !dryRun) {
-    await afterResponse(
-      rememberHandledEvent(bucket, requestContent(request), {
-        event_id: request.trigger.event_id,
-        handled_at: new Date().toISOString(),
-        outcomes: outcomes.map(({ session_id, outcome, session }) => ({ session_id, outcome, session })),
-      }),
-    );
+    await rememberHandledEvent(bucket, requestContent(request), {
+      event_id: request.trigger.event_id,
+      handled_at: new Date().toISOString(),
+      outcomes: outcomes.map(({ session_id, outcome, session }) => ({ session_id, outcome, session })),
+    });
   }
   return report;
 }

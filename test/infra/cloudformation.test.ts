@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -443,47 +442,14 @@ function busPolicyDecision(policy: any, principalArn: string): 'denied' | 'allow
 const busPolicy = (packaged: Template) =>
   resolveIfs(packaged.Resources.TerminationRequestsBus?.Properties.Policy, conditionValues(packaged.Conditions));
 
-describe('the AWS Parameters and Secrets Lambda Extension', () => {
-  const layerName = /^arn:aws:lambda:([a-z0-9-]+):\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/;
-  let elsewhere: Template;
-
-  beforeAll(async () => {
-    ({ template: elsewhere } = await packageTemplate({
-      packageDir: join(root, '.serverless-test-il-central-1'),
-      region: 'il-central-1',
-    }));
-  }, 120_000);
-
-  it("is drop's only layer, AWS's arm64 build for the region, listening where drop looks, caching as long as drop does", () => {
-    const drop = fn('Drop').Properties;
-    expect(drop.Layers).toEqual([expect.stringMatching(layerName)]);
-    expect(layerName.exec(drop.Layers[0])?.[1]).toBe('us-east-1');
-    expect(drop.Layers[0]).toBe(
-      'arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4',
-    );
-    expect(drop.Environment.Variables).toMatchObject({
-      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
-      SECRETS_MANAGER_TTL: '300',
-    });
-    for (const other of ['List', 'Export', 'IndexDashsessions'] as const) {
-      expect(fn(other).Properties.Layers).toBeUndefined();
-      expect(fn(other).Properties.Environment.Variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBeUndefined();
+describe('the functions call AWS through the SDK clients only', () => {
+  it('has no layer and no extension setting on any function', () => {
+    for (const name of ['List', 'Drop', 'Export', 'IndexDashsessions'] as const) {
+      expect(fn(name).Properties.Layers).toBeUndefined();
+      expect(Object.keys(fn(name).Properties.Environment.Variables)).not.toContain(
+        'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+      );
     }
-  });
-
-  it('names, for every region listed, a layer of that region (an arm64 layer, as the functions are arm64)', () => {
-    const yml = readFileSync(fileURLToPath(new URL('../../serverless.yml', import.meta.url)), 'utf8');
-    const entries = [
-      ...yml.matchAll(/^ {4}([a-z]{2}(?:-[a-z]+)+-\d):\n {6}layers: \['([^']+)'\]\n {6}port: '2773'$/gm),
-    ];
-    expect(entries.length).toBeGreaterThanOrEqual(20);
-    for (const [, region, arn] of entries) expect(layerName.exec(arn ?? '')?.[1]).toBe(region);
-  });
-
-  it('is left out in a region it is not listed for, where drop reads its secret with the SDK', () => {
-    const drop = elsewhere.Resources.DropLambdaFunction?.Properties ?? {};
-    expect(drop.Layers).toBeUndefined();
-    expect(drop.Environment.Variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBe('');
   });
 });
 

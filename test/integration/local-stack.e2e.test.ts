@@ -90,9 +90,6 @@ describe('npm start', () => {
     const dropped = await fetch(`${base}/sessions/${target}`, { method: 'DELETE' });
     expect(dropped.status).toBe(200);
     expect(await dropped.json()).toMatchObject({ session_id: target, status: 'terminated' });
-    // drop read its secret as deployed: through the extension, without falling back to the SDK.
-    expect(output).toMatch(/secret {2}\S+ read through the secrets extension/);
-    expect(output).not.toContain('The secrets extension did not answer');
 
     const after = (await (await fetch(`${base}/sessions?active=true`)).json()) as {
       sessions: Array<{ session_id: string; user: string }>;

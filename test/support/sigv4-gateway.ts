@@ -3,28 +3,11 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { vi } from 'vitest';
 
 export interface SigV4Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
-}
-
-/** AWS's documented example keys, with a session token as Lambda's role credentials have. */
-export const EXAMPLE_CREDENTIALS: SigV4Credentials = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'token-for-the-test',
-};
-
-/** Lambda's environment as the calls signed without an SDK client read it: these credentials, the region, one endpoint. */
-export function stubLambdaCredentials(region: string, endpoint: { variable: string; url: string }): void {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', EXAMPLE_CREDENTIALS.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', EXAMPLE_CREDENTIALS.secretAccessKey);
-  vi.stubEnv('AWS_SESSION_TOKEN', EXAMPLE_CREDENTIALS.sessionToken);
-  vi.stubEnv('AWS_REGION', region);
-  vi.stubEnv(endpoint.variable, endpoint.url);
 }
 
 export interface SignedRequest {
@@ -45,38 +28,6 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 /** API Gateway refuses a request signed more than this long ago (or ahead). */
 const MAX_SKEW_MS = 5 * 60_000;
-
-/**
- * What an AWS service computes for a request it received: the same request signed again by the
- * SDK's signer, over the headers the client says it signed, at the time it says it signed.
- */
-export async function resignedAuthorization(
-  request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string },
-  signer: { service: 's3' | 'events' | 'secretsmanager'; region: string; credentials: SigV4Credentials; port: number },
-): Promise<string | undefined> {
-  const signedNames = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
-  const headers = Object.fromEntries(signedNames.map((name) => [name, String(request.headers[name])]));
-  const signed = await new SignatureV4({
-    service: signer.service,
-    region: signer.region,
-    credentials: signer.credentials,
-    sha256: Sha256,
-    // S3 signs the path as sent.
-    ...(signer.service === 's3' ? { uriEscapePath: false } : {}),
-  }).sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: signer.port,
-      path: request.url,
-      headers,
-      body: request.body,
-    },
-    { signingDate: amzDate(String(request.headers['x-amz-date'])) },
-  );
-  return signed.headers.authorization;
-}
 
 const refused = (message: string): GatewayReply => ({ statusCode: 403, body: JSON.stringify({ message }) });
 

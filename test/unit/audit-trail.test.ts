@@ -61,6 +61,22 @@ describe('publishAuditEvents', () => {
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(8);
   });
 
+  it('sends a throttled call again, and not one EventBridge refused for good (access denied)', async () => {
+    const refusal = (name: string, status: number) =>
+      Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+    eventBridge
+      .on(PutEventsCommand)
+      .rejectsOnce(refusal('ThrottlingException', 400))
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'a' }] });
+    expect(await publishAuditEvents(events(1))).toEqual({ published: 1, failed: 0 });
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(2);
+
+    eventBridge.reset();
+    eventBridge.on(PutEventsCommand).rejects(refusal('AccessDeniedException', 400));
+    expect(await publishAuditEvents(events(1))).toEqual({ published: 0, failed: 1 });
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
   it('sends nothing when there is nothing to say', async () => {
     expect(await publishAuditEvents([])).toEqual({ published: 0, failed: 0 });
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);

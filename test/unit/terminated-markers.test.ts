@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
 import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
-import { EXAMPLE_CREDENTIALS, resignedAuthorization, stubLambdaCredentials } from '../support/sigv4-gateway.js';
 
 interface Received {
   method: string;
@@ -33,8 +31,9 @@ const server = createServer((req, res) => {
       req.socket.destroy();
       return;
     }
-    const status = next ?? (request.method === 'HEAD' && !objects.has(request.url) ? 404 : 200);
-    if (status === 200 && request.method === 'PUT') objects.set(request.url, request.body);
+    const path = request.url.split('?')[0] ?? '';
+    const status = next ?? (request.method === 'HEAD' && !objects.has(path) ? 404 : 200);
+    if (status === 200 && request.method === 'PUT') objects.set(path, request.body);
     res.writeHead(status, { 'last-modified': new Date().toUTCString(), etag: '"e"' });
     res.end(
       status === 200 || request.method === 'HEAD'
@@ -47,7 +46,10 @@ let port = 0;
 
 beforeAll(async () => {
   port = await listenOnLoopback(server);
-  stubLambdaCredentials('eu-west-1', { variable: 'AWS_ENDPOINT_URL_S3', url: `http://127.0.0.1:${port}` });
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+  vi.stubEnv('AWS_ENDPOINT_URL_S3', `http://127.0.0.1:${port}`);
 });
 afterEach(() => {
   received.length = 0;
@@ -59,24 +61,21 @@ afterAll(async () => {
   await closeServer(server);
 });
 
-describe("the record of a termination, written with Node's HTTP client after the DELETE", () => {
-  it('PUTs one signed JSON object per session, its payload hash signed with it', async () => {
+describe('the record of a termination, written through the S3 client after the DELETE', () => {
+  it('PUTs one signed JSON object per session', async () => {
     await rememberTerminated('inventory', ['abc123'], 'event-1');
     expect(received).toHaveLength(1);
     const [put] = received as [Received];
     expect(put.method).toBe('PUT');
-    expect(put.url).toBe('/inventory/terminated/sessions/abc123.json');
+    expect(put.url.split('?')[0]).toBe('/inventory/terminated/sessions/abc123.json');
     expect(put.headers['content-type']).toBe('application/json');
-    expect(put.headers['x-amz-security-token']).toBe('token-for-the-test');
-    expect(put.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(put.body).digest('hex'));
-    expect(put.headers.authorization).toMatch(/SignedHeaders=content-length;content-type;host;x-amz-content-sha256;/);
-    expect(put.headers.authorization).toBe(
-      await resignedAuthorization(put, { service: 's3', region: 'eu-west-1', credentials: EXAMPLE_CREDENTIALS, port }),
+    expect(put.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request/,
     );
     expect(JSON.parse(put.body)).toMatchObject({ event_id: 'event-1' });
   });
 
-  it('tries once more after a 500, and a later HEAD finds the session recorded (and not another)', async () => {
+  it("retries a 500 with the SDK's standard retries, and a later HEAD finds the session recorded (and not another)", async () => {
     statuses = [500];
     await rememberTerminated('inventory', ['abc123'], 'event-1');
     expect(received.map((request) => request.method)).toEqual(['PUT', 'PUT']);
@@ -84,10 +83,10 @@ describe("the record of a termination, written with Node's HTTP client after the
     expect([...recorded.keys()]).toEqual(['abc123']);
   });
 
-  it('tries once more when the connection drops, and not a third time', async () => {
-    statuses = [0, 0];
-    await rememberTerminated('inventory', ['abc123'], 'event-1');
-    expect(received.map((request) => request.method)).toEqual(['PUT', 'PUT']);
+  it('tries three times in all when the connection drops, and does not fail the termination for it', async () => {
+    statuses = [0, 0, 0, 0];
+    await expect(rememberTerminated('inventory', ['abc123'], 'event-1')).resolves.toBeUndefined();
+    expect(received.map((request) => request.method)).toEqual(['PUT', 'PUT', 'PUT']);
     expect(objects.size).toBe(0);
   });
 
