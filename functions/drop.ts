@@ -5,6 +5,7 @@ import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { oncePerTrigger } from '../lib/invocation/once-per-trigger.js';
 import { parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
@@ -15,6 +16,7 @@ await prepareTermination();
 /**
  * Terminates sessions: DELETE /sessions/{sessionId}, POST /sessions/terminate, a direct
  * {"session_id": "…"}, or an EventBridge event (SIEM request, GuardDuty or Security Hub finding).
+ * Each event, finding version and keyed direct invocation is handled once (the idempotency table).
  * Responds once the audit, the records and the Security Hub write-back are done.
  */
 export const handler = middy(async (event: unknown, context: Context) => {
@@ -22,11 +24,12 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const input = parseTerminationInput(event, context, settings);
   const remaining = context.getRemainingTimeInMillis();
   const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-  const report = await terminateSessions(input.request, settings, {
-    deadline: deadlineFromRemainingTime(budget),
-    replayable: input.source === 'event',
-  });
-  return terminationResponse(input, report);
+  return oncePerTrigger(input.idempotencyKey, context, async () =>
+    terminationResponse(
+      input,
+      await terminateSessions(input.request, settings, { deadline: deadlineFromRemainingTime(budget) }),
+    ),
+  );
 })
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '../pam-simulator/server.js';
+import { type DynamoDbStandIn, startDynamoDbStandIn } from './dynamodb.js';
 import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
 import { type S3StandIn, startS3StandIn } from './s3.js';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
@@ -16,6 +17,8 @@ export interface LocalPam {
   sns: SnsStandIn;
   /** Where the drop writes its outcome back to Security Hub findings. */
   securityHub: SecurityHubStandIn;
+  /** The idempotency table: what each trigger's first handling responded. */
+  dynamodb: DynamoDbStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -45,6 +48,7 @@ export function localAwsEnv(stack: {
   s3: S3StandIn;
   sns?: SnsStandIn;
   securityHub?: SecurityHubStandIn;
+  dynamodb?: DynamoDbStandIn;
 }): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
@@ -58,6 +62,9 @@ export function localAwsEnv(stack: {
     EXPORT_BUCKET: stack.s3.bucket,
     ...(stack.sns ? { AWS_ENDPOINT_URL_SNS: stack.sns.url, ALARM_TOPIC_ARN: stack.sns.topicArn } : {}),
     ...(stack.securityHub ? { AWS_ENDPOINT_URL_SECURITYHUB: stack.securityHub.url } : {}),
+    ...(stack.dynamodb
+      ? { AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodb.url, IDEMPOTENCY_TABLE: stack.dynamodb.table }
+      : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -80,8 +87,8 @@ export function pamSecretString(
 
 /**
  * Starts the PAM Core simulator, a Secrets Manager stand-in holding its (fresh, random) OAuth
- * credentials, an EventBridge stand-in receiving the audit trail and an S3 server for the
- * inventory export, all on loopback.
+ * credentials, an EventBridge stand-in receiving the audit trail, an S3 server for the
+ * inventory and a DynamoDB server for the idempotency table, all on loopback.
  */
 export async function startLocalPam(
   options: Partial<Omit<PamSimulatorOptions, 'credentials'>> & {
@@ -92,6 +99,7 @@ export async function startLocalPam(
     onAlarm?: (notice: PublishedNotice) => void;
     onFindingUpdate?: (update: FindingUpdate) => void;
     securityHubPort?: number;
+    dynamoDbPort?: number;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -103,6 +111,7 @@ export async function startLocalPam(
     onAlarm,
     onFindingUpdate,
     securityHubPort,
+    dynamoDbPort,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
@@ -123,7 +132,8 @@ export async function startLocalPam(
     ...(securityHubPort === undefined ? {} : { port: securityHubPort }),
     ...(onFindingUpdate ? { onUpdate: onFindingUpdate } : {}),
   });
-  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub });
+  const dynamodb = await startDynamoDbStandIn(dynamoDbPort === undefined ? {} : { port: dynamoDbPort });
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub, dynamodb });
   return {
     pam,
     secrets,
@@ -131,6 +141,7 @@ export async function startLocalPam(
     s3,
     sns,
     securityHub,
+    dynamodb,
     secretId,
     credentials,
     env,
@@ -142,6 +153,7 @@ export async function startLocalPam(
         s3.close(),
         sns.close(),
         securityHub.close(),
+        dynamodb.close(),
       ]);
     },
   };

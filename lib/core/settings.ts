@@ -181,6 +181,15 @@ export const inventoryBucket = settingsArea(() =>
   required('EXPORT_BUCKET', 'name the inventory bucket (the export writes there, snapshots are read from it)'),
 );
 
+/**
+ * The idempotency table (Powertools Idempotency): each trigger (an event, a finding's version, a
+ * direct invocation's key) is handled once; a repeat within the expiry gets the first response.
+ */
+export const idempotencySettings = settingsArea(() => ({
+  table: optionalText('IDEMPOTENCY_TABLE'),
+  expiresAfterSeconds: integer('IDEMPOTENCY_EXPIRES_HOURS', 24, { min: 1, max: 24 * 30 }) * 3_600,
+}));
+
 /** The active-session index: where it is, and how old it may be and still decide a termination. */
 export const indexSettings = settingsArea(() => ({
   bucket: optionalText('EXPORT_BUCKET'),

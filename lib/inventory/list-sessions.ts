@@ -79,7 +79,7 @@ async function indexPage(
 ): Promise<IndexListResponse | undefined> {
   const [{ readActiveIndex, indexAgeMs, indexRefreshed }, { recentlyTerminated }] = await Promise.all([
     import('./active-index.js'),
-    import('./terminated-markers.js'),
+    import('./termination-records.js'),
   ]);
   // What this deployment terminated since the index was written is not shown as active.
   const [reading, terminated] = await Promise.all([readActiveIndex(), recentlyTerminated(indexSettings().bucket)]);

@@ -1,20 +1,45 @@
 import type { Context } from 'aws-lambda';
+import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
+import { issuesMessage } from '../core/zod-issues.js';
 import { parseSessionId } from '../sessions/session-id.js';
 import { type FindingTargets, guardDutyTargets, securityHubTargets } from '../termination/finding-targets.js';
 import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
 import { isHttpApiEvent } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
+
+/** A direct invocation: one session, and optionally the caller's key that makes a retry of it the same request. */
+const directInvocationSchema = z.strictObject(
+  {
+    session_id: z.unknown(),
+    idempotency_key: z.optional(
+      z
+        .string({ error: 'idempotency_key must be a string' })
+        .check(z.regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'idempotency_key must be 1 to 128 letters, digits or ._:@/-')),
+    ),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `a direct invocation accepts only session_id and idempotency_key (not ${issue.keys.join(', ')})`
+        : 'a direct invocation must be a JSON object',
+  },
+);
 /** A termination request body larger than this is refused before it is parsed. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 export type TerminationInput =
-  /** DELETE /sessions/{sessionId} or a direct {"session_id"}: answered as one session. */
-  | { kind: 'single'; source: 'http' | 'direct'; request: TerminationRequest }
-  /** POST /sessions/terminate or an EventBridge event: answered with every outcome. */
-  | { kind: 'batch'; source: 'http' | 'event'; request: TerminationRequest };
+  /** DELETE /sessions/{sessionId} or a direct {"session_id"}: responded to as one session. */
+  (
+    | { kind: 'single'; source: 'http' | 'direct'; request: TerminationRequest }
+    /** POST /sessions/terminate or an EventBridge event: responded to with every outcome. */
+    | { kind: 'batch'; source: 'http' | 'event'; request: TerminationRequest }
+  ) & {
+    /** What makes a repeat of this trigger the same trigger (lib/invocation/once-per-trigger.ts); none for HTTP. */
+    idempotencyKey?: string;
+  };
 
 interface HttpEvent {
   routeKey?: string;
@@ -44,8 +69,12 @@ function occurredAt(time: unknown): number {
 }
 
 /** The request, stamped with when its trigger happened. */
-function stamped(input: TerminationInput, time: unknown): TerminationInput {
-  return { ...input, request: { ...input.request, occurredAt: occurredAt(time) } } as TerminationInput;
+function stamped(input: TerminationInput, time: unknown, idempotencyKey?: string): TerminationInput {
+  return {
+    ...input,
+    request: { ...input.request, occurredAt: occurredAt(time) },
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  } as TerminationInput;
 }
 
 function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
@@ -178,14 +207,19 @@ export function parseTerminationInput(
 ): TerminationInput {
   if (isHttpApiEvent(event))
     return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
-  if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time);
+  // EventBridge's id is the same on every delivery of one event.
+  if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time, `event#${event.id}`);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
+    const invocation = directInvocationSchema.safeParse(event);
+    if (!invocation.success) throw new ValidationError(issuesMessage(invocation.error));
+    const key = invocation.data.idempotency_key;
     const trigger: Trigger = {
-      event_id: context.awsRequestId,
+      event_id: key ?? context.awsRequestId,
       source: 'lambda.invoke',
       detail_type: 'Direct invocation',
     };
-    return stamped(single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct'), undefined);
+    const input = single(invocation.data.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
+    return stamped(input, undefined, key === undefined ? undefined : `invoke#${key}`);
   }
   throw new ValidationError(
     'Expected {"session_id": "<id>"}, an EventBridge event, or an API Gateway request (DELETE /sessions/{sessionId}, POST /sessions/terminate)',

@@ -1,5 +1,11 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PamApiError, ProtectedSessionError, TerminationIncompleteError } from '../core/errors.js';
+import {
+  PamApiError,
+  ProtectedSessionError,
+  SessionNotFoundError,
+  TerminationIncompleteError,
+  ValidationError,
+} from '../core/errors.js';
 import type { Outcome } from '../termination/outcome.js';
 import type { TerminationReport } from '../termination/termination-report.js';
 import { jsonResponse } from './http-response.js';
@@ -71,8 +77,9 @@ function singleResponse(report: TerminationReport, sessionId: string): SingleTer
 
 /**
  * Maps the report to what each caller expects. For EventBridge, throws after every target was
- * attempted when a drop truly failed or the audit was not written, so Lambda's retries and the
- * on-failure destination take over (what succeeded is not undone; a retry finds it ended).
+ * attempted when any target failed for a reason other than an unknown id (PAM's errors, the secret,
+ * the configuration), or the audit was not written, so Lambda's retries and the on-failure
+ * destination take over (what succeeded is not undone; a retry finds it ended).
  */
 export function terminationResponse(
   input: TerminationInput,
@@ -83,7 +90,9 @@ export function terminationResponse(
     return input.source === 'http' ? jsonResponse(200, response) : response;
   }
   if (input.source === 'http') return jsonResponse(200, published(report));
-  const dropFailures = report.outcomes.flatMap(({ error }) => (error instanceof PamApiError ? [error] : []));
+  const dropFailures = report.outcomes.flatMap(({ error }) =>
+    error && !(error instanceof SessionNotFoundError || error instanceof ValidationError) ? [error] : [],
+  );
   if (dropFailures.length > 0 || report.audit.failed > 0 || report.incomplete) {
     const unfinished = report.incomplete ? `; ${report.incomplete.message}` : '';
     throw new TerminationIncompleteError(

@@ -154,7 +154,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
  * The connection parsed from the secret's value last read: parsed again only when the value changes;
  * gone when a read brings another value that does not parse, or none.
  */
-let parsed: { secretId: string; secretString: string; connection: PamConnection } | undefined;
+let parsed: { secretId: string; secretString: string; connection: PamConnection; readAt: number } | undefined;
 
 /**
  * Reads the connection ahead of the call that needs it, to overlap a cold read with others.
@@ -171,6 +171,9 @@ export async function prefetchPamConnection(): Promise<void> {
  */
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
   const { secretId, secretMaxAgeMs } = pamSettings();
+  // Read within the maximum age: its parse is what Powertools' cache would give again, without the wait.
+  if (!options.forceFetch && parsed?.secretId === secretId && Date.now() - parsed.readAt < secretMaxAgeMs)
+    return parsed.connection;
   const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
   // Another value (or none): the previous connection is never the response again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;
@@ -178,7 +181,8 @@ export async function loadPamConnection(options: { forceFetch?: boolean } = {}):
     throw new ConfigurationError(`Secret "${secretId}" has no SecretString (binary secrets are not supported)`);
   }
   // Parsed once per secret value: a broken secret is read (and refused) again on every call.
-  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString) };
+  parsed ??= { secretId, secretString, connection: parsePamSecret(secretId, secretString), readAt: 0 };
+  parsed.readAt = Date.now();
   return parsed.connection;
 }
 

@@ -7,6 +7,7 @@ const { serviceName, metricsNamespace } = observabilitySettings();
 export const TIME_TO_CUT = 'TimeToCut';
 export const TRIGGER_DIMENSION = 'trigger';
 export const WRITE_BACK_FAILED = 'WriteBackFailed';
+export const RECORD_WRITE_FAILED = 'RecordWriteFailed';
 
 /** CloudWatch metrics (EMF in the logs), for dashboards and alarms. */
 const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
@@ -36,4 +37,9 @@ export function publishOutcomeMetrics(
 /** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
 export function countWriteBackFailure(): void {
   metrics.singleMetric().addMetric(WRITE_BACK_FAILED, MetricUnit.Count, 1);
+}
+
+/** Records of terminations S3 did not take after the SDK's retries (RecordWriteFailed, count). */
+export function countRecordWriteFailures(count: number): void {
+  metrics.singleMetric().addMetric(RECORD_WRITE_FAILED, MetricUnit.Count, count);
 }

@@ -12,8 +12,6 @@ export interface KnownSessions {
   /** The active-session index, when it is fresh enough to decide. */
   index: IndexView | undefined;
   indexAgeMs: number | null;
-  /** Session ids this deployment terminated in the last 24 hours, with when, as far as its records were read. */
-  terminated: Map<string, string>;
 }
 
 /** A target whose outcome is known without acting, or a session to act on. */
@@ -36,8 +34,7 @@ function parsedNames(names: readonly string[]): AccountName[] {
 export const terminatedMessage = (at: string) => `terminated by this deployment at ${at}`;
 
 /**
- * Turns a request into targets: first from what is known (the index, what this deployment
- * terminated), then record by record from the live list, for the ids the index lacks and the
+ * Turns a request into targets: first from the index, then record by record from the live list, for the ids the index lacks and the
  * sessions opened after it was written. Each session is a target once.
  */
 export class TargetResolver {
@@ -45,8 +42,6 @@ export class TargetResolver {
   private readonly pending: Set<string>;
   private readonly protectedUsers: AccountName[];
   private readonly protectedCredentials: AccountName[];
-  /** The request is a replay of an event handled before: its record answers for what is not acted on again. */
-  private replay = false;
 
   constructor(
     private readonly request: TerminationRequest,
@@ -58,9 +53,19 @@ export class TargetResolver {
     this.protectedCredentials = parsedNames(settings.protectedCredentials);
   }
 
+  /** Whether targets are resolved from the index first (else the live list decides every target). */
+  get usesIndex(): boolean {
+    return this.known.index !== undefined;
+  }
+
+  /** How many of the request's ids are still sought. */
+  get soughtIds(): number {
+    return this.pending.size;
+  }
+
   /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
   get needsLiveList(): boolean {
-    return !this.replay && (this.pending.size > 0 || this.request.criteria.length > 0);
+    return this.pending.size > 0 || this.request.criteria.length > 0;
   }
 
   /** Whether reading the live list further can change nothing (only ids were asked, and all were found). */
@@ -103,11 +108,6 @@ export class TargetResolver {
     if (this.seen.has(id)) return undefined;
     this.seen.add(id);
     this.pending.delete(id);
-    const terminatedAt = this.known.terminated.get(id);
-    if (terminatedAt)
-      return {
-        decided: this.outcome(id, 'already_ended', session, 'index', { message: terminatedMessage(terminatedAt) }),
-      };
     if (!session.active)
       return { decided: this.outcome(id, 'already_ended', session, from, { message: `ended at ${session.end}` }) };
     const protectedBy = this.protection(session);
@@ -119,14 +119,7 @@ export class TargetResolver {
     return session.active && this.request.criteria.some((criteria) => sessionMatches(session, criteria));
   }
 
-  /** The ids of the index's active sessions the criteria match: whose record of termination to look up. */
-  indexMatches(): string[] {
-    if (this.request.criteria.length === 0) return [];
-    const sessions = [...(this.known.index?.active.values() ?? [])];
-    return sessions.filter((session) => this.matches(session)).map((session) => session.session_id);
-  }
-
-  /** Phase 1: the ids and matches the index and this deployment's own record can settle. */
+  /** Phase 1: the ids and matches the index can settle. */
   fromKnown(): Target[] {
     const targets: Target[] = [];
     const push = (target: Target | undefined) => target && targets.push(target);
@@ -140,30 +133,6 @@ export class TargetResolver {
     for (const session of index?.active.values() ?? [])
       if (this.matches(session)) push(this.target(session, 'index', false));
     return targets;
-  }
-
-  /**
-   * This deployment's records of what it terminated, read beside the first DELETEs: ids still sought
-   * that it terminated are decided without the live list, and the list's sessions are checked against them.
-   */
-  remember(terminated: ReadonlyMap<string, string>): Outcome[] {
-    const decided: Outcome[] = [];
-    for (const [id, at] of terminated) {
-      this.known.terminated.set(id, at);
-      if (!this.pending.delete(id)) continue;
-      this.seen.add(id);
-      decided.push(this.outcome(id, 'already_ended', null, 'index', { message: terminatedMessage(at) }));
-    }
-    return decided;
-  }
-
-  /** A replay: the ids of its record not acted on again are answered from it, and the live list is not read. */
-  answeredByRecord(recorded: readonly string[]): string[] {
-    const unseen = recorded.filter((id) => !this.seen.has(id));
-    for (const id of unseen) this.seen.add(id);
-    this.pending.clear();
-    this.replay = true;
-    return unseen;
   }
 
   /** Phase 2: one record of the live list; a target if it is an id still sought or a match the index could not know. */

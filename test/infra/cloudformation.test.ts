@@ -289,6 +289,10 @@ describe('the generated CloudFormation', () => {
       'secretsmanager:GetSecretValue',
     ]);
     expect(actions('DropRole')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'events:PutEvents',
       'kms:Decrypt',
       'kms:GenerateDataKey*',
@@ -593,7 +597,7 @@ describe('the inventory export infrastructure', () => {
     }
   });
 
-  it('refuses every request to the bucket that does not use TLS, and writes under remote-sessions/ and index/ to all but their writer', () => {
+  it('refuses every request to the bucket that does not use TLS, and writes under remote-sessions/, index/ and terminated/ to all but their writer', () => {
     expect(resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement).toEqual([
       {
         Sid: 'RefuseRequestsWithoutTls',
@@ -607,7 +611,7 @@ describe('the inventory export infrastructure', () => {
         Sid: 'OnlyTheExportWritesTheInventory',
         Effect: 'Deny',
         Principal: '*',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' },
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['ExportRole', 'Arn'] } } },
       },
@@ -615,9 +619,17 @@ describe('the inventory export infrastructure', () => {
         Sid: 'OnlyIndexSessionsWritesTheIndex',
         Effect: 'Deny',
         Principal: '*',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/index/*' },
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['IndexRole', 'Arn'] } } },
+      },
+      {
+        Sid: 'OnlyDropWritesTheRecords',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/terminated/*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['DropRole', 'Arn'] } } },
       },
     ]);
     // Each writer's own policy covers the prefix it alone may write.
@@ -627,6 +639,7 @@ describe('the inventory export infrastructure', () => {
         .map((statement) => statement.Resource);
     expect(writes('ExportRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/remote-sessions/*' }]);
     expect(writes('IndexRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/index/active-sessions.json' }]);
+    expect(writes('DropRole')).toEqual([{ 'Fn::Sub': '${InventoryBucket.Arn}/terminated/*' }]);
   });
 
   it("defines the Athena table over the JSON Lines, with the export's columns and a projected dt partition", () => {
@@ -641,6 +654,109 @@ describe('the inventory export infrastructure', () => {
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
+    });
+  });
+});
+
+/** Every resource a resource refers to (Ref, Fn::GetAtt, and ${Name} or ${Name.Attr} in Fn::Sub). */
+function referencesOf(node: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const item of node) referencesOf(item, into);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Ref' && typeof value === 'string') into.add(value);
+      else if (key === 'Fn::GetAtt')
+        into.add(Array.isArray(value) ? String(value[0]) : (String(value).split('.')[0] ?? ''));
+      else if (key === 'Fn::Sub') {
+        const text = Array.isArray(value) ? String(value[0]) : String(value);
+        for (const [, name] of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z.]+)?\}/g)) into.add(name ?? '');
+        referencesOf(Array.isArray(value) ? value[1] : undefined, into);
+      } else referencesOf(value, into);
+    }
+  }
+  return into;
+}
+
+describe('what protects the product from a principal of this account (issue: planted records, a flooded PAM Core)', () => {
+  const denies = () =>
+    resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Deny');
+
+  it('lets only the role that writes each prefix put or delete objects there, whatever an identity policy allows', () => {
+    const writers = { 'remote-sessions': 'ExportRole', index: 'IndexRole', terminated: 'DropRole' };
+    for (const [prefix, role] of Object.entries(writers)) {
+      const statement = denies().find((s: any) => JSON.stringify(s.Resource).includes(`/${prefix}/*`));
+      expect(statement, prefix).toMatchObject({
+        Principal: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [role, 'Arn'] } } },
+      });
+      expect(statement.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']));
+    }
+  });
+
+  it('keeps the idempotency table with TTL and point-in-time recovery, written by drop alone', () => {
+    const table = resources.IdempotencyTable?.Properties;
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(table?.ResourcePolicy.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['DropRole', 'Arn'] } } },
+      }),
+    ]);
+    expect(fn('Drop').Properties.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: 'IdempotencyTable' });
+    const onTable = [...(['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const)].flatMap((role) =>
+      statements(role)
+        .filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
+        .map((s) => ({ role, ...s })),
+    );
+    expect(onTable).toEqual([
+      {
+        role: 'DropRole',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/pam-session-responder-dev-idempotency',
+        },
+      },
+    ]);
+    expect(table?.TableName).toBe('pam-session-responder-dev-idempotency');
+  });
+
+  it('has no dependency cycle CloudFormation would refuse', () => {
+    const edges = new Map(
+      Object.entries(resources).map(([name, resource]) => [
+        name,
+        [...referencesOf(resource)].filter((ref) => ref in resources),
+      ]),
+    );
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycle: string[] = [];
+    const visit = (name: string, path: string[]): boolean => {
+      if (state.get(name) === 'done') return false;
+      if (state.get(name) === 'visiting') {
+        cycle.push(...path.slice(path.indexOf(name)), name);
+        return true;
+      }
+      state.set(name, 'visiting');
+      for (const next of edges.get(name) ?? []) if (visit(next, [...path, name])) return true;
+      state.set(name, 'done');
+      return false;
+    };
+    for (const name of edges.keys()) if (visit(name, [])) break;
+    expect(cycle).toEqual([]);
+  });
+
+  it('caps list at 2 at once and throttles the HTTP API stage: paging analysts cannot starve drop of the PAM Core', () => {
+    expect(fn('List').Properties.ReservedConcurrentExecutions).toBe(2);
+    expect(resources.HttpApiStage?.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 10,
+      ThrottlingBurstLimit: 20,
     });
   });
 });

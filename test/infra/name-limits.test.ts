@@ -110,6 +110,13 @@ const LIMITS: Limit[] = [
   },
   { type: 'AWS::SNS::Topic', property: 'DisplayName', names: top('DisplayName'), max: 100, pattern: /^.+$/ },
   {
+    type: 'AWS::DynamoDB::Table',
+    property: 'TableName',
+    names: top('TableName'),
+    max: 255,
+    pattern: /^[a-zA-Z0-9_.-]{3,}$/,
+  },
+  {
     type: 'AWS::Glue::Database',
     property: 'DatabaseInput.Name',
     names: (properties) => [properties.DatabaseInput?.Name],
@@ -244,6 +251,8 @@ function longestValue(value: unknown): number {
   if (join) return join[1].reduce<number>((sum, part) => sum + longestValue(part), 0) + join[0].length * join[1].length;
   if (intrinsic.Ref === 'InventoryBucket') return 63;
   if (intrinsic.Ref === 'AlarmTopic') return 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:'.length + 256;
+  // A DynamoDB table's name: 255 characters at most.
+  if (intrinsic.Ref === 'IdempotencyTable') return 255;
   throw new Error(`no bound known for ${JSON.stringify(value)}`);
 }
 

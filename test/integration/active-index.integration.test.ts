@@ -372,12 +372,25 @@ describe('a termination by match', () => {
     expect(dropped()).toHaveLength(2);
   });
 
-  it('blocks everything and lists nothing when the index alone already shows more than the cap', async () => {
+  it('never blocks on the index alone: over the cap on its word, the live list decides, and still blocks what is over', async () => {
     await writeIndex();
     process.env.MAX_SESSIONS_PER_EVENT = '1';
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(report.summary).toEqual({ blocked: 2 });
-    expect(local.pam.requests).toEqual([]);
+    expect(Object.values(outcomesOf(report))).toEqual(['blocked (live)', 'blocked (live)']);
+    expect(pamCalls('list')).toHaveLength(1);
+    expect(dropped()).toEqual([]);
+  });
+
+  it('a stale index is no immunity: sessions that ended since it was written are not counted against the cap', async () => {
+    await writeIndex();
+    process.env.MAX_SESSIONS_PER_EVENT = '1';
+    // The attacker ends one of the two sessions the (still fresh) index shows: the other alone fits the cap.
+    seeded('aoliveira', '10.66.50.9:22').end = '2026-11-23 10:00:00';
+    local.pam.sessionsChanged();
+    const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [seeded('aoliveira', '10.66.50.10:22').session_id]: 'terminated (live)' });
+    expect(dropped()).toEqual([seeded('aoliveira', '10.66.50.10:22').session_id]);
   });
 });
 
@@ -405,38 +418,26 @@ describe("a live list that fails after the index's sessions were cut", () => {
     await writeIndex();
     process.env.PAM_MAX_ATTEMPTS = '1';
     local.pam.injectFault('list', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
-    await expect(drop(request({ match: { user: 'aoliveira' } }), lambdaContext())).rejects.toMatchObject({
-      name: 'TerminationIncompleteError',
-    });
+    const event = request({ match: { user: 'aoliveira' } });
+    await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
     delete process.env.PAM_MAX_ATTEMPTS;
     expect(dropped()).toHaveLength(2);
-    // The retry finds them terminated, and cuts nothing twice.
+    // Lambda's retry of the same event acts again (a failed handling is not kept): PAM refuses the DELETEs
+    // of the sessions already ended, and the records settle them.
     local.pam.requests.length = 0;
-    const retry = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
+    const retry = await drop(event, lambdaContext());
     expect(retry.summary).toEqual({ already_ended: 2 });
-    expect(dropped()).toEqual([]);
+    expect(pamCalls('drop').map((call) => call.status)).toEqual([500, 500]);
   });
 });
 
-describe('replays', () => {
-  it("an event's DELETE goes out before the records are read: a slow S3 does not hold the cut", async () => {
+describe('redeliveries and repeats', () => {
+  it('another request for a session this deployment terminated still sends its DELETE; the record settles the refusal, no list', async () => {
     await writeIndex();
-    const target = seeded('jsilva', '10.66.33.17:22');
-    local.s3.holdRequests({ prefix: 'terminated/', ms: 400, methods: ['GET', 'HEAD'] });
-    const report = await drop(request({ session_id: target.session_id }, 'slow-records'), lambdaContext());
-    expect(report.summary).toEqual({ terminated: 1 });
-    const [deleted] = pamCalls('drop');
-    // Both records (the event's, the session's) were looked up, and answered well after PAM had the DELETE.
-    expect(local.s3.heldAnsweredAt).toHaveLength(2);
-    const firstAnswer = Math.min(...local.s3.heldAnsweredAt.map((held) => held.at));
-    expect(firstAnswer).toBeGreaterThan((deleted?.receivedAt ?? Number.NaN) + 200);
-  });
-
-  it('a request for a session this deployment terminated sends no DELETE and lists nothing, for a day', async () => {
     const target = seeded('jsilva', '10.66.33.17:22');
     await drop(request({ session_id: target.session_id }, 'first'), lambdaContext());
     local.pam.requests.length = 0;
-    // Another event (not the same one again), for the same session, with no index at all.
+    // Another event (not the same one again), for the same session, while the index still shows it active.
     const again = await drop(request({ session_id: target.session_id }, 'second'), lambdaContext());
     expect(again.outcomes).toEqual([
       expect.objectContaining({
@@ -445,21 +446,37 @@ describe('replays', () => {
         message: expect.stringMatching(/^terminated by this deployment at /),
       }),
     ]);
-    expect(local.pam.requests).toEqual([]);
+    expect(pamCalls('drop').map((call) => call.status)).toEqual([500]);
+    expect(pamCalls('list')).toEqual([]);
   });
 
-  it('the same match event delivered again is answered from its record: no DELETE, no list', async () => {
+  it('a record planted for an active session spares it nothing: its DELETE is sent and it is terminated', async () => {
+    await writeIndex();
+    const target = seeded('jsilva', '10.66.33.17:22');
+    const planted = { session_id: target.session_id, terminated_at: new Date().toISOString(), event_id: 'forged' };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: local.s3.bucket,
+        Key: `terminated/sessions/${target.session_id}.json`,
+        Body: JSON.stringify(planted),
+      }),
+    );
+    const report = await drop(request({ session_id: target.session_id }), lambdaContext());
+    expect(outcomesOf(report)).toEqual({ [target.session_id]: 'terminated (index)' });
+    expect(pamCalls('drop').map((call) => call.status)).toEqual([200]);
+  });
+
+  it('the same match event delivered again gets its first response: no DELETE, no list', async () => {
     await writeIndex();
     const event = request({ match: { user: 'aoliveira' } }, 'replayed-event');
     const first = await drop(event, lambdaContext());
     expect(first.summary).toEqual({ terminated: 2 });
     local.pam.requests.length = 0;
-    const again = await drop(event, lambdaContext());
-    expect(again.summary).toEqual({ already_ended: 2 });
+    expect(await drop(event, lambdaContext())).toEqual(first);
     expect(local.pam.requests).toEqual([]);
   });
 
-  it('a match event delivered again does not cut a session of the user opened since, even one the index knows', async () => {
+  it('a match event delivered again does not terminate a session of the user opened since, even one the index knows', async () => {
     await writeIndex();
     const event = request({ match: { user: 'aoliveira' } }, 'replay-after-a-new-session');
     expect((await drop(event, lambdaContext())).summary).toEqual({ terminated: 2 });
@@ -469,8 +486,8 @@ describe('replays', () => {
     await writeIndex();
     local.pam.requests.length = 0;
     const again = await drop(event, lambdaContext());
-    expect(again.summary).toEqual({ already_ended: 2 });
-    expect(pamCalls('drop')).toEqual([]);
+    expect(again.summary).toEqual({ terminated: 2 });
+    expect(local.pam.requests).toEqual([]);
   });
 
   it('an event blocked over the cap stays blocked when delivered again, though some of its sessions ended since', async () => {
@@ -480,50 +497,35 @@ describe('replays', () => {
     if (!one || !two) throw new Error('seed changed');
     const event = request({ session_ids: [one.session_id, two.session_id] }, 'blocked-then-replayed');
     expect((await drop(event, lambdaContext())).summary).toEqual({ blocked: 2 });
-    // This container reads the new index, where only one of the two is still active.
     await endedAndIndexed(one);
     const again = await drop(event, lambdaContext());
     expect(again.summary).toEqual({ blocked: 2 });
-    expect(pamCalls('drop')).toEqual([]);
+    expect(local.pam.requests).toEqual([]);
   });
 
-  it("Lambda's retry of an event blocked over the cap, for its failed audit, is answered from its record", async () => {
+  it("Lambda's retry of an event whose audit failed acts on PAM's state then: the failed handling is not kept", async () => {
     process.env.MAX_SESSIONS_PER_EVENT = '1';
     await writeIndex();
     const event = request({ match: { user: 'aoliveira' } }, 'blocked-audit-failed');
     local.eventBridge.refuseEntries(4);
     await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
-    // Before the retry, one of the two sessions ends: the other alone would fit under the cap.
+    // Before the retry, one of the two sessions ends: the other alone fits under the cap.
     await endedAndIndexed(seeded('aoliveira', '10.66.50.9:22'));
     const retry = await drop(event, lambdaContext());
-    expect(retry.summary).toEqual({ blocked: 2 });
-    expect(retry.audit).toEqual({ published: 1, failed: 0 });
-    expect(pamCalls('drop')).toEqual([]);
+    expect(retry.summary).toEqual({ terminated: 1 });
+    expect(dropped()).toEqual([seeded('aoliveira', '10.66.50.10:22').session_id]);
   });
 
-  it('an event naming sessions by id is not held back by the lookup: PAM refuses the DELETE, the record settles it, no list', async () => {
-    await writeIndex();
-    const target = seeded('jsilva', '10.66.33.17:22');
-    const event = request({ session_id: target.session_id }, 'id-event-replayed');
-    expect((await drop(event, lambdaContext())).summary).toEqual({ terminated: 1 });
-    local.pam.requests.length = 0;
-    // The index is as stale as it can be while fresh: it still shows the session active.
-    const again = await drop(event, lambdaContext());
-    expect(again.summary).toEqual({ already_ended: 1 });
-    expect(again.outcomes[0].message).toMatch(/^terminated by this deployment at /);
-    expect(pamCalls('drop').map((call) => call.status)).toEqual([500]);
-    expect(pamCalls('list')).toEqual([]);
-  });
-
-  it('the same event delivered again, with no index, is answered from its record: no DELETE, no list', async () => {
+  it('the same event delivered again, with no index, gets its first response: no DELETE, no list', async () => {
     const event = request({ match: { user: 'aoliveira' } }, 'replayed-without-index');
     const first = await drop(event, lambdaContext());
     expect(first.summary).toEqual({ terminated: 2 });
     local.pam.requests.length = 0;
-    const again = await drop(event, lambdaContext());
-    expect(again.summary).toEqual({ already_ended: 2 });
-    expect(again.outcomes[0].message).toMatch(/it is a replay, nothing was sent/);
+    expect(await drop(event, lambdaContext())).toEqual(first);
     expect(local.pam.requests).toEqual([]);
+    expect(output.text()).toContain(
+      'This trigger was handled before: its first response is returned, nothing was sent',
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
@@ -149,7 +150,7 @@ describe('arbitrary input never crashes a handler or reaches PAM unvalidated', (
         const defined = Object.fromEntries(Object.entries(criteria).filter(([, value]) => value !== undefined));
         const event = {
           version: '0',
-          id: 'm',
+          id: randomUUID(),
           'detail-type': 'PAM Session Termination Requested',
           source: 'splunk.es',
           account: '1',

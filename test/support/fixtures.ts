@@ -1,8 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** An EventBridge event fixture from test/fixtures/events, parsed afresh on each call. */
-export function eventFixture(name: string): Record<string, any> {
-  return JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+/**
+ * An EventBridge event fixture from test/fixtures/events, parsed afresh on each call, with an id of
+ * its own as EventBridge gives every event (the same object sent twice is a redelivery); `asStored`
+ * keeps the file's id.
+ */
+export function eventFixture(name: string, options: { asStored?: boolean } = {}): Record<string, any> {
+  const event = JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+  return options.asStored || typeof event.id !== 'string' ? event : { ...event, id: randomUUID() };
 }
 
 /** The first record of the vendor's documented list answer (GET /api/session/remotesessions). */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
-import { rememberTerminated, terminatedAmong } from '../../lib/inventory/terminated-markers.js';
+import { recordTerminated, terminatedAmong } from '../../lib/inventory/termination-records.js';
 
 interface Received {
   method: string;
@@ -63,7 +63,7 @@ afterAll(async () => {
 
 describe('the record of a termination, written through the S3 client after the DELETE', () => {
   it('PUTs one signed JSON object per session', async () => {
-    await rememberTerminated('inventory', ['abc123'], 'event-1');
+    await recordTerminated('inventory', ['abc123'], 'event-1');
     expect(received).toHaveLength(1);
     const [put] = received as [Received];
     expect(put.method).toBe('PUT');
@@ -77,7 +77,7 @@ describe('the record of a termination, written through the S3 client after the D
 
   it("retries a 500 with the SDK's standard retries, and a later HEAD finds the session recorded (and not another)", async () => {
     statuses = [500];
-    await rememberTerminated('inventory', ['abc123'], 'event-1');
+    await recordTerminated('inventory', ['abc123'], 'event-1');
     expect(received.map((request) => request.method)).toEqual(['PUT', 'PUT']);
     const recorded = await terminatedAmong('inventory', ['abc123', 'def456']);
     expect([...recorded.keys()]).toEqual(['abc123']);
@@ -85,14 +85,14 @@ describe('the record of a termination, written through the S3 client after the D
 
   it('tries three times in all when the connection drops, and does not fail the termination for it', async () => {
     statuses = [0, 0, 0, 0];
-    await expect(rememberTerminated('inventory', ['abc123'], 'event-1')).resolves.toBeUndefined();
+    await expect(recordTerminated('inventory', ['abc123'], 'event-1')).resolves.toBe(1);
     expect(received.map((request) => request.method)).toEqual(['PUT', 'PUT', 'PUT']);
     expect(objects.size).toBe(0);
   });
 
   it('does not repeat a PUT S3 refused (403), and does not fail the termination for it', async () => {
     statuses = [403, 403];
-    await expect(rememberTerminated('inventory', ['abc123'], 'event-1')).resolves.toBeUndefined();
+    await expect(recordTerminated('inventory', ['abc123'], 'event-1')).resolves.toBe(1);
     expect(received.map((request) => request.method)).toEqual(['PUT']);
   });
 });
