@@ -22,7 +22,7 @@ import { criticalBench } from './bench-critical.js';
 import { startSimulatorProcess } from './bench-processes.js';
 import { scaleBench } from './bench-scale.js';
 
-// Figures and ratios measured in one run on this machine; no pass/fail here, the README records them.
+// Figures and ratios measured in one run on this machine; no pass/fail here, docs/bench.md records them.
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 const EXPORT_SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const PARTS = new Set(

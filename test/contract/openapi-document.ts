@@ -324,7 +324,7 @@ const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
   },
 };
 
-/** Every code of lib/core/errors.ts and the error responder, with its status: what the README's table lists. */
+/** Every code of lib/core/errors.ts and the error responder, with its status: what docs/http-api.md's table lists. */
 export function errorCodes(): Array<{ status: number; code: string }> {
   return Object.entries(ERRORS).flatMap(([status, { codes }]) =>
     Object.keys(codes).map((code) => ({ status: Number(status), code })),
@@ -413,7 +413,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
       summary: 'List and terminate privileged sessions of a senhasegura PAM Core.',
       description:
         'Deployed behind an API Gateway HTTP API whose routes all use the IAM authorizer: sign every request with ' +
-        'SigV4 (service `execute-api`) as a principal allowed `execute-api:Invoke` on the route. README.md, "Calling ' +
+        'SigV4 (service `execute-api`) as a principal allowed `execute-api:Invoke` on the route. docs/http-api.md, "Calling ' +
         'the deployed API", has ready-to-run examples. Every handler error is `{"error": {"code", "message"}}` ' +
         'without a stack trace; 403 and 429 come from API Gateway itself, as `{"message"}`.',
     },

@@ -14,7 +14,7 @@ const DOCUMENT_TEXT = readFileSync(new URL('../../docs/openapi.yaml', import.met
 const document = parse(DOCUMENT_TEXT) as {
   paths: Record<string, Record<string, { responses: Record<string, any>; requestBody?: any }>>;
 };
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const HTTP_API_DOC = readFileSync(new URL('../../docs/http-api.md', import.meta.url), 'utf8');
 
 describe('docs/openapi.yaml', () => {
   it('is what npm run docs writes from the zod schemas and the handlers as they are', async () => {
@@ -84,8 +84,8 @@ describe('docs/openapi.yaml', () => {
     expect(errorCodes().sort(byCode)).toEqual(answered.sort(byCode));
   });
 
-  it("lists the same codes and statuses as the README's errors table", () => {
-    const table = README.slice(README.indexOf('### Errors'), README.indexOf('## Security events'));
+  it("lists the same codes and statuses as docs/http-api.md's errors table", () => {
+    const table = HTTP_API_DOC.slice(HTTP_API_DOC.indexOf('## Errors'));
     const rows = [...table.matchAll(/^\| (\d{3}) \| (.+?) \|/gm)].flatMap(([, status, codes]) =>
       [...(codes ?? '').matchAll(/`([a-z_]+)`/g)].map(([, code = '']) => ({ status: Number(status), code })),
     );

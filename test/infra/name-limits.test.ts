@@ -203,7 +203,7 @@ describe(`every name the template gives, packaged for the stage "${STAGE}"`, () 
     expect(stackName).toMatch(/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/);
   });
 
-  it('leaves room for a stage of up to 27 characters, as the README says (the longest function name limits it)', () => {
+  it('leaves room for a stage of up to 27 characters, as docs/deploy.md says (the longest function name limits it)', () => {
     const headroom = LIMITS.filter((limit) => !limit.shortenedByOsls).flatMap((limit) =>
       namesFor(limit)
         .filter(({ name }) => name.includes(STAGE))

@@ -14,8 +14,11 @@ import { makePrivateCa } from '../support/private-ca.js';
 import { type SignedRequest, type SigV4Gateway, startSigV4Gateway } from '../support/sigv4-gateway.js';
 
 const run = promisify(execFile);
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const SECTION = README.slice(README.indexOf('### Calling the deployed API'), README.indexOf('### Errors'));
+const HTTP_API_DOC = readFileSync(new URL('../../docs/http-api.md', import.meta.url), 'utf8');
+const SECTION = HTTP_API_DOC.slice(
+  HTTP_API_DOC.indexOf('## Calling the deployed API'),
+  HTTP_API_DOC.indexOf('## Errors'),
+);
 
 /** The shell blocks of the section, each command with its continuation lines joined as bash would read them. */
 function shellCommands(): string[] {
@@ -75,7 +78,7 @@ beforeAll(async () => {
     expected: { ...CREDENTIALS, region: REGION, host: HOST },
     route,
   });
-  // curl reads its options from $CURL_HOME/.curlrc first: the README's lines run unchanged while their
+  // curl reads its options from $CURL_HOME/.curlrc first: the documented lines run unchanged while their
   // connection goes to the loopback gateway, under the real host name, over TLS it can verify.
   curlHome = mkdtempSync(join(tmpdir(), 'readme-curl-'));
   writeFileSync(join(curlHome, 'ca.pem'), ca.caPem);
@@ -97,7 +100,7 @@ afterAll(async () => {
   await local?.close();
 });
 
-/** Runs a README line in bash with only the variables it names set, as a reader's shell would have them. */
+/** Runs a documented line in bash with only the variables it names set, as a reader's shell would have them. */
 async function shell(command: string, variables: Record<string, string> = {}) {
   const { stdout } = await run('bash', ['-c', command], {
     cwd: curlHome,
@@ -124,7 +127,7 @@ async function curl(line: string, variables: Record<string, string> = {}) {
   return { status, body: JSON.parse(output.slice(0, output.lastIndexOf('\n'))) };
 }
 
-describe("README's curl --aws-sigv4 lines, run as written", () => {
+describe("docs/http-api.md's curl --aws-sigv4 lines, run as written", () => {
   it('are there for each route: a GET with a query string, a DELETE, a POST with a JSON body', () => {
     expect(curlLines).toHaveLength(3);
     expect(curlLines[0]).toMatch(/\/sessions\?[a-z_]+=/);
@@ -184,7 +187,7 @@ describe("README's curl --aws-sigv4 lines, run as written", () => {
   });
 });
 
-describe("README's direct invocation and put-events examples", () => {
+describe("docs/http-api.md's direct invocation and put-events examples", () => {
   it('aws lambda invoke: the payload is a direct invocation drop answers', async () => {
     const invoke = shellCommands().find((line) => line.startsWith('aws lambda invoke '));
     expect(invoke).toContain('--cli-binary-format raw-in-base64-out');
