@@ -11,12 +11,6 @@ const SERVERLESS = read('serverless.yml');
  * the internal extension for work after the response), so left out of docs/configuration.md, which describes the
  * SDK-only design. The last test fails once a name here is no longer read: delete it from this list then.
  */
-const BEING_REMOVED = [
-  'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
-  'SECRETS_MANAGER_TTL',
-  'AWS_LAMBDA_RUNTIME_API',
-  'AWS_LAMBDA_MAX_CONCURRENCY',
-];
 
 /** The variables settings.ts reads: the first argument of each of its readers (functions taking `name: string`). */
 function variablesRead(source: string): string[] {
@@ -72,7 +66,7 @@ describe('docs/configuration.md against lib/core/settings.ts', () => {
   });
 
   it('documents every variable settings.ts reads', () => {
-    expect(without(variables, [...settings, ...platform, ...BEING_REMOVED])).toEqual([]);
+    expect(without(variables, [...settings, ...platform])).toEqual([]);
   });
 
   it('documents each variable once', () => {
@@ -86,11 +80,6 @@ describe('docs/configuration.md against lib/core/settings.ts', () => {
 
   it("keeps the libraries' table to the AWS SDK's, Lambda's and Powertools' own variables", () => {
     expect(platform.filter((name) => !/^(AWS|POWERTOOLS)_/.test(name))).toEqual([]);
-  });
-
-  it('leaves out of the documentation only names settings.ts still reads (delete the others from BEING_REMOVED)', () => {
-    expect(without(BEING_REMOVED, variables)).toEqual([]);
-    expect(BEING_REMOVED.filter((name) => DOC.includes(name))).toEqual([]);
   });
 });
 
