@@ -120,3 +120,17 @@ export class TerminationIncompleteError extends ResponderError {
   readonly code = 'termination_incomplete';
   readonly httpStatus = 502;
 }
+
+/** A confirmation names no request the cap blocked in the last 15 minutes. */
+export class BlockedRequestNotFoundError extends ResponderError {
+  override readonly name = 'BlockedRequestNotFoundError';
+  readonly code = 'blocked_request_not_found';
+  readonly httpStatus = 404;
+}
+
+/** A blocked request can be confirmed once. */
+export class AlreadyConfirmedError extends ResponderError {
+  override readonly name = 'AlreadyConfirmedError';
+  readonly code = 'already_confirmed';
+  readonly httpStatus = 409;
+}

@@ -41,7 +41,7 @@ export type TerminationInput =
     idempotencyKey?: string;
   };
 
-interface HttpEvent {
+export interface HttpEvent {
   routeKey?: string;
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -100,7 +100,7 @@ function single(
   };
 }
 
-function parseJsonBody(event: HttpEvent): unknown {
+export function parseJsonBody(event: HttpEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES)
@@ -131,11 +131,6 @@ function fromHttp(event: HttpEvent, context: Context, settings: TerminationSetti
     );
   }
   const request = parseTerminationDetail(parseJsonBody(event), trigger, settings);
-  if (request.confirmOverCap && !caller) {
-    throw new ValidationError(
-      'confirm_over_cap needs a request signed by an IAM principal, who is recorded as confirming',
-    );
-  }
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
 }
 
@@ -166,13 +161,7 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
   if (detailType === TERMINATION_REQUESTED) {
-    const request = parseTerminationDetail(event.detail, trigger, settings);
-    if (request.confirmOverCap) {
-      throw new ValidationError(
-        'confirm_over_cap is accepted only from POST /sessions/terminate, signed by an IAM principal: an event can never confirm',
-      );
-    }
-    return { kind: 'batch', source: 'event', request };
+    return { kind: 'batch', source: 'event', request: parseTerminationDetail(event.detail, trigger, settings) };
   }
   if (event.source === 'aws.guardduty' && detailType === 'GuardDuty Finding') {
     return fromFinding(

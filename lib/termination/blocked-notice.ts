@@ -21,7 +21,6 @@ export async function notifyBlocked(
     trigger: context.trigger,
     session_ids: ids.slice(0, IDS_IN_NOTICE),
     ...(ids.length > IDS_IN_NOTICE ? { more: ids.length - IDS_IN_NOTICE } : {}),
-    to_confirm:
-      'POST /sessions/terminate (IAM-signed) with the same ids or match, a reason and "confirm_over_cap": true; the audit event "PAM Session Termination Blocked" lists every session',
+    to_confirm: `within 15 minutes, POST /sessions/terminate/confirm (IAM-signed, a permission of its own) with {"trigger_id": "${context.trigger.event_id}", "reason": "…"}: exactly these sessions are terminated; the audit event "PAM Session Termination Blocked" lists every one`,
   });
 }

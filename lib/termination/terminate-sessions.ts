@@ -5,6 +5,7 @@ import { indexRefreshed, readActiveIndex } from '../inventory/active-index.js';
 import { recordTerminated } from '../inventory/termination-records.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
 import { prefetchPamConnection } from '../pam/pam-secret.js';
+import { keepBlockedRequest } from './blocked-requests.js';
 import { writeBackToFindings } from './finding-write-back.js';
 import { resolveLive } from './live-resolution.js';
 import { type KnownSessions, TargetResolver } from './resolve-targets.js';
@@ -97,10 +98,12 @@ export async function terminateSessions(
   // Nothing was done: the failure is the whole response.
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;
   const terminated = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((o) => o.session_id);
+  const blocked = dryRun ? [] : outcomes.filter((outcome) => outcome.outcome === 'blocked');
   const [report, unrecorded] = await Promise.all([
     reportOutcomes(request, dryRun, outcomes),
     recordTerminated(bucket, terminated, request.trigger.event_id),
     writeBackToFindings(request, outcomes),
+    keepBlockedRequest(request, blocked),
     indexRefreshed(),
   ]);
   if (unrecorded > 0) (await import('./outcome-metrics.js')).countRecordWriteFailures(unrecorded);

@@ -15,6 +15,8 @@ export interface Trigger {
   finding_title?: string | undefined;
   /** The IAM principal that called the HTTP API, when it did. */
   caller?: string | undefined;
+  /** For a confirmation: the trigger id of the blocked request it confirms. */
+  confirms?: string | undefined;
 }
 
 export interface TerminationRequest {
@@ -27,7 +29,7 @@ export interface TerminationRequest {
   trigger: Trigger;
   /** Why nothing is to be resolved, when a finding is deliberately not acted on (below the threshold…). */
   ignored?: string | undefined;
-  /** An analyst's confirmation, over the HTTP API only, that the per-request cap does not apply. */
+  /** An analyst's confirmation of a blocked request (POST /sessions/terminate/confirm): the cap does not apply. */
   confirmOverCap?: boolean;
   /** When the triggering event happened or the request arrived (epoch ms): time to cut counts from it. */
   occurredAt?: number;
@@ -112,7 +114,6 @@ export const terminationDetailSchema = z
       reason: text('reason', 1024),
       requested_by: z.optional(text('requested_by', 256)),
       dry_run: z.optional(z.boolean({ error: 'dry_run must be true or false' })),
-      confirm_over_cap: z.optional(z.boolean({ error: 'confirm_over_cap must be true or false' })),
     },
     { error: 'the request must be a JSON object' },
   )
@@ -150,7 +151,7 @@ export function parseTerminationDetail(
 ): TerminationRequest {
   const parsed = terminationDetailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
-  const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
+  const { session_id, session_ids, match, reason, requested_by, dry_run } = parsed.data;
   const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
   if (wide !== undefined) throw new ValidationError(wide);
   return {
@@ -159,7 +160,6 @@ export function parseTerminationDetail(
     reason,
     requestedBy: requested_by,
     dryRun: dry_run ?? false,
-    ...(confirm_over_cap ? { confirmOverCap: true } : {}),
     trigger,
   };
 }

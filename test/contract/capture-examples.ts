@@ -35,7 +35,9 @@ export const EXAMPLE_NAMES = [
   'terminate_preview',
   'terminate_by_id',
   'terminate_blocked',
-  'terminate_confirmed',
+  'confirm_terminated',
+  'confirm_already_confirmed',
+  'confirm_not_found',
   'terminate_invalid_request',
   'terminate_prefix_too_wide',
 ] as const;
@@ -86,9 +88,10 @@ export async function captureExamples(): Promise<CapturedExamples> {
     const options = { contract: false } as const;
     const list = await loadHandler('list', 'source', options);
     const drop = await loadHandler('drop', 'source', options);
+    const confirm = await loadHandler('confirm', 'source', options);
     const indexSessions = await loadHandler('index-sessions', 'source', options);
     const exportSessions = await loadHandler('export', 'bundle', options);
-    return await scenarios(local, { list, drop, indexSessions, exportSessions });
+    return await scenarios(local, { list, drop, confirm, indexSessions, exportSessions });
   } finally {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
@@ -112,11 +115,12 @@ async function drainFailures(local: LocalPam): Promise<void> {
 interface Handlers {
   list: Handler;
   drop: Handler;
+  confirm: Handler;
   indexSessions: Handler;
   exportSessions: Handler;
 }
 
-async function scenarios(local: LocalPam, { list, drop, indexSessions, exportSessions }: Handlers) {
+async function scenarios(local: LocalPam, { list, drop, confirm, indexSessions, exportSessions }: Handlers) {
   const captured: Partial<CapturedExamples> = {};
   const keep = (name: ExampleName, summary: string, request: unknown, response: unknown) => {
     const { statusCode, body } = response as { statusCode: number; body: string };
@@ -154,6 +158,23 @@ async function scenarios(local: LocalPam, { list, drop, indexSessions, exportSes
       await drop(
         {
           ...httpApiEvent({ method: 'POST', routeKey: 'POST /sessions/terminate', rawPath: '/sessions/terminate' }),
+          body: JSON.stringify(request),
+        },
+        lambdaContext(),
+      ),
+    );
+  const confirmBlocked = async (name: ExampleName, summary: string, request: unknown) =>
+    keep(
+      name,
+      summary,
+      request,
+      await confirm(
+        {
+          ...httpApiEvent({
+            method: 'POST',
+            routeKey: 'POST /sessions/terminate/confirm',
+            rawPath: '/sessions/terminate/confirm',
+          }),
           body: JSON.stringify(request),
         },
         lambdaContext(),
@@ -250,9 +271,14 @@ async function scenarios(local: LocalPam, { list, drop, indexSessions, exportSes
   process.env.MAX_SESSIONS_PER_EVENT = '1';
   const overCap = { match: { origin_ip: '203.0.113.77' }, reason: 'INC-4821: sessions from the attacker address' };
   await post('terminate_blocked', 'More droppable sessions than MAX_SESSIONS_PER_EVENT: all blocked', overCap);
-  await post('terminate_confirmed', 'The same request, confirmed by the analyst', {
-    ...overCap,
-    confirm_over_cap: true,
+  // The blocked request's trigger id is API Gateway's request id of its POST.
+  const blockedId = (captured.terminate_blocked?.body as { trigger: { event_id: string } }).trigger.event_id;
+  const confirmation = { trigger_id: blockedId, reason: 'INC-4821: reviewed, all sessions are the attacker' };
+  await confirmBlocked('confirm_terminated', 'The blocked request, confirmed by an analyst', confirmation);
+  await confirmBlocked('confirm_already_confirmed', 'The same confirmation again', confirmation);
+  await confirmBlocked('confirm_not_found', 'A trigger id no request the cap blocked has', {
+    trigger_id: 'no-such-request',
+    reason: 'INC-4821',
   });
   await post('terminate_invalid_request', 'Neither ids nor a match', { reason: 'INC-4821' });
   await post('terminate_prefix_too_wide', 'An origin_ip block wider than MIN_PREFIX_LENGTH_IPV4', {

@@ -1,5 +1,6 @@
 import { Document } from 'yaml';
 import * as z from 'zod/mini';
+import { confirmationSchema } from '../../lib/invocation/confirmation-input.js';
 import { listQuerySchema, MAX_PAGE_SIZE } from '../../lib/sessions/session-filter.js';
 import { sessionIdSchema } from '../../lib/sessions/session-id.js';
 import { MAX_SESSION_IDS, terminationDetailSchema } from '../../lib/termination/termination-request.js';
@@ -13,7 +14,7 @@ type Schema = Record<string, unknown>;
  * are left to the descriptions; test/contract/openapi.contract.test.ts checks that every input the
  * handlers accept, these schemas accept too.
  */
-export function inputSchemas(): { query: Schema; sessionId: Schema; terminationRequest: Schema } {
+export function inputSchemas(): { query: Schema; sessionId: Schema; terminationRequest: Schema; confirmation: Schema } {
   const json = (schema: z.ZodMiniType) => {
     const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Schema;
     return rest;
@@ -22,6 +23,7 @@ export function inputSchemas(): { query: Schema; sessionId: Schema; terminationR
     query: json(listQuerySchema),
     sessionId: json(sessionIdSchema),
     terminationRequest: json(terminationDetailSchema),
+    confirmation: json(confirmationSchema),
   };
 }
 
@@ -192,8 +194,9 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
       finding_id: { type: 'string' },
       finding_title: { type: 'string' },
       caller: { type: 'string', description: "The signing IAM principal's ARN." },
+      confirms: { type: 'string', description: 'For a confirmation: the trigger id of the blocked request.' },
     },
-    ['finding_id', 'finding_title', 'caller'],
+    ['finding_id', 'finding_title', 'caller', 'confirms'],
   ),
   TerminationReport: {
     description:
@@ -207,7 +210,9 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
         trigger: ref('Trigger'),
         confirmed_over_cap: {
           const: true,
-          description: 'Set when `confirm_over_cap` lifted the per-request cap; the audit records it with the caller.',
+          description:
+            'Set on a confirmation (POST /sessions/terminate/confirm), which lifts the cap for the sessions a blocked ' +
+            'request matched; the audit records it with the caller.',
         },
         ignored: { type: 'string' },
         outcomes: { type: 'array', maxItems: 1000, items: ref('Outcome') },
@@ -243,13 +248,16 @@ const ERRORS: Record<string, { description: string; codes: Record<string, string
     codes: {
       session_not_found: 'DELETE of an id the PAM Core does not list',
       snapshot_not_found: '`source=snapshot` before any export exists',
+      blocked_request_not_found:
+        'a confirmation of a trigger id that no request the cap blocked in the last 15 minutes has',
     },
   },
   '409': {
-    description: 'A protected session.',
+    description: 'A protected session, or a blocked request already confirmed.',
     codes: {
       protected_session:
         "DELETE of a protected user's or credential's session (PROTECTED_USERS, PROTECTED_CREDENTIALS)",
+      already_confirmed: 'a confirmation of a blocked request that was already confirmed (once only)',
     },
   },
   '413': {
@@ -317,6 +325,15 @@ const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
   },
   'POST /sessions/terminate': {
     '400': ['invalid_request'],
+    '500': ['configuration_error', 'internal_error'],
+    '502': ['pam_rejected', 'pam_unauthorized', 'pam_bad_response', 'pam_unreachable', 'pam_tls'],
+    '503': ['secrets_unavailable'],
+    '504': ['pam_timeout'],
+  },
+  'POST /sessions/terminate/confirm': {
+    '400': ['invalid_request'],
+    '404': ['blocked_request_not_found'],
+    '409': ['already_confirmed'],
     '500': ['configuration_error', 'internal_error'],
     '502': ['pam_rejected', 'pam_unauthorized', 'pam_bad_response', 'pam_unreachable', 'pam_tls'],
     '503': ['secrets_unavailable'],
@@ -402,6 +419,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
     'delete_pam_rejected',
   ];
   const postErrors: ExampleName[] = ['terminate_invalid_request', 'terminate_prefix_too_wide'];
+  const confirmErrors: ExampleName[] = ['confirm_already_confirmed', 'confirm_not_found'];
   const sigv4 = [{ sigv4: [] }];
   const requestExample = (name: ExampleName) => ({ summary: captured[name].summary, value: captured[name].request });
 
@@ -484,7 +502,8 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
           description:
             'Every target gets an outcome, in the 200 response: a drop that failed is a `failed` outcome, not an ' +
             'error status. Guardrails: protected accounts are skipped, more than MAX_SESSIONS_PER_EVENT droppable ' +
-            'sessions are all `blocked` unless `confirm_over_cap` is true, and `dry_run` terminates nothing.',
+            'sessions are all `blocked` (an analyst may then confirm them, POST /sessions/terminate/confirm), and ' +
+            '`dry_run` terminates nothing.',
           requestBody: {
             required: true,
             description:
@@ -500,7 +519,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
                 examples: {
                   preview: requestExample('terminate_preview'),
                   by_id: requestExample('terminate_by_id'),
-                  confirm: requestExample('terminate_confirmed'),
+                  blocked: requestExample('terminate_blocked'),
                 },
               },
             },
@@ -510,11 +529,39 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               description: 'The report: one outcome per target.',
               content: jsonContent(
                 ref('TerminationReport'),
-                pick(['terminate_preview', 'terminate_by_id', 'terminate_blocked', 'terminate_confirmed']),
+                pick(['terminate_preview', 'terminate_by_id', 'terminate_blocked']),
               ),
             },
             ...GATEWAY_RESPONSES,
             ...errorResponses('POST /sessions/terminate', captured, postErrors),
+          },
+        },
+      },
+      '/sessions/terminate/confirm': {
+        post: {
+          operationId: 'confirmBlockedRequest',
+          summary: 'Confirm a request the cap blocked: terminate exactly the sessions it matched',
+          description:
+            "Within 15 minutes of the block, once. `trigger_id` is the blocked request's trigger id (its " +
+            '`trigger.event_id`, also in the alarm topic\'s notice and the "PAM Session Termination Blocked" audit ' +
+            'event). A route of its own, served by a function of its own: grant `execute-api:Invoke` on it only to ' +
+            'those who may lift the cap. Sessions opened since the block are not included.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: ref('Confirmation'),
+                examples: { confirm: requestExample('confirm_terminated') },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The report: one outcome per session the blocked request matched.',
+              content: jsonContent(ref('TerminationReport'), pick(['confirm_terminated'])),
+            },
+            ...GATEWAY_RESPONSES,
+            ...errorResponses('POST /sessions/terminate/confirm', captured, confirmErrors),
           },
         },
       },
@@ -533,6 +580,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
       },
       schemas: {
         TerminationRequest: inputs.terminationRequest,
+        Confirmation: inputs.confirmation,
         ...RESPONSE_SCHEMAS,
         GatewayMessage: object({ message: { type: 'string' } }),
       },

@@ -17,13 +17,13 @@ function ofType(type: string): Array<[string, Resource]> {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
-function fn(name: 'List' | 'Drop' | 'Export' | 'IndexDashsessions'): Resource {
+function fn(name: 'List' | 'Drop' | 'Confirm' | 'Export' | 'IndexDashsessions'): Resource {
   const resource = resources[`${name}LambdaFunction`];
   if (!resource) throw new Error(`no ${name}LambdaFunction`);
   return resource;
 }
 
-type RoleName = 'ListRole' | 'DropRole' | 'ExportRole' | 'IndexRole';
+type RoleName = 'ListRole' | 'DropRole' | 'ConfirmRole' | 'ExportRole' | 'IndexRole';
 
 function statements(role: RoleName): any[] {
   return resources[role]?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) ?? [];
@@ -33,6 +33,8 @@ const SECRET_ARN = {
   'Fn::Sub':
     'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:pam-session-responder/pam-core-??????',
 };
+const DROP_ROLE = { 'Fn::GetAtt': ['DropRole', 'Arn'] };
+const CONFIRM_ROLE = { 'Fn::GetAtt': ['ConfirmRole', 'Arn'] };
 const AUDIT_BUS_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' };
 
 async function zipEntries(file: string): Promise<string[]> {
@@ -66,13 +68,16 @@ describe('the generated CloudFormation', () => {
     }
   });
 
-  it('routes GET /sessions and DELETE /sessions/{sessionId} behind the IAM authorizer', () => {
+  it('routes every route behind the IAM authorizer, confirming a blocked request on a route (and function) of its own', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
     expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
       ['DELETE /sessions/{sessionId}', 'AWS_IAM'],
       ['GET /sessions', 'AWS_IAM'],
       ['POST /sessions/terminate', 'AWS_IAM'],
+      ['POST /sessions/terminate/confirm', 'AWS_IAM'],
     ]);
+    const confirmRoute = routes.find((route) => route.RouteKey === 'POST /sessions/terminate/confirm');
+    expect(JSON.stringify(confirmRoute?.Target)).toContain('HttpApiIntegrationConfirm');
     const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties);
     expect(integrations.every((integration) => integration.PayloadFormatVersion === '2.0')).toBe(true);
   });
@@ -306,6 +311,18 @@ describe('the generated CloudFormation', () => {
       'sns:Publish',
       'sqs:SendMessage',
     ]);
+    expect(fn('Confirm').Properties.Role).toEqual({ 'Fn::GetAtt': ['ConfirmRole', 'Arn'] });
+    expect(actions('ConfirmRole')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+    ]);
     expect(actions('IndexRole')).toEqual([
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -327,8 +344,8 @@ describe('the generated CloudFormation', () => {
       ofType('AWS::IAM::Role')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
-    for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
+    ).toEqual(['ConfirmRole', 'DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
+    for (const role of ['ListRole', 'DropRole', 'ConfirmRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
         // The one wildcard: the GenerateDataKey family, as SNS documents what a publisher to an encrypted topic needs.
         expect(JSON.stringify(statement.Action).replace('kms:GenerateDataKey*', '')).not.toContain('*');
@@ -343,10 +360,11 @@ describe('the generated CloudFormation', () => {
     const logGroups: Record<RoleName, string> = {
       ListRole: 'ListLogGroup',
       DropRole: 'DropLogGroup',
+      ConfirmRole: 'ConfirmLogGroup',
       ExportRole: 'ExportLogGroup',
       IndexRole: 'IndexDashsessionsLogGroup',
     };
-    for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
+    for (const role of ['ListRole', 'DropRole', 'ConfirmRole', 'ExportRole', 'IndexRole'] as const) {
       expect(find(role, 'secretsmanager:GetSecretValue')?.Resource).toEqual(SECRET_ARN);
       expect(find(role, 'logs:PutLogEvents')?.Resource).toEqual({ 'Fn::GetAtt': [logGroups[role], 'Arn'] });
     }
@@ -624,12 +642,12 @@ describe('the inventory export infrastructure', () => {
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['IndexRole', 'Arn'] } } },
       },
       {
-        Sid: 'OnlyDropWritesTheRecords',
+        Sid: 'OnlyTerminationsWriteTheRecords',
         Effect: 'Deny',
         Principal: '*',
         Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Sub': '${InventoryBucket.Arn}/terminated/*' },
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['DropRole', 'Arn'] } } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [DROP_ROLE, CONFIRM_ROLE] } },
       },
     ]);
     // Each writer's own policy covers the prefix it alone may write.
@@ -681,18 +699,22 @@ describe('what protects the product from a principal of this account (issue: pla
     resources.InventoryBucketPolicy?.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Deny');
 
   it('lets only the role that writes each prefix put or delete objects there, whatever an identity policy allows', () => {
-    const writers = { 'remote-sessions': 'ExportRole', index: 'IndexRole', terminated: 'DropRole' };
-    for (const [prefix, role] of Object.entries(writers)) {
+    const writers = {
+      'remote-sessions': { 'Fn::GetAtt': ['ExportRole', 'Arn'] },
+      index: { 'Fn::GetAtt': ['IndexRole', 'Arn'] },
+      terminated: [DROP_ROLE, CONFIRM_ROLE],
+    };
+    for (const [prefix, roles] of Object.entries(writers)) {
       const statement = denies().find((s: any) => JSON.stringify(s.Resource).includes(`/${prefix}/*`));
       expect(statement, prefix).toMatchObject({
         Principal: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [role, 'Arn'] } } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roles } },
       });
       expect(statement.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']));
     }
   });
 
-  it('keeps the idempotency table with TTL and point-in-time recovery, written by drop alone', () => {
+  it('keeps the idempotency table with TTL and point-in-time recovery, written by drop and confirm alone', () => {
     const table = resources.IdempotencyTable?.Properties;
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -705,11 +727,11 @@ describe('what protects the product from a principal of this account (issue: pla
         Effect: 'Deny',
         Principal: '*',
         Action: expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['DropRole', 'Arn'] } } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [DROP_ROLE, CONFIRM_ROLE] } },
       }),
     ]);
     expect(fn('Drop').Properties.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: 'IdempotencyTable' });
-    const onTable = [...(['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const)].flatMap((role) =>
+    const onTable = [...(['ListRole', 'DropRole', 'ConfirmRole', 'ExportRole', 'IndexRole'] as const)].flatMap((role) =>
       statements(role)
         .filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
         .map((s) => ({ role, ...s })),
@@ -719,6 +741,15 @@ describe('what protects the product from a principal of this account (issue: pla
         role: 'DropRole',
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/pam-session-responder-dev-idempotency',
+        },
+      },
+      {
+        role: 'ConfirmRole',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: {
           'Fn::Sub':
             'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/pam-session-responder-dev-idempotency',

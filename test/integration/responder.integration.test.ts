@@ -417,7 +417,7 @@ describe('the audit trail', () => {
           trigger: expect.objectContaining({ event_id: expect.stringMatching(/^[0-9a-f-]{36}$/) }),
           reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
           session_ids: expect.arrayContaining([idOf('aoliveira', '10.66.50.10:22')]),
-          to_confirm: expect.stringContaining('"confirm_over_cap": true'),
+          to_confirm: expect.stringContaining('POST /sessions/terminate/confirm'),
         }),
       }),
     ]);
@@ -462,34 +462,6 @@ describe('POST /sessions/terminate', () => {
     ]);
     expect(body.requested_by).toBe('arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst');
     expect(dropped()).toEqual([]);
-  });
-
-  it('lets an analyst confirm a request the cap blocked, and audits who confirmed', async () => {
-    process.env.MAX_SESSIONS_PER_EVENT = '1';
-    const request = { match: { user: 'aoliveira' }, reason: 'confirmed after review of INC-311' };
-    const blocked = asJson(await drop(post(request), lambdaContext())).body;
-    expect(blocked.summary).toEqual({ blocked: 2 });
-    const { body } = asJson(await drop(post({ ...request, confirm_over_cap: true }), lambdaContext()));
-    expect(body.summary).toEqual({ terminated: 2 });
-    expect(body.confirmed_over_cap).toBe(true);
-    const audited = local.eventBridge.events.filter((e) => e['detail-type'] === 'PAM Session Terminated');
-    expect(audited.map((e) => e.detail)).toEqual([
-      expect.objectContaining({
-        confirmed_over_cap: true,
-        trigger: expect.objectContaining({ caller: 'arn:aws:sts::123456789012:assumed-role/SocAnalyst/soc-analyst' }),
-      }),
-      expect.objectContaining({ confirmed_over_cap: true }),
-    ]);
-  });
-
-  it('never lets an event confirm over the cap', async () => {
-    const event = eventFixture('termination-request-by-match');
-    event.detail.confirm_over_cap = true;
-    await expect(drop(event, lambdaContext())).rejects.toMatchObject({
-      name: 'ValidationError',
-      message: expect.stringMatching(/an event can never confirm/),
-    });
-    expect(local.pam.requests).toEqual([]);
   });
 
   it('terminates by ids', async () => {
