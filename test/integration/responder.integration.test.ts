@@ -72,6 +72,9 @@ describe('GuardDuty, end to end through the simulator', () => {
       finding_id: '7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f',
       finding_title:
         'EC2 instance i-0a1b2c3d4e5f60718 is querying a domain name that is associated with Bitcoin-related activity.',
+      finding_keys: [
+        'arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f@2026-11-23T09:12:40.103Z',
+      ],
     });
   });
 
