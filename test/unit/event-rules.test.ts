@@ -165,8 +165,8 @@ describe('the rules and drop agree, on the same fixtures (issue 19)', () => {
 
   it('lists the same intrusion types in the rule as drop requires', () => {
     const rule = findingRules().find((candidate) => candidate.name === 'securityhub-findings-imported');
-    const findings = (rule?.pattern.detail as { findings: { Types: Array<{ prefix: string }> } }).findings;
-    expect(findings.Types.map((type) => type.prefix)).toEqual([...INTRUSION_TYPE_PREFIXES]);
+    const detail = rule?.pattern.detail as { findings: { Types: Array<{ prefix: string }> } } | undefined;
+    expect(detail?.findings.Types.map((type) => type.prefix)).toEqual([...INTRUSION_TYPE_PREFIXES]);
   });
 
   it('routes what only drop can refuse, and drop refuses it with a reason: each finding of an array, the own note, scope', () => {
