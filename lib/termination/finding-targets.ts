@@ -37,15 +37,15 @@ function accountIgnored(accountId: string | undefined, scope: FindingScope): str
   return `account ${accountId ?? '(none)'} is not one whose findings act (${listed}: FINDING_ACCOUNTS, else this deployment's own)`;
 }
 
+const inDeviceVpcs = (vpc: string | undefined, scope: FindingScope) =>
+  scope.deviceVpcs.size === 0 || (vpc !== undefined && scope.deviceVpcs.has(vpc.toLowerCase()));
+
 /** Why an instance is out of scope, given the VPCs its finding places it in, or nothing. */
 function vpcIgnored(instance: string, vpcs: Array<string | undefined>, scope: FindingScope): string | undefined {
   if (scope.deviceVpcs.size === 0 || vpcs.some((vpc) => inDeviceVpcs(vpc, scope))) return undefined;
   const named = [...new Set(vpcs.filter((vpc) => vpc !== undefined))];
   return `instance ${instance} is in ${named.length > 0 ? named.join(', ') : 'no VPC the finding names'}, not in DEVICE_VPCS`;
 }
-
-const inDeviceVpcs = (vpc: string | undefined, scope: FindingScope) =>
-  scope.deviceVpcs.size === 0 || (vpc !== undefined && scope.deviceVpcs.has(vpc.toLowerCase()));
 
 const str = z.optional(z.string());
 
