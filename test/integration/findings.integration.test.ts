@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
-import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
+import { resetLocalPam } from '../support/local-reset.js';
 
 // Issue 19's findings, each through the built drop bundle against the simulator: what a real account sends.
 let local: LocalPam;
@@ -20,12 +20,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await local.s3.clear();
-  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
-  local.pam.sessionsChanged();
-  local.pam.requests.length = 0;
-  local.eventBridge.events.length = 0;
-  local.securityHub.updates.length = 0;
+  await resetLocalPam(local);
 });
 
 const dropped = () =>
