@@ -94,19 +94,19 @@ function matchesCondition(value: Json, condition: unknown): boolean {
   return false;
 }
 
-function matchesField(present: boolean, value: Json | undefined, conditions: unknown[]): boolean {
+/** `values`: every value the event has at the field (an array's elements, from every object at its level). */
+function matchesField(present: boolean, values: Json[], conditions: unknown[]): boolean {
   const exists = conditions.find((condition) => isPlainObject(condition) && 'exists' in condition) as
     | { exists: unknown }
     | undefined;
   if (exists) {
     const wanted = exists.exists === true;
     // "exists" looks at leaves: an object or an empty array is not a match for true.
-    const isLeaf = present && !isPlainObject(value) && !(Array.isArray(value) && value.length === 0);
+    const isLeaf = present && values.some((value) => !isPlainObject(value));
     if (wanted === isLeaf) return true;
   }
-  if (!present || value === undefined) return false;
+  if (!present) return false;
   // An array in the event matches when any of its elements does.
-  const values = Array.isArray(value) ? value : [value];
   return values.some((element) =>
     conditions.some(
       (condition) => !(isPlainObject(condition) && 'exists' in condition) && matchesCondition(element, condition),
@@ -114,21 +114,26 @@ function matchesField(present: boolean, value: Json | undefined, conditions: unk
   );
 }
 
-function matchesLevel(pattern: EventPattern, event: Json | undefined): boolean {
+const elements = (values: Json[]): Json[] => values.flatMap((value) => (Array.isArray(value) ? value : [value]));
+
+/**
+ * `nodes`: the objects at this level. An array of objects in the event is matched field by field across all its
+ * elements, as EventBridge does: each field of the pattern may be satisfied by a different element.
+ */
+function matchesLevel(pattern: EventPattern, nodes: Json[]): boolean {
+  const objects = nodes.filter((node): node is { [key: string]: Json } => isPlainObject(node));
   for (const [key, expected] of Object.entries(pattern)) {
     if (key === '$or') {
-      if (!Array.isArray(expected) || !expected.some((branch) => isPlainObject(branch) && matchesLevel(branch, event)))
+      if (!Array.isArray(expected) || !expected.some((branch) => isPlainObject(branch) && matchesLevel(branch, nodes)))
         return false;
       continue;
     }
-    const container = isPlainObject(event) ? event : undefined;
-    const present = container !== undefined && Object.hasOwn(container, key);
-    const value = container?.[key] as Json | undefined;
+    const found = objects.filter((node) => Object.hasOwn(node, key)).map((node) => node[key] as Json);
+    const present = found.length > 0;
     if (Array.isArray(expected)) {
-      if (!matchesField(present, value, expected)) return false;
+      if (!matchesField(present, elements(found), expected)) return false;
     } else if (isPlainObject(expected)) {
-      const children = Array.isArray(value) ? value : [value];
-      if (!present || !children.some((child) => isPlainObject(child) && matchesLevel(expected, child))) return false;
+      if (!present || !matchesLevel(expected, elements(found))) return false;
     } else {
       return false;
     }
@@ -137,5 +142,5 @@ function matchesLevel(pattern: EventPattern, event: Json | undefined): boolean {
 }
 
 export function matchesEventPattern(pattern: EventPattern, event: unknown): boolean {
-  return matchesLevel(pattern, event as Json);
+  return matchesLevel(pattern, [event as Json]);
 }

@@ -50,14 +50,13 @@ function resolveIntrinsics(node: unknown, intrinsics: Record<string, string>): u
  * The rule patterns exactly as serverless.yml deploys them: each JSON file under
  * infra/event-patterns with its ${param:…} filled in. With `intrinsics`, CloudFormation
  * references are replaced by local values; without, they stay as CloudFormation would receive them.
+ * `params` overrides serverless.yml's, as a deployment's own would.
  */
 export function loadRulePatterns(
-  options: { stage?: string; intrinsics?: Record<string, string> | false } = {},
+  options: { stage?: string; intrinsics?: Record<string, string> | false; params?: Record<string, unknown> } = {},
 ): RulePattern[] {
-  const filled = patterns.fillParams(patterns.readPatterns(), serverlessParams(options.stage)) as Record<
-    string,
-    EventPattern
-  >;
+  const params = { ...serverlessParams(options.stage), ...options.params };
+  const filled = patterns.fillParams(patterns.readPatterns(), params) as Record<string, EventPattern>;
   const intrinsics =
     options.intrinsics === false
       ? undefined

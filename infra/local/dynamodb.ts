@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { closeServer, listenOnLoopback } from './loopback-server.js';
 
@@ -10,6 +10,8 @@ export interface DynamoDbStandIn {
   table: string;
   /** Every item of the table (for tests). */
   items(): Promise<Array<Record<string, unknown>>>;
+  /** Forgets every item: a fresh account's table. */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,10 +37,15 @@ export async function startDynamoDbStandIn(options: { port?: number; table?: str
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  const items = async () => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
   return {
     url,
     table,
-    items: async () => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [],
+    items,
+    clear: async () => {
+      for (const item of await items())
+        await client.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id as never } }));
+    },
     close: async () => {
       client.destroy();
       server.closeAllConnections?.();

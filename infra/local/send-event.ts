@@ -22,8 +22,12 @@ async function main(): Promise<void> {
   console.log(`\naudit events published (${published.length}):`);
   for (const entry of published as Array<{
     'detail-type': string;
-    detail: { session_id?: string; outcome: string; message?: string; count?: number };
+    detail: { session_id?: string; outcome: string; message?: string; count?: number; ignored?: string };
   }>) {
+    if (entry.detail.ignored !== undefined) {
+      console.log(`  ${entry['detail-type'].padEnd(34)} ${entry.detail.ignored}`);
+      continue;
+    }
     // Blocked and dry-run outcomes come as one event per request, listing the sessions.
     const what = entry.detail.session_id ?? `${entry.detail.count} sessions`;
     const message = entry.detail.message ? `  (${entry.detail.message})` : '';

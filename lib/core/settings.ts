@@ -72,11 +72,18 @@ export function choice<T extends string>(name: string, values: readonly T[], fal
   return refuse(name, values.map((item) => `"${item}"`).join(' or '), raw(name) ?? '');
 }
 
-/** Comma-separated items, trimmed, empty ones left out; `allowed` (compared after `normalise`) refuses others. */
+/**
+ * Comma-separated items, trimmed, empty ones left out; `allowed` (compared after `normalise`) refuses others, and
+ * so does `form` (a pattern each item must match, and what to call such an item).
+ */
 export function list(
   name: string,
   fallback: readonly string[],
-  options: { normalise?: (item: string) => string; allowed?: readonly string[] } = {},
+  options: {
+    normalise?: (item: string) => string;
+    allowed?: readonly string[];
+    form?: { pattern: RegExp; accepted: string };
+  } = {},
 ): string[] {
   const value = raw(name);
   const normalise = options.normalise ?? ((item: string) => item);
@@ -85,6 +92,8 @@ export function list(
     .filter((item) => item !== '');
   const unknown = options.allowed ? items.filter((item) => !options.allowed?.includes(item)) : [];
   if (unknown.length > 0) refuse(name, `a comma-separated list of ${options.allowed?.join(', ')}`, value ?? '');
+  const { form } = options;
+  if (form && items.some((item) => !form.pattern.test(item))) refuse(name, form.accepted, value ?? '');
   return items;
 }
 
@@ -163,9 +172,22 @@ export const terminationSettings = settingsArea(() => ({
       allowed: SECURITY_HUB_LABELS,
     }),
   ),
-  // AWS's own integrations (GuardDuty, Inspector, Macie…), in every region and partition.
-  securityHubProducts: list('SECURITYHUB_PRODUCTS', ['arn:*:securityhub:*::product/aws/*']),
-  guardDutyAccounts: new Set(list('GUARDDUTY_ACCOUNTS', [])),
+  // GuardDuty's own product, in every region and partition: other products (Inspector's vulnerabilities, Security
+  // Hub's controls, partners…) are opted in per deployment; their findings still act only when their Types say intrusion.
+  securityHubProducts: list('SECURITYHUB_PRODUCTS', ['arn:*:securityhub:*::product/aws/guardduty']),
+  // Empty: the deployment's own account (read from the invocation's ARN). Private addresses repeat across accounts.
+  findingAccounts: new Set(
+    list('FINDING_ACCOUNTS', [], {
+      form: { pattern: /^\d{12}$/, accepted: 'a comma-separated list of 12-digit AWS account ids' },
+    }),
+  ),
+  // Empty: any VPC. Set: a finding's instance must be in one of these (private addresses repeat across VPCs too).
+  deviceVpcs: new Set(
+    list('DEVICE_VPCS', [], {
+      normalise: (item) => item.toLowerCase(),
+      form: { pattern: /^vpc-[0-9a-f]{8,17}$/, accepted: 'a comma-separated list of VPC ids (vpc-…)' },
+    }),
+  ),
 }));
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;

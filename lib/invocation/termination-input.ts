@@ -4,7 +4,12 @@ import { ValidationError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseSessionId } from '../sessions/session-id.js';
-import { type FindingTargets, guardDutyTargets, securityHubTargets } from '../termination/finding-targets.js';
+import {
+  type FindingScope,
+  type FindingTargets,
+  guardDutyTargets,
+  securityHubTargets,
+} from '../termination/finding-targets.js';
 import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
 import { isHttpApiEvent } from './http-response.js';
 
@@ -66,6 +71,15 @@ interface EventBridgeEvent {
 function occurredAt(time: unknown): number {
   const at = typeof time === 'string' ? Date.parse(time) : typeof time === 'number' ? time : Number.NaN;
   return Number.isFinite(at) && at <= Date.now() ? at : Date.now();
+}
+
+/**
+ * What makes a repeat the same trigger: a finding's identity and version (the GuardDuty finding and its Security Hub
+ * copy share it), else EventBridge's event id, the same on every delivery of one event.
+ */
+function triggerKey(request: TerminationRequest, eventId: string): string {
+  const findings = request.trigger.finding_keys;
+  return findings && findings.length > 0 ? `finding#${findings.join(' ')}` : `event#${eventId}`;
 }
 
 /** The request, stamped with when its trigger happened. */
@@ -150,6 +164,7 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
         detail_type: event['detail-type'],
         finding_id: targets.findingId,
         finding_title: targets.findingTitle,
+        ...(targets.findingKeys ? { finding_keys: targets.findingKeys } : {}),
       },
       ...(targets.ignored ? { ignored: targets.ignored } : {}),
       ...(targets.findings ? { findings: targets.findings } : {}),
@@ -157,7 +172,20 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
   };
 }
 
-function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings): TerminationInput {
+/** The account a function runs in, from its ARN (arn:aws:lambda:<region>:<account>:function:<name>). */
+function accountOf(invokedFunctionArn: string | undefined): string | undefined {
+  const account = invokedFunctionArn?.split(':')[4];
+  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined;
+}
+
+/** Where findings act: FINDING_ACCOUNTS, else the deployment's own account; DEVICE_VPCS when set. */
+function findingScope(settings: TerminationSettings, context: Context): FindingScope {
+  const own = accountOf(context.invokedFunctionArn);
+  const accounts = settings.findingAccounts.size > 0 ? settings.findingAccounts : new Set(own ? [own] : []);
+  return { accounts, deviceVpcs: settings.deviceVpcs };
+}
+
+function fromEventBridge(event: EventBridgeEvent, context: Context, settings: TerminationSettings): TerminationInput {
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
   if (detailType === TERMINATION_REQUESTED) {
@@ -168,18 +196,21 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
       event,
       guardDutyTargets(event.detail, {
         minSeverity: settings.guardDutyMinSeverity,
-        accounts: settings.guardDutyAccounts,
+        scope: findingScope(settings, context),
       }),
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Imported') {
     return fromFinding(
       event,
-      securityHubTargets(event.detail, { labels: settings.securityHubLabels, products: settings.securityHubProducts }),
+      securityHubTargets(event.detail, findingScope(settings, context), {
+        labels: settings.securityHubLabels,
+        products: settings.securityHubProducts,
+      }),
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Custom Action') {
-    return fromFinding(event, securityHubTargets(event.detail, undefined));
+    return fromFinding(event, securityHubTargets(event.detail, findingScope(settings, context), undefined));
   }
   throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
 }
@@ -196,8 +227,10 @@ export function parseTerminationInput(
 ): TerminationInput {
   if (isHttpApiEvent(event))
     return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
-  // EventBridge's id is the same on every delivery of one event.
-  if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time, `event#${event.id}`);
+  if (isEventBridgeEvent(event)) {
+    const input = fromEventBridge(event, context, settings);
+    return stamped(input, event.time, triggerKey(input.request, event.id));
+  }
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const invocation = directInvocationSchema.safeParse(event);
     if (!invocation.success) throw new ValidationError(issuesMessage(invocation.error));

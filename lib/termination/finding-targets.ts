@@ -3,6 +3,8 @@ import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseAddress } from '../sessions/ip-address.js';
 import type { MatchCriteria } from '../sessions/session-match.js';
+import { findingKey, guardDutyFindingArn } from './finding-key.js';
+import { NOTE_AUTHOR } from './finding-write-back.js';
 
 /** What a finding says about which sessions to cut, and what to tell the audit trail about it. */
 export interface FindingTargets {
@@ -14,13 +16,46 @@ export interface FindingTargets {
   ignored?: string;
   /** Security Hub findings acted on, which the outcome is written back to. */
   findings?: Array<{ id: string; productArn: string }>;
+  /**
+   * findingKey of each finding acted on, when a finding's version is what is handled once (GuardDuty and
+   * imported Security Hub findings; a custom action is an analyst's request of its own, keyed by its event).
+   */
+  findingKeys?: string[];
+}
+
+/** Where findings may act: private addresses repeat across accounts and VPCs. */
+export interface FindingScope {
+  /** Accounts whose findings act (FINDING_ACCOUNTS, else the deployment's own). */
+  accounts: ReadonlySet<string>;
+  /** When not empty, a finding's instance must be in one of these VPCs (DEVICE_VPCS). */
+  deviceVpcs: ReadonlySet<string>;
+}
+
+function accountIgnored(accountId: string | undefined, scope: FindingScope): string | undefined {
+  if (accountId !== undefined && scope.accounts.has(accountId)) return undefined;
+  const listed = [...scope.accounts].join(', ') || 'none';
+  return `account ${accountId ?? '(none)'} is not one whose findings act (${listed}: FINDING_ACCOUNTS, else this deployment's own)`;
+}
+
+const inDeviceVpcs = (vpc: string | undefined, scope: FindingScope) =>
+  scope.deviceVpcs.size === 0 || (vpc !== undefined && scope.deviceVpcs.has(vpc.toLowerCase()));
+
+/** Why an instance is out of scope, given the VPCs its finding places it in, or nothing. */
+function vpcIgnored(instance: string, vpcs: Array<string | undefined>, scope: FindingScope): string | undefined {
+  if (scope.deviceVpcs.size === 0 || vpcs.some((vpc) => inDeviceVpcs(vpc, scope))) return undefined;
+  const named = [...new Set(vpcs.filter((vpc) => vpc !== undefined))];
+  return `instance ${instance} is in ${named.length > 0 ? named.join(', ') : 'no VPC the finding names'}, not in DEVICE_VPCS`;
 }
 
 const str = z.optional(z.string());
 
 const guardDutyDetailSchema = z.object({
   id: z.string({ error: 'detail.id must be a string' }),
+  arn: str,
+  partition: str,
+  region: str,
   accountId: str,
+  updatedAt: z.string({ error: 'detail.updatedAt must be a string' }),
   type: z.string({ error: 'detail.type must be a string' }),
   title: str,
   severity: z.number({ error: 'detail.severity must be a number' }),
@@ -33,10 +68,12 @@ const guardDutyDetailSchema = z.object({
           networkInterfaces: z.optional(
             z.array(
               z.object({
+                vpcId: str,
                 privateIpAddress: z.optional(z.nullable(z.string())),
                 privateIpAddresses: z.optional(
                   z.array(z.object({ privateIpAddress: z.optional(z.nullable(z.string())) })),
                 ),
+                ipv6Addresses: z.optional(z.nullable(z.array(z.string()))),
               }),
             ),
           ),
@@ -46,6 +83,7 @@ const guardDutyDetailSchema = z.object({
   ),
   service: z.optional(
     z.object({
+      detectorId: str,
       action: z.optional(z.record(z.string(), z.unknown())),
       resourceRole: str,
       archived: z.optional(z.boolean()),
@@ -57,9 +95,13 @@ const guardDutyDetailSchema = z.object({
 const asffFindingSchema = z.object({
   Id: z.string({ error: 'each finding needs an Id' }),
   ProductArn: str,
+  AwsAccountId: str,
+  UpdatedAt: z.string({ error: 'each finding needs an UpdatedAt' }),
+  Types: z.optional(z.array(z.string())),
   Title: str,
   RecordState: str,
   Workflow: z.optional(z.object({ Status: str })),
+  Note: z.optional(z.object({ Text: str, UpdatedBy: str, UpdatedAt: str })),
   Severity: z.optional(z.object({ Label: str })),
   Resources: z.optional(
     z.array(
@@ -72,6 +114,7 @@ const asffFindingSchema = z.object({
               z.object({
                 IpV4Addresses: z.optional(z.array(z.string())),
                 IpV6Addresses: z.optional(z.array(z.string())),
+                VpcId: str,
               }),
             ),
           }),
@@ -138,32 +181,37 @@ function isSample(additionalInfo: Record<string, unknown> | undefined): boolean 
 
 export interface GuardDutyRules {
   minSeverity: number;
-  /** Accounts whose findings count; empty: any (a delegated administrator receives its members' findings). */
-  accounts: Set<string>;
+  scope: FindingScope;
 }
 
+type GuardDutyFinding = z.output<typeof guardDutyDetailSchema>;
+
 /** Why a GuardDuty finding is not to be acted on, if it is not. */
-function guardDutyIgnored(finding: z.output<typeof guardDutyDetailSchema>, rules: GuardDutyRules): string | undefined {
+function guardDutyIgnored(finding: GuardDutyFinding, rules: GuardDutyRules): string | undefined {
   if (isSample(finding.service?.additionalInfo)) return 'it is a sample finding (CreateSampleFindings)';
   if (finding.service?.archived === true) return 'it is archived';
-  if (rules.accounts.size > 0 && !rules.accounts.has(finding.accountId ?? '')) {
-    return `account ${finding.accountId ?? '(none)'} is not in GUARDDUTY_ACCOUNTS`;
-  }
+  const account = accountIgnored(finding.accountId, rules.scope);
+  if (account) return account;
   if (finding.severity < rules.minSeverity)
     return `severity ${finding.severity} is below the threshold ${rules.minSeverity}`;
-  return undefined;
+  const instance = finding.resource?.instanceDetails;
+  if (instance === undefined) return undefined;
+  const vpcs = (instance.networkInterfaces ?? []).map((eni) => eni.vpcId);
+  return vpcIgnored(instance.instanceId ?? '(no id)', vpcs, rules.scope);
 }
 
 /**
  * A GuardDuty finding, by the instance's role in it. TARGET (it is attacked: brute force, port
  * probe): the sessions FROM the remote addresses, never those into the victim. ACTOR (it acts
  * maliciously: mining, a backdoor, attacking others): the sessions INTO the instance (its private
- * IPs as the session's device host), not those from the addresses it attacked. Without a role:
- * both.
+ * IPv4 and its IPv6 addresses as the session's device host, from its interfaces in DEVICE_VPCS when
+ * set), not those from the addresses it attacked. Without a role: both.
  */
 export function guardDutyTargets(detail: unknown, rules: GuardDutyRules): FindingTargets {
   const finding = parse(guardDutyDetailSchema, detail, 'GuardDuty finding');
-  const interfaces = finding.resource?.instanceDetails?.networkInterfaces ?? [];
+  const interfaces = (finding.resource?.instanceDetails?.networkInterfaces ?? []).filter((eni) =>
+    inDeviceVpcs(eni.vpcId, rules.scope),
+  );
   const role = finding.service?.resourceRole?.toUpperCase();
   const devices =
     role === 'TARGET'
@@ -172,17 +220,19 @@ export function guardDutyTargets(detail: unknown, rules: GuardDutyRules): Findin
           interfaces.flatMap((eni) => [
             eni.privateIpAddress,
             ...(eni.privateIpAddresses ?? []).map((entry) => entry.privateIpAddress),
+            ...(eni.ipv6Addresses ?? []),
           ]),
         );
   const origins = role === 'ACTOR' ? [] : unique(remoteIps(finding.service?.action ?? {}));
   const title = finding.title ?? finding.type;
   const ignored = guardDutyIgnored(finding, rules);
+  const arn = guardDutyFindingArn({ ...finding, detectorId: finding.service?.detectorId });
   return {
     criteria: [...intoDevices(devices), ...fromOrigins(origins)],
     findingId: finding.id,
     findingTitle: title,
     reason: `GuardDuty finding ${finding.type} (severity ${finding.severity}, resource role ${role ?? 'not given'}): ${title}`,
-    ...(ignored ? { ignored } : {}),
+    ...(ignored ? { ignored } : { findingKeys: [findingKey(arn, finding.updatedAt)] }),
   };
 }
 
@@ -193,6 +243,13 @@ export interface SecurityHubRules {
   products: string[];
 }
 
+/** ASFF Types that describe activity: an imported finding acts only with one of them. The rule's pattern lists the same. */
+export const INTRUSION_TYPE_PREFIXES = ['TTPs/', 'Effects/', 'Unusual Behaviors/'] as const;
+/** ASFF Types that never describe an intrusion (vulnerabilities, failed controls, sensitive data). */
+const NEVER_TYPE_PREFIXES = ['Software and Configuration Checks/', 'Sensitive Data Identifications/'] as const;
+
+type AsffFinding = z.output<typeof asffFindingSchema>;
+
 function productAllowed(productArn: string | undefined, products: string[]): boolean {
   return products.some((pattern) => {
     const expression = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
@@ -200,30 +257,66 @@ function productAllowed(productArn: string | undefined, products: string[]): boo
   });
 }
 
+function typesIgnored(types: string[] | undefined): string | undefined {
+  const never = (types ?? []).find((type) => NEVER_TYPE_PREFIXES.some((prefix) => type.startsWith(prefix)));
+  if (never !== undefined) return `its type ${never} is not an intrusion`;
+  if ((types ?? []).some((type) => INTRUSION_TYPE_PREFIXES.some((prefix) => type.startsWith(prefix)))) return undefined;
+  return `its types (${(types ?? []).join(', ') || 'none'}) do not say intrusion (${INTRUSION_TYPE_PREFIXES.join(', ')})`;
+}
+
+/**
+ * True when the finding's last change is this product's own note: Security Hub emits an Imported event for every
+ * BatchUpdateFindings and leaves UpdatedAt as it was, so a note of ours at or after UpdatedAt is the whole change.
+ */
+function ownWriteBack(finding: AsffFinding): boolean {
+  if (finding.Note?.UpdatedBy !== NOTE_AUTHOR) return false;
+  return !(Date.parse(finding.Note.UpdatedAt ?? '') < Date.parse(finding.UpdatedAt));
+}
+
 /**
  * Why an imported finding is not to be acted on, if it is not. EventBridge matches a pattern on an
  * array of objects field by field across all its elements, so the rule cannot vouch for each finding.
  */
-function importedFindingIgnored(
-  finding: z.output<typeof asffFindingSchema>,
-  rules: SecurityHubRules,
-): string | undefined {
+function importedFindingIgnored(finding: AsffFinding, rules: SecurityHubRules): string | undefined {
   if (!productAllowed(finding.ProductArn, rules.products)) {
     return `product ${finding.ProductArn ?? '(none)'} is not in SECURITYHUB_PRODUCTS`;
   }
+  const types = typesIgnored(finding.Types);
+  if (types) return types;
   const label = (finding.Severity?.Label ?? '').toUpperCase();
   if (!rules.labels.has(label)) return `severity ${label || '(none)'} is not ${[...rules.labels].join(' or ')}`;
   if ((finding.RecordState ?? 'ACTIVE').toUpperCase() !== 'ACTIVE') return `record state is ${finding.RecordState}`;
-  const workflow = (finding.Workflow?.Status ?? 'NEW').toUpperCase();
-  if (workflow === 'SUPPRESSED' || workflow === 'RESOLVED') return `workflow status is ${workflow}`;
+  const workflow = finding.Workflow?.Status?.toUpperCase();
+  if (workflow !== 'NEW') return `workflow status is ${workflow ?? '(none)'}, not NEW`;
+  if (ownWriteBack(finding)) return `its last change is this product's own note (${NOTE_AUTHOR}'s write-back)`;
   return undefined;
+}
+
+const ec2Instances = (finding: AsffFinding) =>
+  (finding.Resources ?? []).flatMap((resource) => {
+    const details = resource.Details?.AwsEc2Instance;
+    return details ? [{ id: resource.Id ?? '(no id)', details }] : [];
+  });
+
+/** Why a finding (imported or chosen by an analyst) is outside the deployment's accounts or VPCs, if it is. */
+function scopeIgnored(finding: AsffFinding, scope: FindingScope): string | undefined {
+  const account = accountIgnored(finding.AwsAccountId, scope);
+  if (account) return account;
+  const instances = ec2Instances(finding);
+  if (instances.length === 0) return undefined;
+  const id = instances.map((instance) => instance.id).join(', ');
+  return vpcIgnored(
+    id,
+    instances.map((instance) => instance.details.VpcId),
+    scope,
+  );
 }
 
 /**
  * The resource's role in an ASFF finding, as GuardDuty's: its own field when GuardDuty sent it,
  * else the traffic's direction (IN: the resource was reached, a target; OUT: it reached out).
  */
-function resourceRole(finding: z.output<typeof asffFindingSchema>): string | undefined {
+function resourceRole(finding: AsffFinding): string | undefined {
   const role = finding.ProductFields?.['aws/guardduty/service/resourceRole'];
   if (typeof role === 'string') return role.toUpperCase();
   const direction = finding.Network?.Direction?.toUpperCase();
@@ -231,23 +324,30 @@ function resourceRole(finding: z.output<typeof asffFindingSchema>): string | und
 }
 
 /**
- * Security Hub ASFF findings: EC2 instances' IPv4/IPv6 addresses as device hosts, and
- * Network.SourceIpV4/V6 as origin_ip, by the resource's role as for GuardDuty. Imported findings
- * are each checked again here (product, label, record state, workflow); a custom action is an
- * analyst's explicit choice and counts whatever the finding says (`rules` undefined).
+ * Security Hub ASFF findings: EC2 instances' IPv4/IPv6 addresses as device hosts (of the instances in
+ * DEVICE_VPCS, when set), and Network.SourceIpV4/V6 as origin_ip, by the resource's role as for
+ * GuardDuty. Every finding must be in scope (account, VPC); imported findings are each checked again
+ * here (product, types, label, record state, workflow, the product's own write-back). A custom action
+ * (`rules` undefined) is an analyst's explicit choice and counts whatever else the finding says.
  */
-export function securityHubTargets(detail: unknown, rules: SecurityHubRules | undefined): FindingTargets {
+export function securityHubTargets(
+  detail: unknown,
+  scope: FindingScope,
+  rules: SecurityHubRules | undefined,
+): FindingTargets {
   const { findings, actionName } = parse(securityHubDetailSchema, detail, 'Security Hub event');
-  const verdicts = findings.map((finding) => ({ finding, ignored: rules && importedFindingIgnored(finding, rules) }));
+  const verdicts = findings.map((finding) => ({
+    finding,
+    ignored: (rules && importedFindingIgnored(finding, rules)) ?? scopeIgnored(finding, scope),
+  }));
   const relevant = verdicts.flatMap(({ finding, ignored }) => (ignored ? [] : [finding]));
   const devices = unique(
     relevant.flatMap((finding) =>
       resourceRole(finding) === 'TARGET'
         ? []
-        : (finding.Resources ?? []).flatMap((resource) => [
-            ...(resource.Details?.AwsEc2Instance?.IpV4Addresses ?? []),
-            ...(resource.Details?.AwsEc2Instance?.IpV6Addresses ?? []),
-          ]),
+        : ec2Instances(finding)
+            .filter((instance) => inDeviceVpcs(instance.details.VpcId, scope))
+            .flatMap(({ details }) => [...(details.IpV4Addresses ?? []), ...(details.IpV6Addresses ?? [])]),
     ),
   );
   const origins = unique(
@@ -263,6 +363,7 @@ export function securityHubTargets(detail: unknown, rules: SecurityHubRules | un
     left.length > 0 && relevant.length > 0
       ? ` (${left.length} of ${findings.length} findings left out: ${left.join('; ')})`
       : '';
+  const keys = rules ? [...new Set(relevant.map((finding) => findingKey(finding.Id, finding.UpdatedAt)))].sort() : [];
   return {
     criteria: [...intoDevices(devices), ...fromOrigins(origins)],
     findingId: findings.map((finding) => finding.Id).join(', '),
@@ -271,6 +372,7 @@ export function securityHubTargets(detail: unknown, rules: SecurityHubRules | un
     findings: relevant.flatMap((finding) =>
       finding.ProductArn ? [{ id: finding.Id, productArn: finding.ProductArn }] : [],
     ),
+    ...(keys.length > 0 ? { findingKeys: keys } : {}),
     ...(relevant.length === 0 ? { ignored: `no finding to act on: ${left.join('; ')}` } : {}),
   };
 }

@@ -7,7 +7,8 @@ import type { FindingIdentifier, TerminationRequest } from './termination-reques
 
 /** Security Hub's limit on a note's text. */
 export const MAX_NOTE_LENGTH = 512;
-const UPDATED_BY = 'pam-session-responder';
+/** Who the write-back's note says wrote it: how an Imported event of our own making is told apart. */
+export const NOTE_AUTHOR = 'pam-session-responder';
 
 /**
  * What was done, in at most 512 characters: the counts per outcome, the sessions cut (as many ids
@@ -42,7 +43,7 @@ export async function writeBackToFindings(request: TerminationRequest, outcomes:
   const notify = outcomes.some((outcome) => outcome.outcome === 'terminated' || outcome.outcome === 'blocked');
   const update = {
     FindingIdentifiers: findings.map(({ id, productArn }) => ({ Id: id, ProductArn: productArn })),
-    Note: { Text: findingNote(outcomes, request.trigger.event_id), UpdatedBy: UPDATED_BY },
+    Note: { Text: findingNote(outcomes, request.trigger.event_id), UpdatedBy: NOTE_AUTHOR },
     ...(notify ? { Workflow: { Status: 'NOTIFIED' as const } } : {}),
   };
   let reason: string | undefined;

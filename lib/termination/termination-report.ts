@@ -85,7 +85,11 @@ function aggregatedEvents(kind: OutcomeKind, outcomes: Outcome[], context: Repor
   }));
 }
 
-function auditEvents(outcomes: Outcome[], context: ReportContext): AuditEvent[] {
+/** A finding deliberately not acted on is audited too, saying why: out of scope, not an intrusion, our own write-back… */
+export const IGNORED_DETAIL_TYPE = 'PAM Finding Ignored';
+
+function auditEvents(outcomes: Outcome[], context: ReportContext, ignored: string | undefined): AuditEvent[] {
+  if (ignored !== undefined) return [{ detailType: IGNORED_DETAIL_TYPE, detail: { ignored, ...context } }];
   const events = outcomes.filter((o) => !AGGREGATED.has(o.outcome)).map((outcome) => auditEvent(outcome, context));
   for (const kind of AGGREGATED) {
     const ofKind = outcomes.filter((outcome) => outcome.outcome === kind);
@@ -115,7 +119,7 @@ export async function reportOutcomes(
   publishOutcomeMetrics(triggerKind(request.trigger), outcomes);
   const blocked = outcomes.filter((outcome) => outcome.outcome === 'blocked');
   const [audit] = await Promise.all([
-    publishAuditEvents(auditEvents(outcomes, context)),
+    publishAuditEvents(auditEvents(outcomes, context, request.ignored)),
     blocked.length > 0 ? notifyBlocked(blocked, context) : undefined,
   ]);
   const summary: TerminationReport['summary'] = {};

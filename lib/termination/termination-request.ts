@@ -13,6 +13,12 @@ export interface Trigger {
   detail_type: string;
   finding_id?: string | undefined;
   finding_title?: string | undefined;
+  /**
+   * Each finding acted on, as findingKey gives it (its ARN and update time): the identity by which a finding's
+   * version is handled once, whether GuardDuty or Security Hub's copy of it delivers it. Set for GuardDuty and
+   * imported Security Hub findings only.
+   */
+  finding_keys?: string[] | undefined;
   /** The IAM principal that called the HTTP API, when it did. */
   caller?: string | undefined;
   /** For a confirmation: the trigger id of the blocked request it confirms. */

@@ -266,15 +266,20 @@ describe('the generated CloudFormation', () => {
 
   it("gives drop the finding sources it trusts and the broadest blocks it may match, as the rules' patterns say", () => {
     expect(fn('Drop').Properties.Environment.Variables).toMatchObject({
-      SECURITYHUB_PRODUCTS: { 'Fn::Join': [',', ['arn:*:securityhub:*::product/aws/*']] },
-      GUARDDUTY_ACCOUNTS: { 'Fn::Join': [',', []] },
+      SECURITYHUB_PRODUCTS: { 'Fn::Join': [',', ['arn:*:securityhub:*::product/aws/guardduty']] },
+      FINDING_ACCOUNTS: { 'Fn::Join': [',', []] },
+      DEVICE_VPCS: { 'Fn::Join': [',', []] },
       MIN_PREFIX_LENGTH_IPV4: '16',
       MIN_PREFIX_LENGTH_IPV6: '48',
     });
     const imported = ofType('AWS::Events::Rule')
       .map(([, rule]) => rule.Properties.EventPattern)
       .find((pattern) => pattern?.['detail-type']?.[0] === 'Security Hub Findings - Imported');
-    expect(imported.detail.findings.ProductArn).toEqual([{ wildcard: 'arn:*:securityhub:*::product/aws/*' }]);
+    expect(imported.detail.findings).toMatchObject({
+      ProductArn: [{ wildcard: 'arn:*:securityhub:*::product/aws/guardduty' }],
+      Types: [{ prefix: 'TTPs/' }, { prefix: 'Effects/' }, { prefix: 'Unusual Behaviors/' }],
+      Workflow: { Status: ['NEW'] },
+    });
   });
 
   it('gives each function its own role, allowed exactly what it does', () => {

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
-import { generateSessions, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
+import { resetLocalPam } from '../support/local-reset.js';
 import { captureOutput } from '../support/output-capture.js';
 
 let local: LocalPam;
@@ -32,13 +33,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // Every test starts from the seeded PAM Core (the same sessions, all as seeded) and an empty bucket.
-  await local.s3.clear();
-  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
-  local.pam.sessionsChanged();
-  local.pam.requests.length = 0;
-  local.pam.clearFaults();
-  local.eventBridge.events.length = 0;
+  await resetLocalPam(local);
   process.env.PROTECTED_USERS = 'break_glass';
 });
 
@@ -73,6 +68,9 @@ describe('GuardDuty, end to end through the simulator', () => {
       finding_id: '7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f',
       finding_title:
         'EC2 instance i-0a1b2c3d4e5f60718 is querying a domain name that is associated with Bitcoin-related activity.',
+      finding_keys: [
+        'arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f@2026-11-23T09:12:40.103Z',
+      ],
     });
   });
 

@@ -128,6 +128,32 @@ describe('EventBridge pattern matching', () => {
     expect(matches({ detail: { findings: { Severity: { Label: ['CRITICAL'] } } } }, findings)).toBe(false);
   });
 
+  it('matches an array of objects field by field across its elements, not element by element', () => {
+    // EventBridge flattens the array: each field may be satisfied by a different element.
+    const findings = {
+      detail: {
+        findings: [
+          { Severity: { Label: 'CRITICAL' }, RecordState: 'ARCHIVED', Types: ['Software and Configuration Checks/x'] },
+          { Severity: { Label: 'LOW' }, RecordState: 'ACTIVE', Types: ['TTPs/Discovery/y'] },
+        ],
+      },
+    };
+    const pattern = {
+      detail: {
+        findings: {
+          Severity: { Label: ['CRITICAL'] },
+          RecordState: ['ACTIVE'],
+          Types: [{ prefix: 'TTPs/' }],
+        },
+      },
+    };
+    expect(matches(pattern, findings)).toBe(true);
+    expect(matches({ detail: { findings: { RecordState: ['DELETED'] } } }, findings)).toBe(false);
+    // exists looks at every element: one holding the field is enough.
+    expect(matches({ detail: { findings: { Types: [{ exists: true }] } } }, findings)).toBe(true);
+    expect(matches({ detail: { findings: { Note: [{ exists: false }] } } }, findings)).toBe(true);
+  });
+
   it('matches an empty pattern to anything, and unknown operators to nothing', () => {
     expect(matches({}, event)).toBe(true);
     expect(matches({ detail: { state: [{ 'starts-with': 'run' }] } }, event)).toBe(false);

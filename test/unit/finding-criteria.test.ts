@@ -3,8 +3,9 @@ import { ValidationError } from '../../lib/core/errors.js';
 import { guardDutyTargets, securityHubTargets } from '../../lib/termination/finding-targets.js';
 import { eventFixture } from '../support/fixtures.js';
 
-const RULES = { minSeverity: 7, accounts: new Set<string>() };
-const IMPORTED = { labels: new Set(['HIGH', 'CRITICAL']), products: ['arn:*:securityhub:*::product/aws/*'] };
+const SCOPE = { accounts: new Set(['123456789012']), deviceVpcs: new Set<string>() };
+const RULES = { minSeverity: 7, scope: SCOPE };
+const IMPORTED = { labels: new Set(['HIGH', 'CRITICAL']), products: ['arn:*:securityhub:*::product/aws/guardduty'] };
 
 describe('GuardDuty findings', () => {
   it('targets the sessions into every private IP of an instance that acts (ACTOR), not those from where it reached', () => {
@@ -52,12 +53,15 @@ describe('GuardDuty findings', () => {
     expect(guardDutyTargets(detail, RULES).ignored).toBe(why);
   });
 
-  it('counts only the accounts of GUARDDUTY_ACCOUNTS, when it is set', () => {
+  it('counts only the accounts in scope', () => {
     const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
-    expect(guardDutyTargets(detail, { minSeverity: 7, accounts: new Set(['123456789012']) }).ignored).toBeUndefined();
-    expect(guardDutyTargets(detail, { minSeverity: 7, accounts: new Set(['210987654321']) }).ignored).toBe(
-      'account 123456789012 is not in GUARDDUTY_ACCOUNTS',
+    const scoped = (accounts: string[]) => ({ minSeverity: 7, scope: { ...SCOPE, accounts: new Set(accounts) } });
+    expect(guardDutyTargets(detail, scoped(['210987654321', '123456789012'])).ignored).toBeUndefined();
+    expect(guardDutyTargets(detail, scoped(['210987654321'])).ignored).toBe(
+      "account 123456789012 is not one whose findings act (210987654321: FINDING_ACCOUNTS, else this deployment's own)",
     );
+    delete detail.accountId;
+    expect(guardDutyTargets(detail, RULES).ignored).toMatch(/^account \(none\) is not one whose findings act/);
   });
 
   it('finds remote addresses under every action type', () => {
@@ -118,14 +122,14 @@ describe('GuardDuty findings', () => {
 
 describe('Security Hub ASFF findings', () => {
   it('targets the sessions from Network.SourceIpV4 of inbound traffic at the configured labels, not into the target', () => {
-    const targets = securityHubTargets(eventFixture('securityhub-imported-high').detail, IMPORTED);
+    const targets = securityHubTargets(eventFixture('securityhub-imported-high').detail, SCOPE, IMPORTED);
     expect(targets.criteria).toEqual([{ origin_ip: '10.20.4.18' }]);
     expect(targets.findingTitle).toBe('10.20.4.18 is performing RDP brute force attacks against i-0c1d2e3f4a5b6c7d8.');
     expect(targets.ignored).toBeUndefined();
   });
 
   it('ignores imported findings below the labels', () => {
-    const targets = securityHubTargets(eventFixture('securityhub-imported-medium').detail, IMPORTED);
+    const targets = securityHubTargets(eventFixture('securityhub-imported-medium').detail, SCOPE, IMPORTED);
     expect(targets.criteria).toEqual([]);
     expect(targets.ignored).toMatch(/^no finding to act on: .*: severity MEDIUM is not HIGH or CRITICAL$/);
   });
@@ -134,7 +138,7 @@ describe('Security Hub ASFF findings', () => {
     const detail = eventFixture('securityhub-imported-high').detail;
     detail.findings[0].ProductArn = 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default';
     detail.findings[0].CompanyName = 'Personal';
-    const targets = securityHubTargets(detail, IMPORTED);
+    const targets = securityHubTargets(detail, SCOPE, IMPORTED);
     expect(targets.criteria).toEqual([]);
     expect(targets.ignored).toMatch(
       /product arn:aws:securityhub:us-east-1:123456789012:product\/123456789012\/default is not in SECURITYHUB_PRODUCTS/,
@@ -151,10 +155,10 @@ describe('Security Hub ASFF findings', () => {
     };
     const low = { ...detail.findings[0], Id: 'low', Severity: { Label: 'LOW' } };
     const resolved = { ...detail.findings[0], Id: 'resolved', Workflow: { Status: 'RESOLVED' } };
-    const targets = securityHubTargets({ ...detail, findings: [archived, low, resolved] }, IMPORTED);
+    const targets = securityHubTargets({ ...detail, findings: [archived, low, resolved] }, SCOPE, IMPORTED);
     expect(targets.criteria).toEqual([]);
     expect(targets.ignored).toBe(
-      'no finding to act on: archived: record state is ARCHIVED; low: severity LOW is not HIGH or CRITICAL; resolved: workflow status is RESOLVED',
+      'no finding to act on: archived: record state is ARCHIVED; low: severity LOW is not HIGH or CRITICAL; resolved: workflow status is RESOLVED, not NEW',
     );
   });
 
@@ -166,13 +170,13 @@ describe('Security Hub ASFF findings', () => {
       RecordState: 'ARCHIVED',
       Network: { SourceIpV4: '10.9.9.9', Direction: 'IN' },
     };
-    const targets = securityHubTargets({ ...detail, findings: [detail.findings[0], archived] }, IMPORTED);
+    const targets = securityHubTargets({ ...detail, findings: [detail.findings[0], archived] }, SCOPE, IMPORTED);
     expect(targets.criteria).toEqual([{ origin_ip: '10.20.4.18' }]);
     expect(targets.reason).toMatch(/\(1 of 2 findings left out: archived: record state is ARCHIVED\)$/);
   });
 
   it('acts on a custom action whatever the label, and says so in the reason', () => {
-    const targets = securityHubTargets(eventFixture('securityhub-custom-action').detail, undefined);
+    const targets = securityHubTargets(eventFixture('securityhub-custom-action').detail, SCOPE, undefined);
     expect(targets.criteria).toEqual([{ device: '10.66.33.17' }, { device: '10.66.40.1' }]);
     expect(targets.reason).toBe(
       'Security Hub via custom action "Cut PAM sessions": Unusual SSH activity on jump hosts i-04a5b6c7d8e9f0a1b',
@@ -180,7 +184,179 @@ describe('Security Hub ASFF findings', () => {
   });
 
   it('refuses an event without findings', () => {
-    expect(() => securityHubTargets({ findings: [] }, undefined)).toThrow(ValidationError);
-    expect(() => securityHubTargets({}, undefined)).toThrow(ValidationError);
+    expect(() => securityHubTargets({ findings: [] }, SCOPE, undefined)).toThrow(ValidationError);
+    expect(() => securityHubTargets({}, SCOPE, undefined)).toThrow(ValidationError);
+  });
+});
+
+const ALL_AWS = { ...IMPORTED, products: ['arn:*:securityhub:*::product/aws/*'] };
+const inVpcs = (...vpcs: string[]) => ({ ...SCOPE, deviceVpcs: new Set(vpcs) });
+
+describe('threat findings only (issue 19)', () => {
+  it.each([
+    ['securityhub-imported-inspector-cve', 'Software and Configuration Checks/Vulnerabilities/CVE'],
+    ['securityhub-imported-control-failed', 'Software and Configuration Checks/Industry and Regulatory Standards'],
+  ])(
+    'ignores %s: its product is not allowed by default, and its type never acts even when opted in',
+    (fixture, type) => {
+      // Seen: with the old default (product/aws/*), a critical CVE or a failed control cut every session into the instance.
+      const detail = eventFixture(fixture).detail;
+      const byDefault = securityHubTargets(detail, SCOPE, IMPORTED);
+      expect(byDefault).toMatchObject({
+        criteria: [],
+        ignored: expect.stringMatching(/is not in SECURITYHUB_PRODUCTS$/),
+      });
+      const optedIn = securityHubTargets(detail, SCOPE, ALL_AWS);
+      expect(optedIn.criteria).toEqual([]);
+      expect(optedIn.ignored).toBe(
+        `no finding to act on: ${detail.findings[0].Id}: its type ${type} is not an intrusion`,
+      );
+    },
+  );
+
+  it('acts on intrusion types of an opted-in product, and never on a finding that also says vulnerability or sensitive data', () => {
+    const detail = eventFixture('securityhub-imported-high').detail;
+    const [finding] = detail.findings;
+    finding.ProductArn = 'arn:aws:securityhub:us-east-1::product/aws/macie';
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).ignored).toMatch(
+      /product\/aws\/macie is not in SECURITYHUB_PRODUCTS/,
+    );
+    for (const type of ['TTPs/Initial Access/x', 'Effects/Data Exfiltration/x', 'Unusual Behaviors/User/x']) {
+      finding.Types = [type];
+      expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toBeUndefined();
+    }
+    finding.Types = ['TTPs/Collection/x', 'Sensitive Data Identifications/PII/x'];
+    expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(
+      /: its type Sensitive Data Identifications\/PII\/x is not an intrusion$/,
+    );
+    finding.Types = ['Industry and Regulatory Standards/CIS'];
+    expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(
+      /: its types \(Industry and Regulatory Standards\/CIS\) do not say intrusion \(TTPs\/, Effects\/, Unusual Behaviors\/\)$/,
+    );
+    delete finding.Types;
+    expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(/: its types \(none\) do not say intrusion/);
+  });
+
+  it("ignores the Imported event of its own write-back: NOTIFIED, or NEW with the product's note as the last change", () => {
+    // Seen: each BatchUpdateFindings re-emitted the finding as Imported (UpdatedAt unchanged) and drop acted again.
+    const notified = eventFixture('securityhub-imported-write-back').detail;
+    expect(securityHubTargets(notified, SCOPE, IMPORTED).ignored).toMatch(/: workflow status is NOTIFIED, not NEW$/);
+    notified.findings[0].Workflow.Status = 'NEW';
+    expect(securityHubTargets(notified, SCOPE, IMPORTED)).toMatchObject({
+      criteria: [],
+      ignored: expect.stringMatching(
+        /: its last change is this product's own note \(pam-session-responder's write-back\)$/,
+      ),
+    });
+    // GuardDuty updating the finding after the note (a newer UpdatedAt) is a new version: it acts.
+    notified.findings[0].UpdatedAt = '2026-11-23T15:06:10.311Z';
+    expect(securityHubTargets(notified, SCOPE, IMPORTED).ignored).toBeUndefined();
+    // Another author's note is no reason to ignore.
+    notified.findings[0].UpdatedAt = '2026-11-23T09:06:10.311Z';
+    notified.findings[0].Note.UpdatedBy = 'arn:aws:iam::123456789012:user/analyst';
+    expect(securityHubTargets(notified, SCOPE, IMPORTED).ignored).toBeUndefined();
+  });
+});
+
+describe('scope: accounts and VPCs (issue 19)', () => {
+  it("ignores another account's finding, imported or chosen by an analyst, whatever its instance's private address", () => {
+    const other = { ...SCOPE, accounts: new Set(['210987654321']) };
+    const imported = securityHubTargets(eventFixture('securityhub-imported-high').detail, other, IMPORTED);
+    expect(imported).toMatchObject({
+      criteria: [],
+      ignored: expect.stringMatching(
+        /: account 123456789012 is not one whose findings act \(210987654321: FINDING_ACCOUNTS/,
+      ),
+    });
+    const chosen = securityHubTargets(eventFixture('securityhub-custom-action').detail, other, undefined);
+    expect(chosen.criteria).toEqual([]);
+    expect(chosen.ignored).toMatch(/account 123456789012 is not one whose findings act/);
+  });
+
+  it('with DEVICE_VPCS, acts only on instances in them, and maps only their addresses', () => {
+    const gd = eventFixture('guardduty-cryptocurrency-instance').detail;
+    expect(guardDutyTargets(gd, { ...RULES, scope: inVpcs('vpc-0123456789abcdef0') }).ignored).toBeUndefined();
+    expect(guardDutyTargets(gd, { ...RULES, scope: inVpcs('vpc-0fedcba9876543210') }).ignored).toBe(
+      'instance i-0a1b2c3d4e5f60718 is in vpc-0123456789abcdef0, not in DEVICE_VPCS',
+    );
+    // An instance with an interface in a second VPC: only the listed VPC's addresses are devices.
+    const [eni] = gd.resource.instanceDetails.networkInterfaces;
+    gd.resource.instanceDetails.networkInterfaces.push({
+      ...eni,
+      vpcId: 'vpc-0fedcba9876543210',
+      privateIpAddress: '10.1.2.3',
+      privateIpAddresses: [{ privateIpAddress: '10.1.2.3' }],
+    });
+    expect(guardDutyTargets(gd, { ...RULES, scope: inVpcs('vpc-0fedcba9876543210') }).criteria).toEqual([
+      { device: '10.1.2.3' },
+    ]);
+    for (const eni of gd.resource.instanceDetails.networkInterfaces) delete eni.vpcId;
+    expect(guardDutyTargets(gd, { ...RULES, scope: inVpcs('vpc-0fedcba9876543210') }).ignored).toBe(
+      'instance i-0a1b2c3d4e5f60718 is in no VPC the finding names, not in DEVICE_VPCS',
+    );
+    const sh = eventFixture('securityhub-imported-guardduty-copy').detail;
+    expect(securityHubTargets(sh, inVpcs('vpc-0123456789abcdef0'), IMPORTED).criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+    ]);
+    expect(securityHubTargets(sh, inVpcs('vpc-0fedcba9876543210'), IMPORTED).ignored).toMatch(
+      /: instance arn:aws:ec2:us-east-1:123456789012:instance\/i-0a1b2c3d4e5f60718 is in vpc-0123456789abcdef0, not in DEVICE_VPCS$/,
+    );
+  });
+
+  it("maps an instance's IPv6 addresses as devices, like its IPv4 ones", () => {
+    // Seen: networkInterfaces[].ipv6Addresses were ignored, so sessions to the instance by IPv6 were missed.
+    const gd = eventFixture('guardduty-cryptocurrency-instance').detail;
+    gd.resource.instanceDetails.networkInterfaces[0].ipv6Addresses = ['2600:1f18:66:5000::9'];
+    expect(guardDutyTargets(gd, RULES).criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+      { device: '2600:1f18:66:5000::9' },
+    ]);
+    const sh = eventFixture('securityhub-imported-guardduty-copy').detail;
+    sh.findings[0].Resources[0].Details.AwsEc2Instance.IpV6Addresses = ['2600:1f18:66:5000::9'];
+    expect(securityHubTargets(sh, SCOPE, IMPORTED).criteria).toContainEqual({ device: '2600:1f18:66:5000::9' });
+  });
+});
+
+describe('finding keys (issue 19)', () => {
+  const GD_ARN =
+    'arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f';
+
+  it("gives GuardDuty's event and Security Hub's copy of it the same key: the finding's ARN and update time", () => {
+    // Seen: both rules fired for one GuardDuty finding, and the second copy cut a session opened after the first.
+    const gd = guardDutyTargets(eventFixture('guardduty-cryptocurrency-instance').detail, RULES);
+    const sh = securityHubTargets(eventFixture('securityhub-imported-guardduty-copy').detail, SCOPE, IMPORTED);
+    expect(gd.findingKeys).toEqual([`${GD_ARN}@2026-11-23T09:12:40.103Z`]);
+    expect(sh.findingKeys).toEqual(gd.findingKeys);
+  });
+
+  it('builds the ARN from the finding when the event leaves it out, and keys a newer version apart', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    delete detail.arn;
+    expect(guardDutyTargets(detail, RULES).findingKeys).toEqual([`${GD_ARN}@2026-11-23T09:12:40.103Z`]);
+    detail.updatedAt = '2026-11-23T15:12:40.103Z';
+    expect(guardDutyTargets(detail, RULES).findingKeys).toEqual([`${GD_ARN}@2026-11-23T15:12:40.103Z`]);
+    delete detail.service.detectorId;
+    expect(() => guardDutyTargets(detail, RULES)).toThrow(/without detail.arn, its ARN needs/);
+  });
+
+  it('keys only the findings acted on: none for an ignored finding, none for a custom action (keyed by its event)', () => {
+    const sample = eventFixture('guardduty-cryptocurrency-instance').detail;
+    sample.service.archived = true;
+    expect(guardDutyTargets(sample, RULES).findingKeys).toBeUndefined();
+    expect(
+      securityHubTargets(eventFixture('securityhub-imported-write-back').detail, SCOPE, IMPORTED).findingKeys,
+    ).toBeUndefined();
+    expect(
+      securityHubTargets(eventFixture('securityhub-custom-action').detail, SCOPE, undefined).findingKeys,
+    ).toBeUndefined();
+    const two = eventFixture('securityhub-imported-high').detail;
+    const copy = eventFixture('securityhub-imported-guardduty-copy').detail.findings[0];
+    two.findings.push(copy, { ...copy, Id: 'archived', RecordState: 'ARCHIVED' });
+    expect(securityHubTargets(two, SCOPE, IMPORTED).findingKeys).toEqual([
+      'arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f@2026-11-23T09:06:10.311Z',
+      `${GD_ARN}@2026-11-23T09:12:40.103Z`,
+    ]);
   });
 });
