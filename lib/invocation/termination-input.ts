@@ -48,6 +48,25 @@ function stamped(input: TerminationInput, time: unknown): TerminationInput {
   return { ...input, request: { ...input.request, occurredAt: occurredAt(time) } } as TerminationInput;
 }
 
+/**
+ * Why an event is too old to act on, or nothing. Late deliveries (EventBridge's retries, a replayed
+ * archive, a redriven queue) name sessions that may be someone else's by now.
+ */
+function tooOld(occurred: number, maxAgeMs: number, now = Date.now()): string | undefined {
+  const ageMs = now - occurred;
+  if (ageMs <= maxAgeMs) return undefined;
+  const minutes = (ms: number) => Math.floor(ms / 60_000);
+  return `the event is ${minutes(ageMs)} minutes old, older than MAX_EVENT_AGE_MINUTES (${minutes(maxAgeMs)}): not acted on`;
+}
+
+/** An EventBridge event stamped with its time, and ignored when that is older than the deployment allows. */
+function stampedEvent(input: TerminationInput, time: unknown, settings: TerminationSettings): TerminationInput {
+  const at = occurredAt(time);
+  const old = input.request.ignored ? undefined : tooOld(at, settings.maxEventAgeMs);
+  const request = { ...input.request, occurredAt: at, ...(old ? { ignored: old } : {}) };
+  return { ...input, request } as TerminationInput;
+}
+
 function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
   const candidate = event as Partial<EventBridgeEvent> | null;
   return (
@@ -178,7 +197,7 @@ export function parseTerminationInput(
 ): TerminationInput {
   if (isHttpApiEvent(event))
     return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
-  if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time);
+  if (isEventBridgeEvent(event)) return stampedEvent(fromEventBridge(event, settings), event.time, settings);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const trigger: Trigger = {
       event_id: context.awsRequestId,

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 
-/** An EventBridge event fixture from test/fixtures/events, parsed afresh on each call. */
+/**
+ * An EventBridge event fixture from test/fixtures/events, parsed afresh on each call, with its time
+ * set to now: EventBridge delivers within seconds, and drop ignores events older than MAX_EVENT_AGE_MINUTES.
+ */
 export function eventFixture(name: string): Record<string, any> {
-  return JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+  const event = JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+  return { ...event, time: new Date().toISOString() };
 }
 
 /** The first record of the vendor's documented list answer (GET /api/session/remotesessions). */
