@@ -152,9 +152,9 @@ export const terminationSettings = settingsArea(() => ({
   protectedCredentials: list('PROTECTED_CREDENTIALS', []),
   maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
   dryRun: boolean('DRY_RUN', false),
-  // An event older than this is not acted on: the sessions it names may be anyone's by now. EventBridge keeps
-  // retrying a rule's event for at most 24 hours.
-  maxEventAgeMs: integer('MAX_EVENT_AGE_MINUTES', 60, { min: 1, max: 1440 }) * 60_000,
+  // An event older than this is not acted on: the sessions it names may be anyone's by now. The rules and Lambda
+  // retry for as long (serverless.yml); Lambda's asynchronous retries last at most 6 hours.
+  maxEventAgeMs: integer('MAX_EVENT_AGE_MINUTES', 60, { min: 1, max: 360 }) * 60_000,
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
   // The widest origin_ip block a termination request may name: a slip such as /8 would reach far too many.
   minPrefixLengthIpv4: integer('MIN_PREFIX_LENGTH_IPV4', 16, { min: 0, max: 32 }),
