@@ -8,6 +8,7 @@ import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation
 import { errorResponder } from '../lib/invocation/http-response.js';
 import { parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
+import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
 
 // Lambda accepts an extension's registration only while the module loads; the index and the secret are read meanwhile.
@@ -30,6 +31,7 @@ export const handler = respondingFirst(
     });
     return terminationResponse(input, report);
   })
+    .use(await tracingMiddleware())
     .use(injectLambdaContext(logger))
     .use(errorResponder()),
 );

@@ -131,6 +131,12 @@ export const observabilitySettings = settingsArea(() => ({
   metricsNamespace: text('POWERTOOLS_METRICS_NAMESPACE', 'PamSessionResponder'),
 }));
 
+/**
+ * Whether the Powertools Tracer is loaded: POWERTOOLS_TRACE_ENABLED, the Tracer's own variable, which
+ * serverless.yml sets from its tracing param. Unset means off here (the Tracer itself would default to on).
+ */
+export const tracingSettings = settingsArea(() => ({ enabled: boolean('POWERTOOLS_TRACE_ENABLED', false) }));
+
 /** How the PAM Core is reached: the secret, time limits and retries. */
 export const pamSettings = settingsArea(() => ({
   secretId: required('PAM_SECRET_ID', 'name the Secrets Manager secret holding the PAM credentials'),
