@@ -183,6 +183,20 @@ describe('the audit trail', () => {
   });
 });
 
+describe('removing a stage', () => {
+  it('keeps the audit archive, the audit log group and the inventory bucket (docs/deploy.md, "Removing a stage")', () => {
+    // osls retains each Lambda version through updates; deleting the function deletes its versions.
+    const retained = Object.entries(defaults.Resources)
+      .filter(([, resource]) => resource.Type !== 'AWS::Lambda::Version')
+      .filter(([, resource]) => (resource as Resource & { DeletionPolicy?: string }).DeletionPolicy === 'Retain')
+      .map(([name]) => name);
+    expect(retained.sort()).toEqual(['AuditArchive', 'AuditLogGroup', 'InventoryBucket']);
+    const deploy = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    for (const what of ['audit archive', 'audit log group', 'inventory bucket'])
+      expect(deploy).toContain(`**${what}**`);
+  });
+});
+
 describe('the maximum event age', () => {
   const ruleAges = (template: Template) =>
     Object.values(template.Resources)
