@@ -42,8 +42,8 @@ export function errorResponder(): MiddlewareObj<unknown, unknown, Error, Context
     onError: async (request) => {
       logFailure(request.error);
       // Loaded on the error path only: a cold start that succeeds does not pay for it.
-      const { countErrorCodes } = await import('../core/error-metrics.js');
-      countErrorCodes([request.error instanceof ResponderError ? request.error.code : 'internal_error']);
+      const { countErrors } = await import('../core/error-metrics.js');
+      countErrors([request.error instanceof ResponderError ? request.error : { code: 'internal_error' }]);
       if (!isHttpApiEvent(request.event)) return;
       const error = request.error;
       request.response =

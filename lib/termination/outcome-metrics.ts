@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { countErrorCodes } from '../core/error-metrics.js';
+import { countErrors } from '../core/error-metrics.js';
 import { observabilitySettings } from '../core/settings.js';
 import type { Outcome } from './outcome.js';
 
@@ -32,7 +32,7 @@ export function publishOutcomeMetrics(
   }
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
   if (counts.size > 0) metrics.publishStoredMetrics();
-  countErrorCodes(outcomes.flatMap(({ outcome, error }) => (outcome === 'failed' && error ? [error.code] : [])));
+  countErrors(outcomes.flatMap(({ outcome, error }) => (outcome === 'failed' && error ? [error] : [])));
   for (const outcome of outcomes) {
     if (outcome.outcome !== 'terminated') continue;
     const metric = metrics.singleMetric();

@@ -156,6 +156,19 @@ describe('errors, counted by code', () => {
   });
 });
 
+describe('errors, counted once', () => {
+  it('counts a DELETE that PAM refused for its credentials once, though its outcome and its response both carry it', async () => {
+    const target = local.pam.sessions.find((session) => session.end === null && session.user !== 'break_glass');
+    local.pam.injectFault('drop', { kind: 'status', status: 401, body: '{"response":{"status":401}}' }, 5);
+    const { result, logs } = await logsOf(() => drop(dropEvent(target?.session_id ?? ''), lambdaContext()));
+    expect(asJson(result).body.error.code).toBe('pam_unauthorized');
+    const counted = emfRecords(logs)
+      .filter((record) => record.values.code === 'pam_unauthorized')
+      .map((record) => record.values.Errors);
+    expect(counted).toEqual([1]);
+  });
+});
+
 describe('the logs of one request', () => {
   it('hold one summary line and at most 100 outcome lines, however many sessions matched', async () => {
     process.env.MAX_SESSIONS_PER_EVENT = '5';
