@@ -6,7 +6,7 @@ import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
-import { parseTerminationInput } from '../lib/invocation/termination-input.js';
+import { countRejectedRequest, parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
@@ -33,5 +33,5 @@ export const handler = respondingFirst(
   })
     .use(await tracingMiddleware())
     .use(injectLambdaContext(logger))
-    .use(errorResponder()),
+    .use(errorResponder({ onInvalidRequest: countRejectedRequest })),
 );

@@ -185,6 +185,12 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
   throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
 }
 
+/** For drop's errorResponder: a termination request refused as invalid counts as `rejected`, never as `failed`. */
+export async function countRejectedRequest(): Promise<void> {
+  const metrics = await import('../termination/outcome-metrics.js');
+  metrics.countRejectedRequest();
+}
+
 /**
  * Tells apart what the drop function receives: the HTTP API (DELETE one session, POST a
  * termination request), an EventBridge event (a SIEM's request, a GuardDuty or Security Hub

@@ -41,6 +41,11 @@ export function publishOutcomeMetrics(
   }
 }
 
+/** A request refused as invalid (an id that is not one, a malformed match): `rejected`, as an unknown id is. */
+export function countRejectedRequest(): void {
+  metrics.singleMetric().addMetric('rejected', MetricUnit.Count, 1);
+}
+
 /** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */
 export function countWriteBackFailure(): void {
   metrics.singleMetric().addMetric(WRITE_BACK_FAILED, MetricUnit.Count, 1);

@@ -138,6 +138,18 @@ describe('an id the PAM Core does not have', () => {
   });
 });
 
+describe('an id that is not one', () => {
+  it('is refused with 400 before anything is sent, and counted as rejected and as invalid_request, never failed', async () => {
+    const { result, logs } = await logsOf(() => drop(dropEvent('not valid'), lambdaContext()));
+    expect(asJson(result).statusCode).toBe(400);
+    expect(local.pam.requests).toEqual([]);
+    const records = emfRecords(logs);
+    expect(metricValues(records, 'rejected').map((metric) => metric.value)).toEqual([1]);
+    expect(metricValues(records, 'failed')).toEqual([]);
+    expect(records.filter((record) => record.values.code === 'invalid_request')).toHaveLength(1);
+  });
+});
+
 describe('errors, counted by code', () => {
   it('counts a drop PAM refused for its credentials as pam_unauthorized, beside the failed outcome', async () => {
     const target = local.pam.sessions.find((session) => session.end === null && session.user !== 'break_glass');
