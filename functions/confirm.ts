@@ -6,7 +6,9 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { confirmedRequest, parseConfirmation } from '../lib/invocation/confirmation-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { countRejectedRequest } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
+import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { claimBlockedRequest, releaseBlockedRequest } from '../lib/termination/blocked-requests.js';
 import { terminateSessions } from '../lib/termination/terminate-sessions.js';
 
@@ -28,5 +30,6 @@ export const handler = middy(async (event: unknown, context: Context) => {
     throw error;
   }
 })
+  .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
-  .use(errorResponder());
+  .use(errorResponder({ onInvalidRequest: countRejectedRequest }));

@@ -6,8 +6,9 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
 import { oncePerTrigger } from '../lib/invocation/once-per-trigger.js';
-import { parseTerminationInput } from '../lib/invocation/termination-input.js';
+import { countRejectedRequest, parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
+import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
 
 // The index and the secret are read while the module loads, before the first event.
@@ -31,5 +32,6 @@ export const handler = middy(async (event: unknown, context: Context) => {
     ),
   );
 })
+  .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
-  .use(errorResponder());
+  .use(errorResponder({ onInvalidRequest: countRejectedRequest }));

@@ -5,6 +5,7 @@ import { logger } from '../lib/core/logger.js';
 import { listSessions } from '../lib/inventory/list-sessions.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder, jsonResponse } from '../lib/invocation/http-response.js';
+import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { parseListQuery } from '../lib/sessions/session-filter.js';
 
 /** GET /sessions: the PAM Core's remote sessions (or the newest export's), optionally filtered by exact match. */
@@ -15,5 +16,6 @@ export const handler = middy(async (event: APIGatewayProxyEventV2, context: Cont
   logger.info('Listed remote sessions', { source: response.source, count: response.count });
   return jsonResponse(200, response);
 })
+  .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -11,12 +11,70 @@
 const ALARMS = [
   'RulesDeadLetterQueueAlarm',
   'DropFailuresQueueAlarm',
+  'ListErrorsAlarm',
+  'DropErrorsAlarm',
   'ExportErrorsAlarm',
   'IndexSessionsErrorsAlarm',
+  'ListThrottlesAlarm',
+  'DropThrottlesAlarm',
+  'ExportThrottlesAlarm',
+  'IndexSessionsThrottlesAlarm',
+  'HttpApi5xxAlarm',
+  'TerminationRequestsRuleFailedAlarm',
+  'GuardDutyRuleFailedAlarm',
+  'SecurityHubRuleFailedAlarm',
+  'CustomActionRuleFailedAlarm',
+  'ExportScheduleFailedAlarm',
+  'IndexScheduleFailedAlarm',
+  'AuditLogRuleFailedAlarm',
   'TerminationBlockedAlarm',
+  'TerminationFailedAlarm',
+  'PamUnauthorizedAlarm',
+  'PamSecretUnreadableAlarm',
+  'IndexStaleAlarm',
 ];
 // lib/termination/outcome.ts OUTCOME_KINDS, then outcome-metrics.ts WRITE_BACK_FAILED.
-const OUTCOMES = ['terminated', 'already_ended', 'skipped_protected', 'would_terminate', 'blocked', 'failed'];
+const OUTCOMES = [
+  'terminated',
+  'already_ended',
+  'skipped_protected',
+  'would_terminate',
+  'would_block',
+  'blocked',
+  'rejected',
+  'failed',
+];
+// lib/core/error-metrics.ts ERRORS_METRIC, by the codes of lib/core/errors.ts an operator acts on.
+const ERROR_CODES = [
+  'pam_unauthorized',
+  'pam_timeout',
+  'pam_unreachable',
+  'pam_tls',
+  'pam_rejected',
+  'pam_bad_response',
+  'configuration_error',
+  'secrets_unavailable',
+  'storage_unavailable',
+  'termination_incomplete',
+  'internal_error',
+];
+// serverless.yml's functions, by their CloudFormation logical ids.
+const FUNCTIONS = [
+  ['ListLambdaFunction', 'list'],
+  ['DropLambdaFunction', 'drop'],
+  ['ExportLambdaFunction', 'export'],
+  ['IndexDashsessionsLambdaFunction', 'index-sessions'],
+];
+// serverless.yml's rules, by the names it gives them after the stage.
+const RULES = [
+  'termination-requests',
+  'guardduty-findings',
+  'securityhub-findings',
+  'securityhub-custom-action',
+  'export-schedule',
+  'index-schedule',
+  'audit-to-logs',
+];
 // lib/termination/termination-request.ts TRIGGER_KINDS.
 const TRIGGERS = ['guardduty', 'securityhub', 'request', 'http', 'invoke'];
 const QUEUES = [
@@ -55,7 +113,7 @@ function dashboardBody({ namespace, service, stage, indexMaxAgeSeconds }) {
           markdown: [
             `## pam-session-responder, stage ${stage}`,
             'Deployed from serverless.yml (infra/dashboard/dashboard.cjs): edits made here are lost at the next deploy. ' +
-              'What each graph means and when to worry: the README, "Watching it".',
+              'What each graph means and when to worry: docs/runbook.md (each alarm has a section there).',
           ].join('\n'),
         },
       },
@@ -128,6 +186,37 @@ function dashboardBody({ namespace, service, stage, indexMaxAgeSeconds }) {
           own('ExportSessions', { label: 'ExportSessions', yAxis: 'right' }),
         ],
       }),
+      widget(0, 26, 12, 6, {
+        title: 'Function errors and throttles (count per minute)',
+        stat: 'Sum',
+        period: 60,
+        metrics: FUNCTIONS.flatMap(([logicalId, name]) => [
+          ['AWS/Lambda', 'Errors', 'FunctionName', `\${${logicalId}}`, { label: `${name} errors` }],
+          ['AWS/Lambda', 'Throttles', 'FunctionName', `\${${logicalId}}`, { label: `${name} throttles` }],
+        ]),
+      }),
+      widget(12, 26, 12, 6, {
+        title: 'HTTP API 5xx; events the rules could not deliver (count per minute)',
+        stat: 'Sum',
+        period: 60,
+        metrics: [
+          ['AWS/ApiGateway', '5xx', 'ApiId', `\${HttpApi}`, { label: 'HTTP API 5xx' }],
+          ...RULES.map((rule) => [
+            'AWS/Events',
+            'FailedInvocations',
+            'RuleName',
+            `pam-${stage}-${rule}`,
+            { label: `${rule} FailedInvocations` },
+          ]),
+        ],
+      }),
+      widget(0, 32, 24, 6, {
+        title:
+          'Errors by code: pam_unauthorized is expired PAM credentials; configuration_error, secrets_unavailable an unreadable secret',
+        stat: 'Sum',
+        period: 300,
+        metrics: ERROR_CODES.map((code) => own('Errors', 'code', code, { label: code })),
+      }),
     ],
   };
 }
@@ -143,4 +232,4 @@ async function resolveDashboardBody({ resolveVariable }) {
   return { 'Fn::Sub': JSON.stringify(body) };
 }
 
-module.exports = Object.assign(resolveDashboardBody, { dashboardBody, ALARMS });
+module.exports = Object.assign(resolveDashboardBody, { dashboardBody, ALARMS, ERROR_CODES });

@@ -3,9 +3,11 @@
  * ${param:…} filled in. osls loads this file (`${file(infra/event-patterns/patterns.cjs):<name>}`); rules.ts
  * fills the same files with the same function for the tests and `npm run event`, so they match what is deployed.
  *
- * A value that is a whole `${param:x}` becomes the param's value. An operator whose value is a list param becomes
- * one operator per item, since EventBridge's operators take one value each:
- * `[{"prefix": "${param:x}"}]` with x = [siem., soar.] gives `[{"prefix": "siem."}, {"prefix": "soar."}]`.
+ * A value that is a whole `${param:x}` becomes the param's value. Lists are comma-separated strings (so that
+ * --param can set them): an operator whose value is a list param becomes one operator per item, since
+ * EventBridge's operators take one value each: `[{"prefix": "${param:x}"}]` with x = "siem.,soar." gives
+ * `[{"prefix": "siem."}, {"prefix": "soar."}]`; an array item that is a whole list param becomes its items
+ * (`["${param:x}"]`), a number given as text becomes the number.
  * (CommonJS because osls resolves `${file()}` only from .js/.cjs files it can require.)
  */
 const { readdirSync, readFileSync } = require('node:fs');
@@ -26,14 +28,26 @@ function paramValue(name, params) {
   return params[name];
 }
 
-/** The one-key operator `{op: "${param:x}"}` with x a list, as one operator per item. */
+/** A param as list items: a comma-separated string split and trimmed, a number as itself. */
+function listItems(value) {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'number') return [value];
+  const text = String(value).trim();
+  if (/^-?\d+(\.\d+)?$/.test(text)) return [Number(text)];
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** The one-key operator `{op: "${param:x}"}`, as one operator per item of x. */
 function expandOperator(item, params) {
   if (!isPlainObject(item)) return undefined;
   const entries = Object.entries(item);
   const [operator, value] = entries[0] ?? [];
   const name = entries.length === 1 ? paramOf(value) : undefined;
-  if (name === undefined || !Array.isArray(paramValue(name, params))) return undefined;
-  const values = paramValue(name, params);
+  if (name === undefined) return undefined;
+  const values = listItems(paramValue(name, params));
   // EventBridge refuses an empty list, and a rule that can match nothing is a mistake worth failing on.
   if (values.length === 0) throw new Error(`param "${name}" is an empty list: "${operator}" needs at least one value`);
   return values.map((each) => ({ [operator]: each }));
@@ -42,7 +56,12 @@ function expandOperator(item, params) {
 function fillParams(node, params) {
   const name = paramOf(node);
   if (name !== undefined) return paramValue(name, params);
-  if (Array.isArray(node)) return node.flatMap((item) => expandOperator(item, params) ?? [fillParams(item, params)]);
+  if (Array.isArray(node))
+    return node.flatMap((item) => {
+      const name = paramOf(item);
+      if (name !== undefined) return listItems(paramValue(name, params));
+      return expandOperator(item, params) ?? [fillParams(item, params)];
+    });
   if (isPlainObject(node))
     return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, fillParams(value, params)]));
   return node;

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
     console.error('usage: npm run event -- <event.json>');
     process.exit(2);
   }
-  const event = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  // Sent as if it happened now: drop does not act on events older than MAX_EVENT_AGE_MINUTES.
+  const event = { ...(JSON.parse(readFileSync(file, 'utf8')) as object), time: new Date().toISOString() };
   const matched = loadRulePatterns({ stage: 'local' }).filter((rule) => matchesEventPattern(rule.pattern, event));
   if (matched.length === 0) {
     console.log(`No rule matches ${file}: EventBridge would not invoke drop.`);

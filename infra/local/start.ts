@@ -10,6 +10,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const HTTP_PORT = Number(process.env.PORT ?? 3000);
 const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
 const S3_PORT = Number(process.env.S3_PORT ?? 4569);
+/** How long Ctrl+C may take; serverless-offline gets OFFLINE_GRACE_MS of it to stop by itself. */
+const SHUTDOWN_DEADLINE_MS = 1_500;
+const OFFLINE_GRACE_MS = 800;
 /** PAM_SIMULATOR_SESSIONS=1000000 npm start: a large generated list instead of the realistic seed. */
 const GENERATED_SESSIONS = process.env.PAM_SIMULATOR_SESSIONS ? Number(process.env.PAM_SIMULATOR_SESSIONS) : undefined;
 
@@ -99,16 +102,28 @@ async function main(): Promise<void> {
     },
   );
 
-  const shutdown = async (code: number) => {
+  // Ctrl+C (or SIGTERM) stops everything within SHUTDOWN_DEADLINE_MS at any size: serverless-offline is killed if
+  // it lingers, the servers drop their sockets, and whatever is still open (a million-session list in flight,
+  // keep-alive sockets s3rver waits on) does not hold the process. A second Ctrl+C exits at once.
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS).unref();
+    const offlineExited =
+      offline.exitCode !== null || offline.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((resolve) => offline.once('exit', resolve));
     offline.kill('SIGTERM');
-    // serverless-offline can linger while a function runs; do not leave it holding the ports.
-    setTimeout(() => offline.kill('SIGKILL'), 3_000).unref();
-    await local.close();
+    setTimeout(() => offline.kill('SIGKILL'), OFFLINE_GRACE_MS).unref();
+    await Promise.all([offlineExited, local.close()]);
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-  offline.on('exit', (code) => void shutdown(code ?? 1));
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  offline.on('exit', (code) => {
+    if (!stopping) void stop(code ?? 1);
+  });
 
   const base = `http://localhost:${HTTP_PORT}`;
   // An unknown filter is refused before PAM is called: the probe loads the function without

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type OAuth1Credentials, oauth1Signature } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
@@ -172,6 +173,19 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return body;
   }
 
+  /**
+   * listParts, giving the event loop a turn after each part it renders: a million sessions take seconds to render,
+   * during which nothing else (other requests, Ctrl+C) would run.
+   */
+  async function listPartsYielding(): Promise<Buffer[]> {
+    for (let part = 0; part < Math.ceil(sessions.length / RENDER_BATCH); part += 1) {
+      if (renderedParts[part] !== undefined) continue;
+      renderedParts[part] = renderPart(part);
+      await nextTurn();
+    }
+    return listParts();
+  }
+
   function renderList(): Buffer {
     return Buffer.concat(listParts());
   }
@@ -190,7 +204,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
 
   /** Streams the list in 64 KiB writes, as a large answer arrives; `limit` cuts it short. */
   async function serveList(res: ServerResponse, limit?: number): Promise<number> {
-    const parts = listParts();
+    const parts = await listPartsYielding();
     const length = parts.reduce((sum, part) => sum + part.length, 0);
     const end = limit === undefined ? length : Math.min(limit, length);
     res.writeHead(200, {

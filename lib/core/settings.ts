@@ -140,6 +140,12 @@ export const observabilitySettings = settingsArea(() => ({
   metricsNamespace: text('POWERTOOLS_METRICS_NAMESPACE', 'PamSessionResponder'),
 }));
 
+/**
+ * Whether the Powertools Tracer is loaded: POWERTOOLS_TRACE_ENABLED, the Tracer's own variable, which
+ * serverless.yml sets from its tracing param. Unset means off here (the Tracer itself would default to on).
+ */
+export const tracingSettings = settingsArea(() => ({ enabled: boolean('POWERTOOLS_TRACE_ENABLED', false) }));
+
 /** How the PAM Core is reached: the secret, time limits and retries. */
 export const pamSettings = settingsArea(() => ({
   secretId: required('PAM_SECRET_ID', 'name the Secrets Manager secret holding the PAM credentials'),
@@ -161,6 +167,9 @@ export const terminationSettings = settingsArea(() => ({
   protectedCredentials: list('PROTECTED_CREDENTIALS', []),
   maxSessionsPerEvent: integer('MAX_SESSIONS_PER_EVENT', 10, { min: 1 }),
   dryRun: boolean('DRY_RUN', false),
+  // An event older than this is not acted on: the sessions it names may be anyone's by now. The rules and Lambda
+  // retry for as long (serverless.yml); Lambda's asynchronous retries last at most 6 hours.
+  maxEventAgeMs: integer('MAX_EVENT_AGE_MINUTES', 60, { min: 1, max: 360 }) * 60_000,
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
   // The widest origin_ip block a termination request may name: a slip such as /8 would reach far too many.
   minPrefixLengthIpv4: integer('MIN_PREFIX_LENGTH_IPV4', 16, { min: 0, max: 32 }),

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { PamApiError, ResponderError } from '../core/errors.js';
+import { PamApiError, ResponderError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
 /** True for an API Gateway HTTP API (payload 2.0) event, false for a direct invocation. */
@@ -33,14 +33,21 @@ function logFailure(error: unknown): void {
 }
 
 /**
+ * `onInvalidRequest` runs for a request refused as invalid (a 400), for a function to count it.
  * Answers HTTP API requests that failed with `{"error":{"code","message"}}` and the status of the
  * error; no stack trace leaves the function. Direct invocations get the error thrown back, so
  * Step Functions and Lambda's retry see a failure.
  */
-export function errorResponder(): MiddlewareObj<unknown, unknown, Error, Context> {
+export function errorResponder(
+  options: { onInvalidRequest?: () => Promise<void> } = {},
+): MiddlewareObj<unknown, unknown, Error, Context> {
   return {
     onError: async (request) => {
       logFailure(request.error);
+      // Loaded on the error path only: a cold start that succeeds does not pay for it.
+      const { countErrors } = await import('../core/error-metrics.js');
+      countErrors([request.error instanceof ResponderError ? request.error : { code: 'internal_error' }]);
+      if (request.error instanceof ValidationError) await options.onInvalidRequest?.();
       if (!isHttpApiEvent(request.event)) return;
       const error = request.error;
       request.response =

@@ -91,6 +91,30 @@ function stamped(input: TerminationInput, time: unknown, idempotencyKey?: string
   } as TerminationInput;
 }
 
+/**
+ * Why an event is too old to act on, or nothing. Late deliveries (EventBridge's retries, a replayed
+ * archive, a redriven queue) name sessions that may be someone else's by now.
+ */
+function tooOld(occurred: number, maxAgeMs: number, now = Date.now()): string | undefined {
+  const ageMs = now - occurred;
+  if (ageMs <= maxAgeMs) return undefined;
+  const minutes = (ms: number) => Math.floor(ms / 60_000);
+  return `the event is ${minutes(ageMs)} minutes old, older than MAX_EVENT_AGE_MINUTES (${minutes(maxAgeMs)}): not acted on`;
+}
+
+/** An EventBridge event stamped with its time, and ignored when that is older than the deployment allows. */
+function stampedEvent(
+  input: TerminationInput,
+  time: unknown,
+  settings: TerminationSettings,
+  idempotencyKey: string,
+): TerminationInput {
+  const at = occurredAt(time);
+  const old = input.request.ignored ? undefined : tooOld(at, settings.maxEventAgeMs);
+  const request = { ...input.request, occurredAt: at, ...(old ? { ignored: old } : {}) };
+  return { ...input, request, idempotencyKey } as TerminationInput;
+}
+
 function isEventBridgeEvent(event: unknown): event is EventBridgeEvent {
   const candidate = event as Partial<EventBridgeEvent> | null;
   return (
@@ -215,6 +239,12 @@ function fromEventBridge(event: EventBridgeEvent, context: Context, settings: Te
   throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
 }
 
+/** For drop's errorResponder: a termination request refused as invalid counts as `rejected`, never as `failed`. */
+export async function countRejectedRequest(): Promise<void> {
+  const metrics = await import('../termination/outcome-metrics.js');
+  metrics.countRejectedRequest();
+}
+
 /**
  * Tells apart what the drop function receives: the HTTP API (DELETE one session, POST a
  * termination request), an EventBridge event (a SIEM's request, a GuardDuty or Security Hub
@@ -229,7 +259,7 @@ export function parseTerminationInput(
     return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
   if (isEventBridgeEvent(event)) {
     const input = fromEventBridge(event, context, settings);
-    return stamped(input, event.time, triggerKey(input.request, event.id));
+    return stampedEvent(input, event.time, settings, triggerKey(input.request, event.id));
   }
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
     const invocation = directInvocationSchema.safeParse(event);

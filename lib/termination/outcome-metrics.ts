@@ -1,5 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { countErrors } from '../core/error-metrics.js';
 import { observabilitySettings } from '../core/settings.js';
+import type { Outcome } from './outcome.js';
 
 const { serviceName, metricsNamespace } = observabilitySettings();
 
@@ -15,23 +17,34 @@ const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 /**
  * One count per outcome kind (terminated, blocked…), published at once; and TimeToCut: for each
  * terminated session, milliseconds from the triggering event (or the request) to PAM's answer to
- * the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke).
+ * the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke). The errors behind
+ * failed outcomes are counted by code. A dry run never counts `failed`: nothing was to be done.
  */
 export function publishOutcomeMetrics(
   trigger: string,
-  outcomes: Array<{ outcome: string; event_age_ms: number }>,
+  outcomes: Array<Pick<Outcome, 'outcome' | 'event_age_ms' | 'error'>>,
+  dryRun: boolean,
 ): void {
   if (outcomes.length === 0) return;
   const counts = new Map<string, number>();
-  for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  for (const { outcome } of outcomes) {
+    if (dryRun && outcome === 'failed') continue;
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  }
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
-  metrics.publishStoredMetrics();
+  if (counts.size > 0) metrics.publishStoredMetrics();
+  countErrors(outcomes.flatMap(({ outcome, error }) => (outcome === 'failed' && error ? [error] : [])));
   for (const outcome of outcomes) {
     if (outcome.outcome !== 'terminated') continue;
     const metric = metrics.singleMetric();
     metric.addDimension(TRIGGER_DIMENSION, trigger);
     metric.addMetric(TIME_TO_CUT, MetricUnit.Milliseconds, outcome.event_age_ms);
   }
+}
+
+/** A request refused as invalid (an id that is not one, a malformed match): `rejected`, as an unknown id is. */
+export function countRejectedRequest(): void {
+  metrics.singleMetric().addMetric('rejected', MetricUnit.Count, 1);
 }
 
 /** A Security Hub finding could not be updated with what was done (WriteBackFailed, count). */

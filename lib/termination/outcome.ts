@@ -1,13 +1,22 @@
 import type { ResponderError } from '../core/errors.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 
-/** Every kind of outcome; each is also the name of the count metric drop emits for it. */
+/**
+ * Every kind of outcome; each is also the name of the count metric drop emits for it.
+ * - terminated, already_ended, skipped_protected: what was done, or why nothing had to be.
+ * - would_terminate, would_block: a dry run's terminated and blocked; nothing was sent, nobody is paged.
+ * - blocked: over the per-request cap, not terminated; a human decides (alarmed, notified).
+ * - rejected: the id names no session the PAM Core has (a mistyped id): the caller's mistake, nothing was sent.
+ * - failed: the PAM Core or the list failed it; the invocation of an event fails and is retried (alarmed).
+ */
 export const OUTCOME_KINDS = [
   'terminated',
   'already_ended',
   'skipped_protected',
   'would_terminate',
+  'would_block',
   'blocked',
+  'rejected',
   'failed',
 ] as const;
 

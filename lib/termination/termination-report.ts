@@ -1,4 +1,5 @@
 import { type AuditEvent, publishAuditEvents } from '../aws/audit-trail.js';
+import { SessionNotFoundError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { notifyBlocked } from './blocked-notice.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
@@ -27,13 +28,30 @@ const AUDIT_DETAIL_TYPES: Record<OutcomeKind, string> = {
   terminated: 'PAM Session Terminated',
   already_ended: 'PAM Session Terminated',
   failed: 'PAM Session Termination Failed',
+  rejected: 'PAM Session Termination Rejected',
   skipped_protected: 'PAM Session Termination Skipped',
   would_terminate: 'PAM Session Termination Skipped',
+  would_block: 'PAM Session Termination Skipped',
   blocked: 'PAM Session Termination Blocked',
 };
+/** A request not acted on at all (a finding below the threshold, an event older than MAX_EVENT_AGE_MINUTES). */
+const IGNORED_DETAIL_TYPE = 'PAM Session Termination Ignored';
 
 /** Outcomes that are not actions are audited together, one event per request (split only to fit PutEvents). */
-const AGGREGATED = new Set<OutcomeKind>(['blocked', 'would_terminate']);
+const AGGREGATED = new Set<OutcomeKind>(['blocked', 'would_terminate', 'would_block']);
+/** A request logs one summary line and at most this many outcome lines; the audit trail has every outcome. */
+export const MAX_OUTCOME_LOG_LINES = 100;
+/** Which outcomes get the log lines first when there are more than MAX_OUTCOME_LOG_LINES. */
+const LOG_PRIORITY: OutcomeKind[] = [
+  'failed',
+  'terminated',
+  'rejected',
+  'skipped_protected',
+  'already_ended',
+  'blocked',
+  'would_terminate',
+  'would_block',
+];
 /** PutEvents takes at most 256 KB per entry; the sessions of one aggregated event stay well under it. */
 const AGGREGATE_BYTES = 200 * 1024;
 
@@ -85,9 +103,6 @@ function aggregatedEvents(kind: OutcomeKind, outcomes: Outcome[], context: Repor
   }));
 }
 
-/** A finding deliberately not acted on is audited too, saying why: out of scope, not an intrusion, our own write-back… */
-export const IGNORED_DETAIL_TYPE = 'PAM Finding Ignored';
-
 function auditEvents(outcomes: Outcome[], context: ReportContext, ignored: string | undefined): AuditEvent[] {
   if (ignored !== undefined) return [{ detailType: IGNORED_DETAIL_TYPE, detail: { ignored, ...context } }];
   const events = outcomes.filter((o) => !AGGREGATED.has(o.outcome)).map((outcome) => auditEvent(outcome, context));
@@ -98,11 +113,50 @@ function auditEvents(outcomes: Outcome[], context: ReportContext, ignored: strin
   return events;
 }
 
-/** The report phase: every outcome to the logs, the metrics and the audit trail, then the summary. */
+/**
+ * The outcome kinds as reported: in a dry run, `blocked` is `would_block` (nobody is paged for a
+ * preview); an id the PAM Core does not have is `rejected`, the caller's mistake, not a failure.
+ */
+function reportedKinds(outcomes: Outcome[], dryRun: boolean): Outcome[] {
+  return outcomes.map((outcome) => {
+    if (outcome.outcome === 'blocked' && dryRun) return { ...outcome, outcome: 'would_block' };
+    if (outcome.outcome === 'failed' && outcome.error instanceof SessionNotFoundError)
+      return { ...outcome, outcome: 'rejected' };
+    return outcome;
+  });
+}
+
+/** At most MAX_OUTCOME_LOG_LINES outcome lines, the most telling first, then one summary line. */
+function logOutcomes(
+  outcomes: Outcome[],
+  context: ReportContext & { ignored?: string },
+  summary: TerminationReport['summary'],
+): void {
+  const logged = LOG_PRIORITY.flatMap((kind) => outcomes.filter((outcome) => outcome.outcome === kind)).slice(
+    0,
+    MAX_OUTCOME_LOG_LINES,
+  );
+  for (const { error: _error, ...outcome } of logged) {
+    logger.info('Session outcome', {
+      ...outcome,
+      reason: context.reason,
+      dry_run: context.dry_run,
+      trigger: context.trigger,
+    });
+  }
+  logger.info('Termination report', {
+    ...context,
+    summary,
+    outcomes_logged: logged.length,
+    outcomes_not_logged: outcomes.length - logged.length,
+  });
+}
+
+/** The report phase: the outcomes to the logs (bounded), the metrics and the audit trail, then the summary. */
 export async function reportOutcomes(
   request: TerminationRequest,
   dryRun: boolean,
-  outcomes: Outcome[],
+  acted: Outcome[],
 ): Promise<TerminationReport> {
   const context: ReportContext = {
     reason: request.reason,
@@ -111,18 +165,17 @@ export async function reportOutcomes(
     trigger: request.trigger,
     ...(request.confirmOverCap ? { confirmed_over_cap: true as const } : {}),
   };
-  for (const { error: _error, ...outcome } of outcomes) {
-    logger.info('Session outcome', { ...outcome, reason: context.reason, dry_run: dryRun, trigger: context.trigger });
-  }
+  const outcomes = reportedKinds(acted, dryRun);
+  const summary: TerminationReport['summary'] = {};
+  for (const { outcome } of outcomes) summary[outcome] = (summary[outcome] ?? 0) + 1;
+  logOutcomes(outcomes, { ...context, ...(request.ignored ? { ignored: request.ignored } : {}) }, summary);
   // Metrics come after the cut: Powertools Metrics is loaded here, off a cold start's critical path.
   const { publishOutcomeMetrics } = await import('./outcome-metrics.js');
-  publishOutcomeMetrics(triggerKind(request.trigger), outcomes);
+  publishOutcomeMetrics(triggerKind(request.trigger), outcomes, dryRun);
   const blocked = outcomes.filter((outcome) => outcome.outcome === 'blocked');
   const [audit] = await Promise.all([
     publishAuditEvents(auditEvents(outcomes, context, request.ignored)),
     blocked.length > 0 ? notifyBlocked(blocked, context) : undefined,
   ]);
-  const summary: TerminationReport['summary'] = {};
-  for (const { outcome } of outcomes) summary[outcome] = (summary[outcome] ?? 0) + 1;
   return { ...context, ...(request.ignored ? { ignored: request.ignored } : {}), outcomes, summary, audit };
 }

@@ -272,7 +272,7 @@ async function scenarios(local: LocalPam, { list, drop, confirm, indexSessions, 
   const overCap = { match: { origin_ip: '203.0.113.77' }, reason: 'INC-4821: sessions from the attacker address' };
   await post('terminate_blocked', 'More droppable sessions than MAX_SESSIONS_PER_EVENT: all blocked', overCap);
   // The blocked request's trigger id is API Gateway's request id of its POST.
-  const blockedId = (captured.terminate_blocked?.body as { trigger: { event_id: string } }).trigger.event_id;
+  const blockedId = (captured.terminate_blocked as { body: { trigger: { event_id: string } } }).body.trigger.event_id;
   const confirmation = { trigger_id: blockedId, reason: 'INC-4821: reviewed, all sessions are the attacker' };
   await confirmBlocked('confirm_terminated', 'The blocked request, confirmed by an analyst', confirmation);
   await confirmBlocked('confirm_already_confirmed', 'The same confirmation again', confirmation);

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { confirmationSchema } from '../../lib/invocation/confirmation-input.js';
 import { listQuerySchema, MAX_PAGE_SIZE } from '../../lib/sessions/session-filter.js';
 import { sessionIdSchema } from '../../lib/sessions/session-id.js';
+import { OUTCOME_KINDS } from '../../lib/termination/outcome.js';
 import { MAX_SESSION_IDS, terminationDetailSchema } from '../../lib/termination/termination-request.js';
 import type { CapturedExamples, ExampleName } from './capture-examples.js';
 
@@ -71,7 +72,7 @@ const object = (properties: Record<string, Schema>, optional: string[] = []): Sc
   properties,
 });
 
-const OUTCOMES = ['terminated', 'already_ended', 'skipped_protected', 'would_terminate', 'blocked', 'failed'];
+const OUTCOMES = [...OUTCOME_KINDS];
 
 /** Response bodies, written from the handlers' types (lib/inventory/list-sessions.ts, lib/invocation/termination-response.ts). */
 const RESPONSE_SCHEMAS: Record<string, Schema> = {

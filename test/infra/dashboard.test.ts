@@ -1,7 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODE_DIMENSION, ERRORS_METRIC } from '../../lib/core/error-metrics.js';
+import {
+  ConfigurationError,
+  PamApiError,
+  type PamFailureKind,
+  SecretsUnavailableError,
+  StorageUnavailableError,
+  TerminationIncompleteError,
+} from '../../lib/core/errors.js';
 import { INVENTORY_METRICS } from '../../lib/inventory/inventory-metrics.js';
 import { OUTCOME_KINDS } from '../../lib/termination/outcome.js';
 import { TIME_TO_CUT, TRIGGER_DIMENSION, WRITE_BACK_FAILED } from '../../lib/termination/outcome-metrics.js';
@@ -110,10 +120,29 @@ beforeAll(() => {
   rows = body.widgets.filter((widget) => widget.type === 'metric').flatMap(metricRows);
 });
 
+/** The codes lib/core/errors.ts gives (internal_error: what lib/invocation/http-response.ts counts for the rest). */
+const KINDS: PamFailureKind[] = ['rejected', 'unauthorized', 'timeout', 'unreachable', 'tls', 'bad_response'];
+const ERROR_CODES = new Set([
+  ...KINDS.map((kind) => new PamApiError({ kind, message: '', retryable: false }).code),
+  ...[ConfigurationError, SecretsUnavailableError, StorageUnavailableError, TerminationIncompleteError].map(
+    (type) => new type('').code,
+  ),
+  'internal_error',
+]);
+const { ERROR_CODES: SHOWN_CODES } = createRequire(import.meta.url)('../../infra/dashboard/dashboard.cjs') as {
+  ERROR_CODES: string[];
+};
+
 const functionEnvironments = () =>
   Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::Lambda::Function')
     .map((resource) => resource.Properties.Environment.Variables);
+
+/** Every rule's name in the template: each rule is named (FailedInvocations is by rule name). */
+const ruleNames = () =>
+  Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Events::Rule')
+    .map((resource) => resource.Properties.Name as string);
 
 describe('the CloudWatch dashboard', () => {
   it('is one dashboard, named for the stage and the region (dashboards are global to the account)', () => {
@@ -148,9 +177,28 @@ describe('the CloudWatch dashboard', () => {
         expect(queueNames, where).toContain(row.dimensions.QueueName);
         continue;
       }
+      if (row.namespace === 'AWS/Lambda') {
+        expect(['Errors', 'Throttles'], where).toContain(row.name);
+        expect(Object.keys(row.dimensions), where).toEqual(['FunctionName']);
+        const logicalId = row.dimensions.FunctionName?.replace(/-ref$/, '') ?? '';
+        expect(template.Resources[logicalId]?.Type, where).toBe('AWS::Lambda::Function');
+        continue;
+      }
+      if (row.namespace === 'AWS/ApiGateway') {
+        expect([row.name, row.dimensions], where).toEqual(['5xx', { ApiId: 'HttpApi-ref' }]);
+        continue;
+      }
+      if (row.namespace === 'AWS/Events') {
+        expect(row.name, where).toBe('FailedInvocations');
+        expect(ruleNames(), where).toContain(row.dimensions.RuleName);
+        continue;
+      }
       expect(row.namespace, where).toBe(namespace);
       expect(row.dimensions.service, where).toBe(service);
-      if (row.name === TIME_TO_CUT) {
+      if (row.name === ERRORS_METRIC && row.namespace !== 'AWS/Lambda') {
+        expect(Object.keys(row.dimensions).sort(), where).toEqual(['service', CODE_DIMENSION].sort());
+        expect([...ERROR_CODES], where).toContain(row.dimensions[CODE_DIMENSION]);
+      } else if (row.name === TIME_TO_CUT) {
         expect(Object.keys(row.dimensions).sort(), where).toEqual(['service', TRIGGER_DIMENSION].sort());
         expect(TRIGGER_KINDS, where).toContain(row.dimensions[TRIGGER_DIMENSION]);
       } else {
@@ -176,6 +224,22 @@ describe('the CloudWatch dashboard', () => {
     for (const name of [indexAge, indexListDuration, exportDuration, exportBytes]) expect(shown(name), name).toBe(true);
     for (const queue of ['RulesDeadLetterQueue', 'DropFailuresQueue'])
       expect(shown('ApproximateNumberOfMessagesVisible', { QueueName: `stack-${queue}-ABC123` }), queue).toBe(true);
+  });
+
+  it("shows each function's errors and throttles, the HTTP API's 5xx, each rule's FailedInvocations and the alarmed error codes", () => {
+    const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    for (const [logicalId] of functions)
+      for (const name of ['Errors', 'Throttles'])
+        expect(rows.some((row) => row.name === name && row.dimensions.FunctionName === `${logicalId}-ref`)).toBe(true);
+    expect(rows.some((row) => row.namespace === 'AWS/ApiGateway' && row.name === '5xx')).toBe(true);
+    const failedRules = rows.filter((row) => row.name === 'FailedInvocations').map((row) => row.dimensions.RuleName);
+    expect(failedRules.sort()).toEqual(ruleNames().sort());
+    for (const code of ['pam_unauthorized', 'configuration_error', 'secrets_unavailable'])
+      expect(SHOWN_CODES).toContain(code);
+    const shownCodes = rows
+      .filter((row) => row.name === ERRORS_METRIC && row.namespace !== 'AWS/Lambda')
+      .map((row) => row.dimensions[CODE_DIMENSION]);
+    expect(shownCodes).toEqual(SHOWN_CODES);
   });
 
   it('marks on the index graph the age past which terminations stop trusting the index (INDEX_MAX_AGE_SECONDS)', () => {

@@ -656,7 +656,7 @@ describe('a termination report', () => {
       ),
     );
     expect(statusCode).toBe(200);
-    expect(body.summary).toEqual({ blocked: 1_000 });
+    expect(body.summary).toEqual({ would_block: 1_000 });
     expect(body.outcomes).toHaveLength(1_000);
     expect(body.outcomes_truncated).toBeUndefined();
     serve(generateSessions(3_600, { activeShare: 1 }));
@@ -670,7 +670,7 @@ describe('a termination report', () => {
         lambdaContext(),
       ),
     ).body;
-    expect(bigger.summary).toEqual({ blocked: 1_200 });
+    expect(bigger.summary).toEqual({ would_block: 1_200 });
     expect(bigger.outcomes).toHaveLength(1_000);
     expect(bigger.outcomes_truncated).toMatchObject({ total: 1_200, shown: 1_000 });
   });

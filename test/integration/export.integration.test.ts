@@ -235,12 +235,15 @@ describe('the export metrics', () => {
     expect(written.ContentLength).toBeGreaterThan(0);
   });
 
-  it('emits none of them for an export that failed (its Errors alarm tells)', async () => {
+  it('emits none of them for an export that failed, only its error by code (its Errors alarm tells)', async () => {
     const refusal = JSON.stringify({ code: 500, response: { status: 500, message: 'Unexpected error.', error: true } });
     local.pam.injectFault('list', { kind: 'status', status: 200, body: refusal });
     const mark = output.text().length;
     await expect(exportHandler({}, lambdaContext({ remainingMs: 60_000 }))).rejects.toThrow('Unexpected error.');
-    expect(emfRecords(output.text().slice(mark))).toEqual([]);
+    const records = emfRecords(output.text().slice(mark));
+    expect(records.map((record) => [record.metrics.map((metric) => metric.Name), record.values.code])).toEqual([
+      [['Errors'], 'pam_rejected'],
+    ]);
   });
 });
 

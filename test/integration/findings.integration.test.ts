@@ -29,7 +29,7 @@ const idOf = (user: string, device: string) =>
   local.pam.sessions.find((s) => s.user === user && s.device === device && s.end === null)?.session_id ?? '';
 const ignoredAudits = () =>
   local.eventBridge.events
-    .filter((event) => event['detail-type'] === 'PAM Finding Ignored')
+    .filter((event) => event['detail-type'] === 'PAM Session Termination Ignored')
     .map((event) => (event.detail as { ignored: string }).ignored);
 
 /** A new active session, as if the administrator connected again. */

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
+/**
  * An EventBridge event fixture from test/fixtures/events, parsed afresh on each call, with an id of
- * its own as EventBridge gives every event (the same object sent twice is a redelivery); `asStored`
- * keeps the file's id.
+ * its own as EventBridge gives every event (the same object sent twice is a redelivery) and its time
+ * set to now: EventBridge delivers within seconds, and drop ignores events older than
+ * MAX_EVENT_AGE_MINUTES. `asStored` keeps the file's id.
  */
 export function eventFixture(name: string, options: { asStored?: boolean } = {}): Record<string, any> {
   const event = JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
-  return options.asStored || typeof event.id !== 'string' ? event : { ...event, id: randomUUID() };
+  const now = { ...event, time: new Date().toISOString() };
+  return options.asStored || typeof event.id !== 'string' ? now : { ...now, id: randomUUID() };
 }
 
 /** The first record of the vendor's documented list answer (GET /api/session/remotesessions). */

@@ -15,12 +15,18 @@ export interface Template {
 }
 
 /**
- * What `npx osls package` generates, offline and without AWS credentials: what would be deployed. With `edit`,
- * serverless.yml is first rewritten (in a copy of the service that links to this one's code), for settings that
- * `--param` cannot give, such as lists.
+ * What `npx osls package` generates, offline and without AWS credentials: what would be deployed. `params` are
+ * given as an operator would, `--param="name=value"` (lists comma-separated). With `edit`, serverless.yml is first
+ * rewritten (in a copy of the service that links to this one's code).
  */
 export async function packageTemplate(
-  options: { packageDir?: string; stage?: string; region?: string; edit?: (serverlessYml: string) => string } = {},
+  options: {
+    packageDir?: string;
+    stage?: string;
+    region?: string;
+    params?: Record<string, string>;
+    edit?: (serverlessYml: string) => string;
+  } = {},
 ): Promise<{ template: Template; packageDir: string; cleanup: () => void }> {
   let serviceDir = root;
   if (options.edit) {
@@ -39,6 +45,7 @@ export async function packageTemplate(
       packageDir,
       ...(options.stage ? ['--stage', options.stage] : []),
       ...(options.region ? ['--region', options.region] : []),
+      ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
     ],
     {
       cwd: serviceDir,
