@@ -1,5 +1,5 @@
 import { PamApiError, type PamFailure, ValidationError } from '../core/errors.js';
-import { pamSettings } from '../core/settings.js';
+import { lookupSettings, pamSettings } from '../core/settings.js';
 import { normaliseRemoteSession, type RemoteSession } from '../sessions/remote-session.js';
 import { type PamCallOptions, requestEnvelope } from './pam-client.js';
 
@@ -101,4 +101,30 @@ export async function lookupSession(id: string, options: PamCallOptions = {}): P
   // Another session than the one asked for would be acted on in its place.
   if (result.session.id !== id) throw badLookup(id, `is the session with id ${result.session.id}`);
   return result.session;
+}
+
+/**
+ * Several sessions by numeric id, LOOKUP_CONCURRENCY at a time: each id's session, or undefined
+ * when PAM says it has none. The first failure stops new lookups and is thrown once those in
+ * flight are over (LookupUnavailableError when PAM cannot answer lookups).
+ */
+export async function lookupSessions(
+  ids: readonly string[],
+  options: PamCallOptions = {},
+): Promise<Map<string, RemoteSession | undefined>> {
+  const found = new Map<string, RemoteSession | undefined>();
+  const queue = [...new Set(ids)];
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined && !failure; id = queue.shift()) {
+      try {
+        found.set(id, await lookupSession(id, options));
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lookupSettings().concurrency, queue.length) }, worker));
+  if (failure) throw failure.error;
+  return found;
 }

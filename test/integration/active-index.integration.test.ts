@@ -137,10 +137,18 @@ describe('index-sessions', () => {
     expect(index.active.map((session: { session_id: string }) => session.session_id)).not.toContain(target.session_id);
   });
 
-  it('does not list again before as long as its last list took has passed', async () => {
+  it('without lookups to refresh by, does not list again before as long as its last list took has passed', async () => {
     await writeIndex();
     const index = await readIndex();
-    await putIndex(JSON.stringify({ ...index, listed_at: new Date().toISOString(), list_duration_ms: 120_000 }));
+    await putIndex(
+      JSON.stringify({
+        ...index,
+        listed_at: new Date().toISOString(),
+        full_listed_at: undefined,
+        list_duration_ms: 120_000,
+        highest_id: null,
+      }),
+    );
     const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
     expect(summary.skipped).toMatch(/the last list took 120000 ms; the next may start at/);
     expect(pamCalls('list')).toEqual([]);
@@ -192,7 +200,13 @@ describe('index-sessions metrics', () => {
   it('counts a tick that does not list as IndexRunSkipped, and emits nothing else', async () => {
     await writeIndex();
     await putIndex(
-      JSON.stringify({ ...(await readIndex()), listed_at: new Date().toISOString(), list_duration_ms: 120_000 }),
+      JSON.stringify({
+        ...(await readIndex()),
+        listed_at: new Date().toISOString(),
+        full_listed_at: undefined,
+        list_duration_ms: 120_000,
+        highest_id: null,
+      }),
     );
     const mark = output.text().length;
     const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
