@@ -1,9 +1,11 @@
+import { logger } from '../core/logger.js';
 import type { ActiveIndex } from '../inventory/active-index.js';
 import { recordFullListFallback } from '../inventory/inventory-metrics.js';
 import { type PamCallOptions, streamRemoteSessions } from '../pam/pam-client.js';
 import { isNumericSessionId, LookupUnavailableError, lookupSessions } from '../pam/session-lookup.js';
 import { sessionsOpenedSince, type TailOptions, type TailResult } from '../pam/session-tail.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
+import type { Outcome } from './outcome.js';
 
 /**
  * What a termination asks PAM about one session at a time instead of reading its whole history:
@@ -40,6 +42,9 @@ export async function sessionsSinceIndex(
   }
 }
 
+/** What a session is looked up by: its numeric id, checked against its session_id (an outcome's facts will do). */
+export type SessionKey = Pick<RemoteSession, 'session_id' | 'id'>;
+
 export interface SessionState {
   /** Still open now. */
   active: boolean;
@@ -50,7 +55,7 @@ export interface SessionState {
 
 /** Ends the list once every session sought is found. */
 async function statesFromList(
-  sought: readonly RemoteSession[],
+  sought: readonly SessionKey[],
   options: PamCallOptions,
   states: Map<string, SessionState>,
 ): Promise<void> {
@@ -73,7 +78,7 @@ async function statesFromList(
  * Throws PamApiError when PAM cannot be asked at all.
  */
 export async function confirmActive(
-  sessions: readonly RemoteSession[],
+  sessions: readonly SessionKey[],
   options: PamCallOptions = {},
 ): Promise<Map<string, SessionState>> {
   const states = new Map<string, SessionState>();
@@ -109,6 +114,37 @@ export async function confirmActive(
 }
 
 /** Whether one session is still open now (confirmActive for one). */
-export async function isSessionActiveNow(session: RemoteSession, options: PamCallOptions = {}): Promise<boolean> {
+export async function isSessionActiveNow(session: SessionKey, options: PamCallOptions = {}): Promise<boolean> {
   return (await confirmActive([session], options)).get(session.session_id)?.active ?? false;
+}
+
+/**
+ * PAM answers the same 500 for a failed drop and for a session that has already ended, and a
+ * timed-out drop may have happened: each failed drop's session is looked up (confirmActive), and
+ * those no longer active (or gone) are `already_ended`. When PAM cannot be asked, they stay failed.
+ * A replacement for reading the whole list to settle them.
+ */
+export async function settleRefusedDrops(outcomes: Outcome[], options: PamCallOptions = {}): Promise<Outcome[]> {
+  const failed = outcomes.filter((outcome) => outcome.outcome === 'failed' && outcome.session);
+  if (failed.length === 0) return outcomes;
+  let states: Map<string, SessionState>;
+  try {
+    states = await confirmActive(
+      failed.map((outcome) => ({ session_id: outcome.session_id, id: outcome.session?.id ?? null })),
+      options,
+    );
+  } catch (error) {
+    logger.warn('Could not re-check failed drops', { reason: error instanceof Error ? error.message : String(error) });
+    return outcomes;
+  }
+  return outcomes.map((outcome) =>
+    outcome.outcome === 'failed' && outcome.session && states.get(outcome.session_id)?.active === false
+      ? {
+          ...outcome,
+          outcome: 'already_ended',
+          message: 'no longer active after an ambiguous answer to the drop',
+          error: undefined,
+        }
+      : outcome,
+  );
 }

@@ -3,7 +3,13 @@ import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
 import type { ActiveIndex } from '../../lib/inventory/active-index.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
-import { confirmActive, isSessionActiveNow, sessionsSinceIndex } from '../../lib/termination/fresh-sessions.js';
+import {
+  confirmActive,
+  isSessionActiveNow,
+  sessionsSinceIndex,
+  settleRefusedDrops,
+} from '../../lib/termination/fresh-sessions.js';
+import { type Outcome, sessionFacts } from '../../lib/termination/outcome.js';
 import { emfRecords } from '../support/emf.js';
 import { captureOutput } from '../support/output-capture.js';
 
@@ -156,5 +162,36 @@ describe('sessionsSinceIndex', () => {
       reason: expect.stringMatching(/lookup_path/),
     });
     expect(fallbacksSince(mark)).toBe(1);
+  });
+});
+
+describe('settleRefusedDrops', () => {
+  const failed = (session: RemoteSession): Outcome => ({
+    session_id: session.session_id,
+    outcome: 'failed',
+    session: sessionFacts(session),
+    message: 'PAM Core answered HTTP 500 (error_code 1)',
+    resolved_from: 'index',
+    index_age_ms: 1_000,
+    event_age_ms: 20,
+  });
+
+  it('calls a refused drop of a session that has ended already_ended, by lookup, and leaves one still open failed', async () => {
+    const ended = byUser('jsilva', false);
+    const open = byUser('aoliveira', true);
+    const terminated: Outcome = { ...failed(byUser('mchen', true)), outcome: 'terminated' };
+    const settled = await settleRefusedDrops([failed(ended), failed(open), terminated]);
+    expect(settled.map((outcome) => outcome.outcome)).toEqual(['already_ended', 'failed', 'terminated']);
+    expect(settled[0]).toMatchObject({
+      message: 'no longer active after an ambiguous answer to the drop',
+      error: undefined,
+    });
+    expect(endpoints()).toEqual(['lookup', 'lookup']);
+  });
+
+  it('leaves them failed when PAM cannot be asked', async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '{"response":{"error":true,"status":500}}' });
+    const outcomes = [failed(byUser('jsilva', false))];
+    expect(await settleRefusedDrops(outcomes)).toEqual(outcomes);
   });
 });
