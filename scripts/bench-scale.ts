@@ -98,6 +98,13 @@ function openedSession(id: number): SimulatedSession {
 
 type Kinds = Record<string, number>;
 
+interface LookupPieces {
+  byId: Array<{ ms: number; lookups: number }>;
+  toEnd: { ms: number; lookups: number; found: number };
+  confirmed: Array<{ ms: number; active: boolean | undefined; via: string | undefined }>;
+  peakRssMB: number;
+}
+
 /** PAM requests that arrived between two moments, by kind (list, drop, lookup). */
 function requestsBetween(simulator: SimulatorProcess, from: number, to: number): Kinds {
   const kinds: Kinds = { list: 0, drop: 0, lookup: 0 };
@@ -151,6 +158,8 @@ const pathRow = (label: string, figures: PathFigures) =>
 export async function scaleBench(): Promise<string[]> {
   const script = 'dist/bench/bench-handler-child.mjs';
   await bundleScript('scripts/bench-handler-child.ts', script);
+  const lookupScript = 'dist/bench/bench-lookup-child.mjs';
+  await bundleScript('scripts/bench-lookup-child.ts', lookupScript);
   const credentials = randomCredentials();
   const secrets = await startSecretsManagerStandIn();
   const eventBridge = await startEventBridgeStandIn();
@@ -167,10 +176,9 @@ export async function scaleBench(): Promise<string[]> {
         // Back-to-back refreshes stand for one a minute: the per-minute budget would count them together.
         const indexerEnv = { ...env, INDEX_MAX_LOOKUPS_PER_MINUTE: '1000000' };
         const listBytes = await primeList(simulator.url, credentials);
-        const open = generateSessions(size, { activeCount: ACTIVE })
-          .filter((session) => session.end === null)
-          .map((session) => session.session_id);
-        const targets = open.slice(Math.floor(open.length / 2));
+        const open = generateSessions(size, { activeCount: ACTIVE }).filter((session) => session.end === null);
+        const numericIds = new Map(open.map((session) => [session.session_id, session.id]));
+        const targets = open.slice(Math.floor(open.length / 2)).map((session) => session.session_id);
         const take = (count: number) => targets.splice(0, count);
         let nextId = size + 1;
         const openNew = async (count: number) => {
@@ -259,6 +267,21 @@ export async function scaleBench(): Promise<string[]> {
           rawPath: '/sessions',
           queryStringParameters: { active: 'true' },
         });
+        // The pieces the drop does not use yet: walking the ids above the index, confirming a session's state.
+        const walkFrom = nextId - 1;
+        const newForWalk = await openNew(1 + WARM);
+        const { output: pieces } = await runScript<LookupPieces>(
+          process.execPath,
+          ['--enable-source-maps', lookupScript],
+          {
+            ...env,
+            BENCH_WALK_FROM: String(walkFrom),
+            BENCH_WALK_TARGETS: newForWalk.map((session) => session.id).join(','),
+            BENCH_CONFIRM: JSON.stringify(repeatIds.map((id) => ({ session_id: id, id: numericIds.get(id) }))),
+          },
+        );
+        const warmWalks = pieces.byId.slice(1);
+
         const listIndexed = await runFunction(script, 'list', [activeEvent], env);
         const listed = listIndexed.runs[0] as Run;
 
@@ -277,6 +300,10 @@ export async function scaleBench(): Promise<string[]> {
             `${pathRow('drop, opened since, by id', byId)}\n` +
             `${pathRow('drop, opened since, match', byMatch)}\n` +
             `    drop, repeat (to response)  warm p50 ${ms(repeatTime).padStart(9)}  peak RSS ${repeatRun.peakRssMB.toFixed(0).padStart(3)} MB  PAM per repeat: ${repeatRequests}\n` +
+            `    pieces, not yet wired into drop (warm, p50):\n` +
+            `      walk to a session opened since, by id  ${ms(median(warmWalks.map((walk) => walk.ms))).padStart(9)}  lookups ${median(warmWalks.map((walk) => walk.lookups))}\n` +
+            `      walk to its end, for a match            ${ms(pieces.toEnd.ms).padStart(9)}  lookups ${pieces.toEnd.lookups} (found ${pieces.toEnd.found})\n` +
+            `      confirmActive of a terminated session   ${ms(median(pieces.confirmed.map((state) => state.ms))).padStart(9)}  lookups 1, says ${pieces.confirmed.every((state) => state.active === false && state.via === 'lookup') ? 'ended (by lookup)' : JSON.stringify(pieces.confirmed)}  peak RSS ${pieces.peakRssMB.toFixed(0)} MB\n` +
             `    GET /sessions?active=true   ${ms(listed.endedAt - listed.startedAt).padStart(9)}  peak RSS ${listIndexed.peakRssMB.toFixed(0)} MB\n` +
             `    index-sessions, full list   ${ms(fullListSeconds * 1000).padStart(9)}  peak RSS ${indexer.peakRssMB.toFixed(0)} MB\n` +
             (refreshes.length === 0
