@@ -56,7 +56,11 @@ async function previousIndex(bucket: string): Promise<ActiveIndex | undefined> {
  * active in the previous index and that the list now shows ended (JSON.parse reads every record;
  * only those are normalised). Sessions seen ending in the last 24 hours are carried over.
  */
-async function buildIndex(previous: ActiveIndex | undefined, options: PamCallOptions): Promise<ActiveIndex> {
+async function buildIndex(
+  previous: ActiveIndex | undefined,
+  options: PamCallOptions,
+  lookupWindow: LookupWindow = previous?.lookup_window,
+): Promise<ActiveIndex> {
   const listedAt = new Date();
   const wasActive = new Map(previous?.active.map((session) => [session.session_id, session]));
   const active: RemoteSession[] = [];
@@ -92,7 +96,7 @@ async function buildIndex(previous: ActiveIndex | undefined, options: PamCallOpt
     list_duration_ms: Date.now() - listedAt.getTime(),
     full_listed_at: listedAt.toISOString(),
     highest_id: highestId,
-    ...(previous?.lookup_window ? { lookup_window: previous.lookup_window } : {}),
+    ...(lookupWindow ? { lookup_window: lookupWindow } : {}),
     history_size: historySize,
     malformed: malformed.count,
     active: sortedById(active),
@@ -134,7 +138,12 @@ function lookupBudget(previous: ActiveIndex, nowMs: number, maxPerMinute: number
   return { startedAt: new Date(nowMs).toISOString(), used: 0, left: maxPerMinute };
 }
 
-type Refresh = { index: ActiveIndex; lookups: number; newSessions: number } | { fallback: string };
+type Refresh =
+  | { index: ActiveIndex; lookups: number; newSessions: number }
+  /** A full list instead; `spent`: the lookups a refresh sent before it gave up, and the minute's count with them. */
+  | { fallback: string; spent?: { lookups: number; window: LookupWindow } };
+
+type LookupWindow = ActiveIndex['lookup_window'];
 
 /**
  * Between full lists: the sessions opened since (ids above highest_id, walked by lookup) and each
@@ -170,6 +179,10 @@ async function refreshIndex(
     if (!tail.complete) {
       return {
         fallback: `more sessions opened since the index than INDEX_MAX_LOOKUPS_PER_MINUTE (${maxLookupsPerMinute}) leaves lookups for`,
+        spent: {
+          lookups: tail.lookups,
+          window: { started_at: budget.startedAt, lookups: budget.used + tail.lookups },
+        },
       };
     }
     rechecked = await lookupSessions(
@@ -261,6 +274,7 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
   running = true;
   try {
     const previous = await previousIndex(bucket);
+    let lookupWindow = previous?.lookup_window;
     if (previous) {
       const fullListedAt = Date.parse(previous.full_listed_at ?? previous.listed_at);
       const nextListAllowed = fullListedAt + 2 * previous.list_duration_ms;
@@ -288,6 +302,10 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
           return summary;
         }
         recordFullListFallback('index_sessions', refresh.fallback);
+        if (refresh.spent) {
+          recordIndexLookups(refresh.spent.lookups);
+          lookupWindow = refresh.spent.window;
+        }
         if (now() < nextListAllowed) {
           return skip(
             s3Uri,
@@ -296,7 +314,7 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
         }
       }
     }
-    const index = await buildIndex(previous, options);
+    const index = await buildIndex(previous, options, lookupWindow);
     await writeIndex(bucket, index);
     // Measured as readers measure it, once the new index is there to replace it.
     recordIndexRun({

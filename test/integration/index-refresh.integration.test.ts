@@ -177,6 +177,23 @@ describe('index-sessions between full lists', () => {
     expect(metricsSince(mark)).toContainEqual(['FullListFallback', 1]);
   });
 
+  it('lists instead when more sessions opened than the budget leaves lookups for, counting those it sent', async () => {
+    await fullList();
+    const active = activeIds(local.pam.sessions).length;
+    process.env.INDEX_MAX_LOOKUPS_PER_MINUTE = String(active + 8);
+    local.pam.openSessions(Array.from({ length: 10 }, (_, index) => opened(13 + index)));
+    const mark = output.text().length;
+    expect(await run()).toMatchObject({ kind: 'full_list', highest_id: 22, active: active + 10 });
+    expect(lookedUp()).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(metricsSince(mark)).toEqual(
+      expect.arrayContaining([
+        ['IndexLookups', 8],
+        ['FullListFallback', 1],
+      ]),
+    );
+    expect((await readIndex()).lookup_window.lookups).toBe(8);
+  });
+
   it('fails loudly, writing nothing, when a lookup fails otherwise', async () => {
     const first = await fullList();
     process.env.PAM_MAX_ATTEMPTS = '1';
