@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { localAwsEnv } from '../infra/local/local-pam.js';
+import type { SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across the bench's processes. */
 export const now = () => performance.timeOrigin + performance.now();
@@ -11,6 +12,10 @@ export interface SimulatorProcess {
   url: string;
   /** When each DELETE arrived, by session id. */
   drops: Map<string, number>;
+  /** Every request, in order of arrival. */
+  requests: Array<{ endpoint: string; path: string; receivedAt: number }>;
+  /** Opens these sessions in the simulator (ids above the others). */
+  open(sessions: SimulatedSession[]): Promise<void>;
   stop(): void;
 }
 
@@ -30,11 +35,26 @@ export async function startSimulatorProcess(
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const drops = new Map<string, number>();
-  child.on('message', (message: { endpoint: string; path: string; receivedAt: number }) => {
+  const requests: SimulatorProcess['requests'] = [];
+  child.on('message', (message: { endpoint?: string; path: string; receivedAt: number }) => {
+    if (message.endpoint === undefined) return;
+    requests.push({ endpoint: message.endpoint, path: message.path, receivedAt: message.receivedAt });
     if (message.endpoint === 'drop') drops.set(message.path.split('/').pop() ?? '', message.receivedAt);
   });
   const [url] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { url, drops, stop: () => child.kill('SIGTERM') };
+  const open = async (sessions: SimulatedSession[]) => {
+    const opened = new Promise<void>((resolve) => {
+      const listener = (message: { opened?: number }) => {
+        if (message.opened === undefined) return;
+        child.off('message', listener);
+        resolve();
+      };
+      child.on('message', listener);
+    });
+    child.send({ open: sessions });
+    await opened;
+  };
+  return { url, drops, requests, open, stop: () => child.kill('SIGTERM') };
 }
 
 /**

@@ -240,7 +240,7 @@ if (PARTS.has('export')) {
 }
 if (PARTS.has('scale')) {
   console.log(
-    '\ntime to cut and memory by size of history (about 1,000 open sessions; fresh process per function; time to cut = until the simulator receives the DELETE)',
+    '\ntime to cut and memory by size of history (about 500 open sessions; fresh process per function; time to cut = from invocation, or from spawn when cold, until the simulator receives the DELETE)',
   );
   for (const row of await scaleBench()) console.log(row);
 }

@@ -139,13 +139,19 @@ function dashboardBody({ namespace, service, stage, indexMaxAgeSeconds }) {
       timeToCut(8, 'p95'),
       timeToCut(16, 'Maximum'),
       widget(0, 14, 12, 6, {
-        title: 'Active-session index: age when replaced, list duration (ms), active sessions',
+        title: 'Active-session index: age when replaced, list duration (ms); active sessions, lookups, fallbacks',
         stat: 'Maximum',
         period: 60,
         metrics: [
           own('IndexAge', { label: 'IndexAge: how old the index readers used had become' }),
           own('IndexListDuration', { label: 'IndexListDuration' }),
           own('IndexActiveSessions', { label: 'IndexActiveSessions', yAxis: 'right' }),
+          own('IndexLookups', { label: 'IndexLookups: one refresh (a minute)', yAxis: 'right' }),
+          own('FullListFallback', {
+            label: 'FullListFallback: full lists read because lookups could not answer',
+            stat: 'Sum',
+            yAxis: 'right',
+          }),
         ],
         annotations: {
           horizontal: [

@@ -118,6 +118,7 @@ export async function startLocalPam(
   const paths: Record<string, string> = {};
   if (options.listPath) paths.list_path = options.listPath;
   if (options.dropPath) paths.drop_path = options.dropPath;
+  if (options.lookupPath) paths.lookup_path = options.lookupPath;
   const secrets = await startSecretsManagerStandIn({ [secretId]: pamSecretString(pam.url, credentials, paths) });
   const eventBridge = await startEventBridgeStandIn({
     ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),

@@ -1,12 +1,13 @@
 import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
-import { generateSessions, seedSessions } from './seed-sessions.js';
+import { generateSessions, type SimulatedSession, seedSessions } from './seed-sessions.js';
 import { startPamSimulator } from './server.js';
 
 /**
  * The simulator as its own process (for benchmarks, so its memory is not counted with what is
  * measured): PAM_SIMULATOR_CREDENTIALS (JSON), PAM_SIMULATOR_SESSIONS (a count; the realistic seed
  * when unset) and PAM_SIMULATOR_ACTIVE (how many of them are open). Prints its URL on the first
- * line once it listens; started with an IPC channel, it reports each request as it arrives.
+ * line once it listens; started with an IPC channel, it reports each request as it arrives and
+ * takes `{ open: sessions }` to open sessions (answered `{ opened: count }`).
  */
 const credentials = JSON.parse(process.env.PAM_SIMULATOR_CREDENTIALS ?? '') as OAuth1Credentials;
 const count = process.env.PAM_SIMULATOR_SESSIONS;
@@ -20,6 +21,11 @@ const simulator = await startPamSimulator({
         onRequest: ({ endpoint, path, receivedAt }) => process.send?.({ endpoint, path, receivedAt }),
       }
     : {}),
+});
+process.on('message', (message: { open?: SimulatedSession[] }) => {
+  if (!message.open) return;
+  simulator.openSessions(message.open);
+  process.send?.({ opened: message.open.length });
 });
 console.log(simulator.url);
 process.on('SIGTERM', () => void simulator.close().then(() => process.exit(0)));

@@ -10,7 +10,7 @@ import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from '
 export interface RecordedRequest {
   method: string;
   path: string;
-  endpoint: 'list' | 'drop' | 'token' | 'other';
+  endpoint: 'list' | 'drop' | 'lookup' | 'token' | 'other';
   /** The OAuth nonce sent, when there was an Authorization header. */
   nonce: string | undefined;
   status: number;
@@ -34,6 +34,10 @@ export interface PamSimulatorOptions {
   sessions?: SimulatedSession[];
   listPath?: string;
   dropPath?: string;
+  /** One session by numeric id; `{id}` stands for it. */
+  lookupPath?: string;
+  /** false: a PAM Core without the lookup route (its gateway answers 404 "no Route matched"). */
+  lookupRoute?: boolean;
   /** Serve older versions' field names (`credencial`, `dispositivo`). */
   legacyFieldNames?: boolean;
   /** Also accept OAuth 2.0 bearer tokens, issued by POST /iso/oauth2/token to this client. */
@@ -50,9 +54,11 @@ export interface PamSimulator {
   /** The sessions served; after changing this array directly, call sessionsChanged(). */
   sessions: SimulatedSession[];
   sessionsChanged(): void;
+  /** Appends sessions opened now (ids above the others), without rendering the whole list again. */
+  openSessions(added: SimulatedSession[]): void;
   requests: RecordedRequest[];
   setCredentials(credentials: OAuth1Credentials): void;
-  injectFault(endpoint: 'list' | 'drop' | 'token', fault: Fault, times?: number): void;
+  injectFault(endpoint: 'list' | 'drop' | 'lookup' | 'token', fault: Fault, times?: number): void;
   /** OAuth 2.0 tokens issued so far. */
   readonly tokensIssued: number;
   /** Makes every issued token invalid, as a restart or a revocation would. */
@@ -104,8 +110,11 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const [dropPrefix, dropSuffix = ''] = (options.dropPath ?? '/iso/session/drop/{session_id}').split(
     '{session_id}',
   ) as [string, string?];
+  const [lookupPrefix, lookupSuffix = ''] = (options.lookupPath ?? '/api/session/remotesessions/{id}').split(
+    '{id}',
+  ) as [string, string?];
   const requests: RecordedRequest[] = [];
-  const faults: Record<'list' | 'drop' | 'token', Fault[]> = { list: [], drop: [], token: [] };
+  const faults: Record<'list' | 'drop' | 'lookup' | 'token', Fault[]> = { list: [], drop: [], lookup: [], token: [] };
   const seenNonces = new Set<string>();
   const tokens = new Map<string, number>();
   let tokensIssued = 0;
@@ -152,13 +161,16 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   );
   const listTail = Buffer.from(']}');
 
+  /** A session as this PAM version names its fields. */
+  function served(session: SimulatedSession): object {
+    if (!options.legacyFieldNames) return session;
+    const { credential, device, ...rest } = session;
+    return { ...rest, credencial: credential, dispositivo: device };
+  }
+
   function renderPart(part: number): Buffer {
     const start = part * RENDER_BATCH;
-    const records = sessions.slice(start, start + RENDER_BATCH).map((session) => {
-      if (!options.legacyFieldNames) return JSON.stringify(session);
-      const { credential, device, ...rest } = session;
-      return JSON.stringify({ ...rest, credencial: credential, dispositivo: device });
-    });
+    const records = sessions.slice(start, start + RENDER_BATCH).map((session) => JSON.stringify(served(session)));
     return Buffer.from(`${start === 0 ? '' : ','}${records.join(',')}`);
   }
 
@@ -200,6 +212,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   function forgetRendering(): void {
     renderedParts = [];
     positionOf = undefined;
+    positionOfId = undefined;
   }
 
   /** Streams the list in 64 KiB writes, as a large answer arrives; `limit` cuts it short. */
@@ -227,6 +240,35 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       res.socket?.destroy();
     }
     return 200;
+  }
+
+  let positionOfId: Map<string, number> | undefined;
+  function findById(id: string): SimulatedSession | undefined {
+    if (!positionOfId) positionOfId = new Map(sessions.map((session, index) => [session.id, index]));
+    const index = positionOfId.get(id);
+    const session = index === undefined ? undefined : sessions[index];
+    return session?.id === id ? session : undefined;
+  }
+
+  /** PAM's one-session lookup: by numeric id only (1003 otherwise), 1002 when there is no such session. */
+  function serveLookup(res: ServerResponse, id: string): number {
+    if (!/^[0-9]+$/.test(id)) {
+      return send(res, 400, { response: envelope(400, '1003: Unexpected identifier type', 1003) });
+    }
+    const session = findById(id);
+    if (!session) return send(res, 400, { response: envelope(400, '1002: Session not found', 1002) });
+    return send(res, 200, { code: 200, response: envelope(200, '', 0), remote_session: served(session) });
+  }
+
+  function openSessions(added: SimulatedSession[]): void {
+    const first = sessions.length;
+    sessions.push(...added);
+    // Only the last rendered part (and those after it) change.
+    renderedParts.length = Math.min(renderedParts.length, Math.floor(first / RENDER_BATCH));
+    added.forEach((session, offset) => {
+      positionOf?.set(session.session_id, first + offset);
+      positionOfId?.set(session.id, first + offset);
+    });
   }
 
   function serveDrop(res: ServerResponse, sessionId: string): number {
@@ -324,14 +366,20 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       path.startsWith(dropPrefix) && path.endsWith(dropSuffix)
         ? decodeURIComponent(path.slice(dropPrefix.length, path.length - dropSuffix.length))
         : undefined;
+    const lookupId =
+      options.lookupRoute !== false && path.startsWith(lookupPrefix) && path.endsWith(lookupSuffix)
+        ? decodeURIComponent(path.slice(lookupPrefix.length, path.length - lookupSuffix.length))
+        : undefined;
     const endpoint =
       req.method === 'GET' && path === listPath
         ? 'list'
         : req.method === 'DELETE' && dropId
           ? 'drop'
-          : req.method === 'POST' && path === '/iso/oauth2/token'
-            ? 'token'
-            : 'other';
+          : req.method === 'GET' && lookupId && !lookupId.includes('/')
+            ? 'lookup'
+            : req.method === 'POST' && path === '/iso/oauth2/token'
+              ? 'token'
+              : 'other';
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
     const record: RecordedRequest = {
@@ -369,7 +417,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
         return record;
       }
     }
-    record.status = endpoint === 'list' ? await serveList(res) : serveDrop(res, dropId ?? '');
+    if (endpoint === 'lookup') record.status = serveLookup(res, lookupId ?? '');
+    else record.status = endpoint === 'list' ? await serveList(res) : serveDrop(res, dropId ?? '');
     return record;
   }
 
@@ -391,6 +440,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     sessionsChanged() {
       forgetRendering();
     },
+    openSessions,
     setCredentials(next) {
       credentials = next;
     },

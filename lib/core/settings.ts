@@ -152,6 +152,7 @@ export const pamSettings = settingsArea(() => ({
   secretMaxAgeMs: duration('PAM_SECRET_MAX_AGE_SECONDS', 's', 300, { min: 0 }),
   dropTimeoutMs: duration('PAM_DROP_TIMEOUT_MS', 'ms', 10_000, { min: 1 }),
   listTimeoutMs: duration('PAM_LIST_TIMEOUT_MS', 'ms', 120_000, { min: 1 }),
+  lookupTimeoutMs: duration('PAM_LOOKUP_TIMEOUT_MS', 'ms', 5_000, { min: 1 }),
   maxAttempts: integer('PAM_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
   retryBaseDelayMs: duration('PAM_RETRY_BASE_DELAY_MS', 'ms', 200, { min: 0 }),
 }));
@@ -201,6 +202,14 @@ export const terminationSettings = settingsArea(() => ({
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;
 
+/** Asking PAM about sessions one at a time, by numeric id (lib/pam/session-lookup.ts). */
+export const lookupSettings = settingsArea(() => ({
+  /** Lookups in flight at once, per walk or batch. */
+  concurrency: integer('LOOKUP_CONCURRENCY', 4, { min: 1, max: 32 }),
+  /** The walk above the highest known id ends after this many "not found" in a row (ids may have gaps). */
+  stopAfterMisses: integer('TAIL_STOP_AFTER_MISSES', 5, { min: 1, max: 100 }),
+}));
+
 /** Where audit events (and the export's summary) are published, and who hears of a blocked termination. */
 export const auditSettings = settingsArea(() => ({
   eventBus: text('AUDIT_EVENT_BUS', 'default'),
@@ -226,6 +235,12 @@ export const indexSettings = settingsArea(() => ({
   bucket: optionalText('EXPORT_BUCKET'),
   maxAgeMs: duration('INDEX_MAX_AGE_SECONDS', 's', 600, { min: 1 }),
   recheckMs: duration('INDEX_RECHECK_SECONDS', 's', 10, { min: 0 }),
+}));
+
+/** How index-sessions keeps the index fresh: full lists now and then, lookups in between. */
+export const indexerSettings = settingsArea(() => ({
+  fullListIntervalMs: integer('INDEX_FULL_LIST_MINUTES', 60, { min: 1 }) * 60_000,
+  maxLookupsPerMinute: integer('INDEX_MAX_LOOKUPS_PER_MINUTE', 1_200, { min: 1 }),
 }));
 
 /** How the export writes. */

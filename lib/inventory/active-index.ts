@@ -19,10 +19,20 @@ export interface EndedSession extends RemoteSession {
 
 export interface ActiveIndex {
   version: 1;
-  /** When the list this index was made from was requested. */
+  /**
+   * When PAM was last asked for what this index holds: a full list, or a refresh by lookup (the new
+   * sessions above highest_id, and each active one again). Its age is measured from here.
+   */
   listed_at: string;
+  /** How long the last full list took. */
   list_duration_ms: number;
-  /** Records in that list: the PAM Core's whole history. */
+  /** When the last full list was requested; absent in an index written before refreshes: listed_at. */
+  full_listed_at?: string;
+  /** The highest numeric session id seen: sessions opened since have higher ones. Null when none was numeric. */
+  highest_id?: number | null;
+  /** The lookups of refreshes in the current minute: the budget INDEX_MAX_LOOKUPS_PER_MINUTE applies to. */
+  lookup_window?: { started_at: string; lookups: number };
+  /** Records in the last full list, plus the sessions found opened since: the PAM Core's whole history. */
   history_size: number;
   malformed: number;
   /** Every active session, normalised as `GET /sessions` shows it, in session_id order. */
@@ -52,6 +62,11 @@ const indexSchema = z.object({
   version: z.literal(1),
   listed_at: z.iso.datetime(),
   list_duration_ms: z.number().check(z.nonnegative()),
+  full_listed_at: z.optional(z.iso.datetime()),
+  highest_id: z.optional(z.nullable(z.number().check(z.int(), z.nonnegative()))),
+  lookup_window: z.optional(
+    z.object({ started_at: z.iso.datetime(), lookups: z.number().check(z.int(), z.nonnegative()) }),
+  ),
   history_size: z.number().check(z.nonnegative()),
   malformed: z.number().check(z.nonnegative()),
   active: z.array(z.unknown()),

@@ -19,8 +19,8 @@ export interface PamCallOptions {
   deadline?: number;
 }
 
-interface Operation {
-  name: 'list' | 'drop';
+export interface Operation {
+  name: 'list' | 'drop' | 'lookup';
   method: 'GET' | 'DELETE';
   path: (connection: PamConnection) => string;
   timeoutMs: number;
@@ -198,6 +198,14 @@ async function callPam<T>(operation: Operation, options: PamCallOptions, read: R
   }
 }
 
+/**
+ * One request whose answer is PAM's short envelope: signed afresh for each attempt, retried within
+ * bounds, and decided from status and envelope (the typed PamApiError otherwise). Returns the body.
+ */
+export function requestEnvelope(operation: Operation, options: PamCallOptions = {}): Promise<Record<string, unknown>> {
+  return callPam(operation, options, readEnvelope);
+}
+
 /** Refuses a failed answer before its body is streamed; a successful one is handed over unread. */
 const openStream: ResponseReader<PamResponse> = async (response) => {
   // Outside 2xx, reading the (small) body throws the typed error: PAM's or its gateway's.
@@ -270,7 +278,7 @@ export async function* streamRemoteSessions(
 /** `DELETE /iso/session/drop/{session_id}` (or the secret's drop_path). The id is validated before anything is sent. */
 export async function dropSession(sessionId: string, options: PamCallOptions = {}): Promise<void> {
   const id = parseSessionId(sessionId);
-  await callPam(
+  await requestEnvelope(
     {
       name: 'drop',
       method: 'DELETE',
@@ -278,6 +286,5 @@ export async function dropSession(sessionId: string, options: PamCallOptions = {
       timeoutMs: pamSettings().dropTimeoutMs,
     },
     options,
-    readEnvelope,
   );
 }

@@ -8,6 +8,7 @@ import type { OAuth1Credentials } from './oauth1.js';
 
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
+const DEFAULT_LOOKUP_PATH = '/api/session/remotesessions/{id}';
 
 /** Powertools' provider over the Secrets Manager client, loaded on first use (once per container). */
 let provider: Promise<SecretsProvider> | undefined;
@@ -77,6 +78,10 @@ const pamSecretSchema = z.object(
       apiPath.check(z.refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')),
       DEFAULT_DROP_PATH,
     ),
+    lookup_path: z._default(
+      apiPath.check(z.refine((path) => path.includes('{id}'), 'must contain "{id}"')),
+      DEFAULT_LOOKUP_PATH,
+    ),
   },
   { error: 'must be a JSON object' },
 );
@@ -95,6 +100,8 @@ export interface PamConnection {
   caCertificate: string | undefined;
   listPath: string;
   dropPath: string;
+  /** One session by its numeric id; `{id}` stands for it. */
+  lookupPath: string;
 }
 
 const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secret'] as const;
@@ -147,6 +154,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
     caCertificate: secret.ca_certificate,
     listPath: secret.list_path,
     dropPath: secret.drop_path,
+    lookupPath: secret.lookup_path,
   };
 }
 

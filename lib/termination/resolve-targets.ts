@@ -63,9 +63,17 @@ export class TargetResolver {
     return this.pending.size;
   }
 
+  /** The sessions opened since the index were all looked up: only ids still sought need the live list. */
+  private matchesSettled = false;
+
   /** Whether the live list still has something to tell: ids not found yet, or matches newer than the index. */
   get needsLiveList(): boolean {
-    return this.pending.size > 0 || this.request.criteria.length > 0;
+    return this.pending.size > 0 || (this.request.criteria.length > 0 && !this.matchesSettled);
+  }
+
+  /** Every session opened since the index was looked up: matches need no list. */
+  settleMatches(): void {
+    this.matchesSettled = true;
   }
 
   /** Whether reading the live list further can change nothing (only ids were asked, and all were found). */

@@ -2,13 +2,15 @@ import { ResponderError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
 import { indexRefreshed, readActiveIndex } from '../inventory/active-index.js';
+import { recordFullListFallback } from '../inventory/inventory-metrics.js';
 import { recordTerminated } from '../inventory/termination-records.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
 import { prefetchPamConnection } from '../pam/pam-secret.js';
 import { keepBlockedRequest } from './blocked-requests.js';
 import { writeBackToFindings } from './finding-write-back.js';
+import { confirmActive, sessionsSinceIndex } from './fresh-sessions.js';
 import { resolveLive } from './live-resolution.js';
-import { type KnownSessions, TargetResolver } from './resolve-targets.js';
+import { type KnownSessions, type Target, TargetResolver } from './resolve-targets.js';
 import { settleRefusals } from './settle-refusals.js';
 import { capOf, TerminationActions } from './termination-actions.js';
 import { reportOutcomes, type TerminationReport } from './termination-report.js';
@@ -16,6 +18,8 @@ import type { TerminationRequest } from './termination-request.js';
 
 /** How long the live list waits for the DELETEs of the sessions the index resolved. */
 const INDEX_DROPS_HEAD_START_MS = 250;
+/** More sessions than this opened since the index: one list costs less than a lookup each. */
+const SINCE_INDEX_MAX_LOOKUPS = 200;
 /** Kept from PAM's calls for what comes after them: the audit trail and the records. */
 const REPORT_RESERVE_MS = 2_000;
 
@@ -35,12 +39,62 @@ export async function prepareTermination(): Promise<void> {
   await readKnown().catch(() => undefined);
 }
 
-type Phase = { resolver: TargetResolver; actions: TerminationActions; listFailure?: ResponderError };
+type Phase = { actions: TerminationActions; listFailure?: ResponderError };
+type Candidate = Extract<Target, { candidate: unknown }>;
+const isCandidate = (target: Target): target is Candidate => 'candidate' in target;
 
 /**
- * Resolve and act: the index's targets at once, then the live list for what the index cannot tell.
- * The index alone never blocks a request: over the cap on its word, the live list decides, so
- * sessions that ended since the index are not counted.
+ * Over the cap on the index's word, its candidates are asked about first (one lookup each): an index
+ * minutes old must not shield sessions that ended since, nor count them.
+ */
+async function recheckOverCap(first: Target[], resolver: TargetResolver, options: PamCallOptions): Promise<Target[]> {
+  const candidates = first.filter(isCandidate);
+  const states = await confirmActive(
+    candidates.map(({ candidate }) => candidate),
+    options,
+  );
+  return first.map((target) => {
+    if (!isCandidate(target)) return target;
+    const now = states.get(target.candidate.session_id);
+    if (now?.active) return { ...target, candidate: now.session ?? target.candidate };
+    const message = 'the index showed it active; the PAM Core no longer does';
+    return {
+      decided: resolver.outcome(
+        target.candidate.session_id,
+        'already_ended',
+        now?.session ?? target.candidate,
+        'live',
+        { message },
+      ),
+    };
+  });
+}
+
+/** The sessions opened since the index, one lookup each; false when lookups cannot tell (the list must). */
+async function resolveSinceIndex(
+  index: KnownSessions['index'],
+  resolver: TargetResolver,
+  actions: TerminationActions,
+  options: PamCallOptions,
+): Promise<void> {
+  if (!index) return;
+  const since = await sessionsSinceIndex(index.index, {
+    ...options,
+    maxLookups: SINCE_INDEX_MAX_LOOKUPS,
+    onSession: (session) => {
+      const target = resolver.fromLive(session);
+      if (target) actions.take(target);
+      return resolver.liveListDone;
+    },
+  });
+  // Walked to its end: every session opened since the index was seen.
+  if (since.via === 'lookup' && since.complete) resolver.settleMatches();
+}
+
+/**
+ * Resolve and act: the index's targets at once, then the sessions opened since it (by lookup), and
+ * the live list only for what neither can tell. The index alone never blocks a request: over the cap
+ * on its word, its candidates are confirmed with PAM first, and only those still active count.
  */
 async function resolveAndAct(
   request: TerminationRequest,
@@ -49,26 +103,39 @@ async function resolveAndAct(
   known: KnownSessions,
   options: PamCallOptions,
 ): Promise<Phase> {
-  let resolver = new TargetResolver(request, settings, known);
-  const first = resolver.fromKnown();
-  const fromIndex = first.filter((target) => 'candidate' in target).length;
-  if (fromIndex > capOf(request, settings))
-    resolver = new TargetResolver(request, settings, { ...known, index: undefined });
+  const resolver = new TargetResolver(request, settings, known);
   const actions = new TerminationActions(request, resolver, settings, dryRun, options);
-  if (resolver.usesIndex) for (const target of first) actions.take(target);
-  if (!resolver.needsLiveList) return { resolver, actions };
-  // The index's sessions go first: the heavy list is not sent to PAM beside their DELETEs.
-  await actions.headStart(INDEX_DROPS_HEAD_START_MS);
   try {
+    let first = resolver.fromKnown();
+    const cap = capOf(request, settings);
+    if (first.filter(isCandidate).length > cap) first = await recheckOverCap(first, resolver, options);
+    const candidates = first.filter(isCandidate);
+    if (candidates.length > cap) {
+      // Still over: newer sessions could only add to it; nothing is terminated and nothing listed.
+      actions.add(...first.flatMap((target) => ('decided' in target ? [target.decided] : [])));
+      actions.blockAll(
+        candidates.map(({ candidate }) => candidate),
+        'live',
+      );
+      actions.add(...resolver.unresolved('blocked', { message: 'not looked up: the request was blocked as a whole' }));
+      return { actions };
+    }
+    for (const target of first) actions.take(target);
+    if (!resolver.needsLiveList) return { actions };
+    // The index's sessions go first: PAM is not asked about others beside their DELETEs.
+    await actions.headStart(INDEX_DROPS_HEAD_START_MS);
+    await resolveSinceIndex(known.index, resolver, actions, options);
+    if (!resolver.needsLiveList) return { actions };
+    if (resolver.usesIndex) recordFullListFallback('terminate', 'ids neither the index nor the sessions since it know');
     await resolveLive(resolver, actions, !resolver.usesIndex, options);
-    return { resolver, actions };
+    return { actions };
   } catch (error) {
     if (!(error instanceof ResponderError)) {
       await actions.settled().catch(() => undefined);
       throw error;
     }
     actions.add(...resolver.unresolved('failed', { message: error.message, error }));
-    return { resolver, actions, listFailure: error };
+    return { actions, listFailure: error };
   }
 }
 

@@ -566,7 +566,11 @@ describe('the inventory export infrastructure', () => {
     // Sized from npm run bench -- scale: the live paths over a million sessions need more than 256 MB's CPU share.
     expect(fn('Drop').Properties.MemorySize).toBe(1024);
     expect(fn('List').Properties.MemorySize).toBe(1024);
-    expect(fn('IndexDashsessions').Properties.Environment.Variables.EXPORT_BUCKET).toEqual({ Ref: 'InventoryBucket' });
+    expect(fn('IndexDashsessions').Properties.Environment.Variables).toMatchObject({
+      EXPORT_BUCKET: { Ref: 'InventoryBucket' },
+      INDEX_FULL_LIST_MINUTES: '60',
+      INDEX_MAX_LOOKUPS_PER_MINUTE: '1200',
+    });
     const config = ofType('AWS::Lambda::EventInvokeConfig')
       .map(([, resource]) => resource)
       .find((resource) => resource.Properties.FunctionName.Ref === 'IndexDashsessionsLambdaFunction');

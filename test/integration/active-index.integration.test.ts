@@ -62,13 +62,17 @@ afterEach(() => {
   for (const name of ENV) delete process.env[name];
 });
 
+/** The highest numeric id the PAM Core has: a session opened now gets the next one. */
+const highestId = () => Math.max(...local.pam.sessions.map((session) => Number(session.id)).filter(Number.isFinite));
+
 function serve(sessions: SimulatedSession[]): void {
   local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
   local.pam.sessionsChanged();
   local.pam.requests.length = 0;
 }
 
-const pamCalls = (endpoint: 'list' | 'drop') => local.pam.requests.filter((request) => request.endpoint === endpoint);
+const pamCalls = (endpoint: 'list' | 'drop' | 'lookup') =>
+  local.pam.requests.filter((request) => request.endpoint === endpoint);
 const dropped = () => pamCalls('drop').map((request) => request.path.split('/').pop());
 const seeded = (user: string, device: string) => {
   const session = local.pam.sessions.find((s) => s.user === user && s.device === device);
@@ -137,10 +141,18 @@ describe('index-sessions', () => {
     expect(index.active.map((session: { session_id: string }) => session.session_id)).not.toContain(target.session_id);
   });
 
-  it('does not list again before as long as its last list took has passed', async () => {
+  it('without lookups to refresh by, does not list again before as long as its last list took has passed', async () => {
     await writeIndex();
     const index = await readIndex();
-    await putIndex(JSON.stringify({ ...index, listed_at: new Date().toISOString(), list_duration_ms: 120_000 }));
+    await putIndex(
+      JSON.stringify({
+        ...index,
+        listed_at: new Date().toISOString(),
+        full_listed_at: undefined,
+        list_duration_ms: 120_000,
+        highest_id: null,
+      }),
+    );
     const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
     expect(summary.skipped).toMatch(/the last list took 120000 ms; the next may start at/);
     expect(pamCalls('list')).toEqual([]);
@@ -192,7 +204,13 @@ describe('index-sessions metrics', () => {
   it('counts a tick that does not list as IndexRunSkipped, and emits nothing else', async () => {
     await writeIndex();
     await putIndex(
-      JSON.stringify({ ...(await readIndex()), listed_at: new Date().toISOString(), list_duration_ms: 120_000 }),
+      JSON.stringify({
+        ...(await readIndex()),
+        listed_at: new Date().toISOString(),
+        full_listed_at: undefined,
+        list_duration_ms: 120_000,
+        highest_id: null,
+      }),
     );
     const mark = output.text().length;
     const summary = await indexSessions({}, lambdaContext({ remainingMs: 60_000 }));
@@ -314,7 +332,7 @@ describe('an index that is wrong', () => {
     expect(output.text()).toMatch(/the index says it was listed in the future/);
   });
 
-  it('does not hide a session it calls ended from a match, when the live list shows it open', async () => {
+  it('is taken at its word for the ids it covers (only index-sessions may write it): no list to second-guess it', async () => {
     await writeIndex();
     const index = await readIndex();
     const [shown, ...rest] = index.active.filter((session: { user: string }) => session.user === 'aoliveira');
@@ -326,10 +344,8 @@ describe('an index that is wrong', () => {
       }),
     );
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
-    expect(outcomesOf(report)).toEqual({
-      [rest[0].session_id]: 'terminated (index)',
-      [shown.session_id]: 'terminated (live)',
-    });
+    expect(outcomesOf(report)).toEqual({ [rest[0].session_id]: 'terminated (index)' });
+    expect(pamCalls('list')).toEqual([]);
   });
 
   it('leaves out, rather than calls ended, a session missing from a list cut short', async () => {
@@ -345,10 +361,10 @@ describe('an index that is wrong', () => {
 });
 
 describe('a termination by match', () => {
-  it('cuts what the index knows at once, then a session opened after the index through the live list', async () => {
+  it('terminates what the index knows at once, then a session opened after the index, found by lookup, not the list', async () => {
     await writeIndex();
     const known = seeded('aoliveira', '10.66.50.9:22');
-    const opened = { ...known, id: '99', session_id: 'f'.repeat(40), device: '10.66.50.77:22' };
+    const opened = { ...known, id: String(highestId() + 1), session_id: 'f'.repeat(40), device: '10.66.50.77:22' };
     serve([...local.pam.sessions, opened]);
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(outcomesOf(report)).toEqual({
@@ -356,15 +372,15 @@ describe('a termination by match', () => {
       [seeded('aoliveira', '10.66.50.10:22').session_id]: 'terminated (index)',
       [opened.session_id]: 'terminated (live)',
     });
-    // The index's sessions were cut without waiting for the live list.
-    expect(dropArrivals.slice(0, 2).map((arrival) => arrival.listsDone)).toEqual([0, 0]);
-    expect(local.pam.requests.map((r) => r.endpoint).sort()).toEqual(['drop', 'drop', 'drop', 'list']);
+    // The walk over new ids found it (then TAIL_STOP_AFTER_MISSES misses in a row); the history was not listed.
+    expect(pamCalls('list')).toEqual([]);
+    expect(pamCalls('drop')).toHaveLength(3);
   });
 
   it('keeps the cap across both phases: the live list adds no more than the cap allows', async () => {
     await writeIndex();
     process.env.MAX_SESSIONS_PER_EVENT = '2';
-    const opened = { ...seeded('aoliveira', '10.66.50.9:22'), id: '99', session_id: 'f'.repeat(40) };
+    const opened = { ...seeded('aoliveira', '10.66.50.9:22'), id: String(highestId() + 1), session_id: 'f'.repeat(40) };
     serve([...local.pam.sessions, opened]);
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(report.summary).toEqual({ terminated: 2, blocked: 1 });
@@ -378,7 +394,9 @@ describe('a termination by match', () => {
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
     expect(report.summary).toEqual({ blocked: 2 });
     expect(Object.values(outcomesOf(report))).toEqual(['blocked (live)', 'blocked (live)']);
-    expect(pamCalls('list')).toHaveLength(1);
+    // Each candidate confirmed by one lookup; the history is not listed.
+    expect(pamCalls('lookup')).toHaveLength(2);
+    expect(pamCalls('list')).toEqual([]);
     expect(dropped()).toEqual([]);
   });
 
@@ -389,12 +407,16 @@ describe('a termination by match', () => {
     seeded('aoliveira', '10.66.50.9:22').end = '2026-11-23 10:00:00';
     local.pam.sessionsChanged();
     const report = await drop(request({ match: { user: 'aoliveira' } }), lambdaContext());
-    expect(outcomesOf(report)).toEqual({ [seeded('aoliveira', '10.66.50.10:22').session_id]: 'terminated (live)' });
+    expect(outcomesOf(report)).toEqual({
+      [seeded('aoliveira', '10.66.50.9:22').session_id]: 'already_ended (live)',
+      [seeded('aoliveira', '10.66.50.10:22').session_id]: 'terminated (index)',
+    });
     expect(dropped()).toEqual([seeded('aoliveira', '10.66.50.10:22').session_id]);
+    expect(pamCalls('list')).toEqual([]);
   });
 });
 
-describe("a live list that fails after the index's sessions were cut", () => {
+describe("PAM failing to say what opened since the index, after the index's sessions were terminated", () => {
   const post = (body: unknown) => ({
     ...httpApiEvent({ method: 'POST', routeKey: 'POST /sessions/terminate', rawPath: '/sessions/terminate' }),
     body: JSON.stringify(body),
@@ -403,7 +425,7 @@ describe("a live list that fails after the index's sessions were cut", () => {
   it('tells an HTTP caller what was done, and that the rest was not', async () => {
     await writeIndex();
     process.env.PAM_MAX_ATTEMPTS = '1';
-    local.pam.injectFault('list', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
+    local.pam.injectFault('lookup', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
     const { statusCode, body } = asJson(
       await drop(post({ match: { user: 'aoliveira' }, reason: 'contain' }), lambdaContext()),
     );
@@ -417,7 +439,7 @@ describe("a live list that fails after the index's sessions were cut", () => {
   it('makes an event fail, so Lambda retries it, after recording what was terminated', async () => {
     await writeIndex();
     process.env.PAM_MAX_ATTEMPTS = '1';
-    local.pam.injectFault('list', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
+    local.pam.injectFault('lookup', { kind: 'status', status: 503, body: '<html>Service Unavailable</html>' });
     const event = request({ match: { user: 'aoliveira' } });
     await expect(drop(event, lambdaContext())).rejects.toMatchObject({ name: 'TerminationIncompleteError' });
     delete process.env.PAM_MAX_ATTEMPTS;

@@ -47,6 +47,7 @@ describe('parsePamSecret', () => {
       caCertificate: undefined,
       listPath: '/api/session/remotesessions',
       dropPath: '/iso/session/drop/{session_id}',
+      lookupPath: '/api/session/remotesessions/{id}',
     });
   });
 
@@ -58,12 +59,14 @@ describe('parsePamSecret', () => {
         ...secret,
         list_path: '/api/pam/session/remotesessions',
         drop_path: '/api/pam/session/drop/{session_id}',
+        lookup_path: '/api/pam/session/remotesessions/{id}',
         ca_certificate: pem,
       }),
     );
     expect(connection).toMatchObject({
       listPath: '/api/pam/session/remotesessions',
       dropPath: '/api/pam/session/drop/{session_id}',
+      lookupPath: '/api/pam/session/remotesessions/{id}',
       caCertificate: pem,
     });
   });
@@ -92,6 +95,7 @@ describe('parsePamSecret', () => {
       'key "base_url" must be an https:// URL (http:// is accepted only for localhost)',
     ],
     [{ drop_path: '/iso/session/drop/' }, 'key "drop_path" must contain "{session_id}"'],
+    [{ lookup_path: '/api/session/remotesessions/' }, 'key "lookup_path" must contain "{id}"'],
     [{ list_path: 'api/session' }, 'key "list_path" must be a path starting with "/"'],
     [{ ca_certificate: 'not a pem' }, 'key "ca_certificate" must be a PEM certificate'],
   ])('refuses %j', (override, message) => {

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
+import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
+import type { ActiveIndex } from '../../lib/inventory/active-index.js';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import {
+  confirmActive,
+  isSessionActiveNow,
+  sessionsSinceIndex,
+  settleRefusedDrops,
+} from '../../lib/termination/fresh-sessions.js';
+import { type Outcome, sessionFacts } from '../../lib/termination/outcome.js';
+import { emfRecords } from '../support/emf.js';
+import { captureOutput } from '../support/output-capture.js';
+
+let local: LocalPam;
+const output = captureOutput();
+const KONG_404 = {
+  kind: 'status',
+  status: 404,
+  body: JSON.stringify({ message: 'no Route matched with those values' }),
+};
+
+beforeAll(async () => {
+  local = await startLocalPam();
+  Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5' });
+});
+
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(() => {
+  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
+  local.pam.sessionsChanged();
+  local.pam.clearFaults();
+  local.pam.requests.length = 0;
+});
+
+function normalised(session: SimulatedSession | undefined): RemoteSession {
+  const result = normaliseRemoteSession(session);
+  if (!result.ok) throw new Error('not a session');
+  return result.session;
+}
+
+const byUser = (user: string, open: boolean) =>
+  normalised(local.pam.sessions.find((session) => session.user === user && (session.end === null) === open));
+const endpoints = () => local.pam.requests.map((request) => request.endpoint);
+const fallbacksSince = (mark: number) =>
+  emfRecords(output.text().slice(mark)).filter((record) =>
+    record.metrics.some(({ Name }) => Name === 'FullListFallback'),
+  ).length;
+
+const index = (highest: number | null | undefined): ActiveIndex => ({
+  version: 1,
+  listed_at: new Date().toISOString(),
+  list_duration_ms: 5,
+  ...(highest === undefined ? {} : { highest_id: highest }),
+  history_size: 12,
+  malformed: 0,
+  active: [],
+  recently_ended: [],
+});
+
+describe('confirmActive', () => {
+  it('looks each session up by numeric id: still open, ended since, gone from PAM; no list', async () => {
+    const open = byUser('aoliveira', true);
+    const ending = byUser('mchen', true);
+    const gone = { ...byUser('jsilva', true), id: '4242', session_id: 'e'.repeat(40) };
+    const pamSide = local.pam.sessions.find((session) => session.session_id === ending.session_id);
+    if (pamSide) pamSide.end = '2026-12-06 22:40:00';
+
+    const states = await confirmActive([open, ending, gone]);
+
+    expect(Object.fromEntries([...states].map(([id, state]) => [id, [state.active, state.via]]))).toEqual({
+      [open.session_id]: [true, 'lookup'],
+      [ending.session_id]: [false, 'lookup'],
+      [gone.session_id]: [false, 'lookup'],
+    });
+    expect(states.get(ending.session_id)?.session?.end).toBe('2026-12-06 22:40:00');
+    expect(states.get(gone.session_id)?.session).toBeNull();
+    expect(endpoints()).toEqual(['lookup', 'lookup', 'lookup']);
+    expect(await isSessionActiveNow(open)).toBe(true);
+    expect(await isSessionActiveNow(ending)).toBe(false);
+  });
+
+  it('reads the list, and counts it, only for a session without a numeric id, or whose id names another session', async () => {
+    const open = byUser('aoliveira', true);
+    const noId = { ...byUser('pgarcia', true), id: null };
+    const otherId = { ...byUser('break_glass', true), id: open.id };
+    const mark = output.text().length;
+    const states = await confirmActive([open, noId, otherId]);
+    expect(states.get(open.session_id)).toMatchObject({ active: true, via: 'lookup' });
+    expect(states.get(noId.session_id)).toMatchObject({ active: true, via: 'list' });
+    expect(states.get(otherId.session_id)).toMatchObject({ active: true, via: 'list' });
+    // One lookup for the id both carry, one list for the two it cannot settle.
+    expect(endpoints().sort()).toEqual(['list', 'lookup']);
+    expect(fallbacksSince(mark)).toBe(1);
+  });
+
+  it('reads the list for every session when PAM refuses the lookup route, and counts it', async () => {
+    local.pam.injectFault('lookup', KONG_404 as never);
+    const open = byUser('aoliveira', true);
+    const ended = byUser('jsilva', false);
+    const absent = { ...open, id: '4243', session_id: 'd'.repeat(40) };
+    const mark = output.text().length;
+    const states = await confirmActive([open, ended, absent]);
+    expect(Object.fromEntries([...states].map(([id, state]) => [id, [state.active, state.via]]))).toEqual({
+      [open.session_id]: [true, 'list'],
+      [ended.session_id]: [false, 'list'],
+      [absent.session_id]: [false, 'list'],
+    });
+    expect(endpoints().filter((endpoint) => endpoint === 'list')).toHaveLength(1);
+    expect(fallbacksSince(mark)).toBe(1);
+  });
+
+  it('lets any other PAM failure through: nothing is decided on a guess', async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '{"response":{"error":true,"status":500}}' });
+    await expect(confirmActive([byUser('aoliveira', true)])).rejects.toMatchObject({ name: 'PamApiError' });
+  });
+});
+
+describe('sessionsSinceIndex', () => {
+  const opened = (id: number): SimulatedSession => ({
+    ...(local.pam.sessions[0] as SimulatedSession),
+    id: String(id),
+    session_id: sessionHash(`since-${id}`),
+    end: null,
+    time: null,
+  });
+
+  it('finds the sessions above the index highest_id by lookup, stopping early when told', async () => {
+    local.pam.openSessions([opened(13), opened(15)]);
+    const walk = await sessionsSinceIndex(index(12));
+    expect(walk).toMatchObject({ via: 'lookup', highestId: 15, complete: true, lookups: 8 });
+    expect(walk.via === 'lookup' && walk.sessions.map((session) => session.id)).toEqual(['13', '15']);
+    expect(endpoints()).not.toContain('list');
+
+    local.pam.requests.length = 0;
+    const sought = sessionHash('since-13');
+    const early = await sessionsSinceIndex(index(12), { onSession: (session) => session.session_id === sought });
+    expect(early).toMatchObject({ via: 'lookup', complete: false });
+    expect(local.pam.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it.each([
+    ['no index', undefined],
+    ['an index without highest_id', index(undefined)],
+    ['an index whose ids are not numeric', index(null)],
+  ])('tells the caller to read the list, counted, with %s', async (_, given) => {
+    const mark = output.text().length;
+    expect(await sessionsSinceIndex(given)).toMatchObject({ via: 'list' });
+    expect(local.pam.requests).toEqual([]);
+    expect(fallbacksSince(mark)).toBe(1);
+  });
+
+  it('tells the caller to read the list, counted, when PAM refuses the route', async () => {
+    local.pam.injectFault('lookup', KONG_404 as never);
+    const mark = output.text().length;
+    expect(await sessionsSinceIndex(index(12))).toMatchObject({
+      via: 'list',
+      reason: expect.stringMatching(/lookup_path/),
+    });
+    expect(fallbacksSince(mark)).toBe(1);
+  });
+});
+
+describe('settleRefusedDrops', () => {
+  const failed = (session: RemoteSession): Outcome => ({
+    session_id: session.session_id,
+    outcome: 'failed',
+    session: sessionFacts(session),
+    message: 'PAM Core answered HTTP 500 (error_code 1)',
+    resolved_from: 'index',
+    index_age_ms: 1_000,
+    event_age_ms: 20,
+  });
+
+  it('calls a refused drop of a session that has ended already_ended, by lookup, and leaves one still open failed', async () => {
+    const ended = byUser('jsilva', false);
+    const open = byUser('aoliveira', true);
+    const terminated: Outcome = { ...failed(byUser('mchen', true)), outcome: 'terminated' };
+    const settled = await settleRefusedDrops([failed(ended), failed(open), terminated]);
+    expect(settled.map((outcome) => outcome.outcome)).toEqual(['already_ended', 'failed', 'terminated']);
+    expect(settled[0]).toMatchObject({
+      message: 'no longer active after an ambiguous answer to the drop',
+      error: undefined,
+    });
+    expect(endpoints()).toEqual(['lookup', 'lookup']);
+  });
+
+  it('leaves them failed when PAM cannot be asked', async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '{"response":{"error":true,"status":500}}' });
+    const outcomes = [failed(byUser('jsilva', false))];
+    expect(await settleRefusedDrops(outcomes)).toEqual(outcomes);
+  });
+});
