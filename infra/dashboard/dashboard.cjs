@@ -13,10 +13,12 @@ const ALARMS = [
   'DropFailuresQueueAlarm',
   'ListErrorsAlarm',
   'DropErrorsAlarm',
+  'ConfirmErrorsAlarm',
   'ExportErrorsAlarm',
   'IndexSessionsErrorsAlarm',
   'ListThrottlesAlarm',
   'DropThrottlesAlarm',
+  'ConfirmThrottlesAlarm',
   'ExportThrottlesAlarm',
   'IndexSessionsThrottlesAlarm',
   'HttpApi5xxAlarm',
@@ -62,6 +64,7 @@ const ERROR_CODES = [
 const FUNCTIONS = [
   ['ListLambdaFunction', 'list'],
   ['DropLambdaFunction', 'drop'],
+  ['ConfirmLambdaFunction', 'confirm'],
   ['ExportLambdaFunction', 'export'],
   ['IndexDashsessionsLambdaFunction', 'index-sessions'],
 ];
