@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { matchesEventPattern } from '../event-patterns/event-pattern.js';
 import { loadRulePatterns } from '../event-patterns/rules.js';
@@ -10,8 +11,13 @@ async function main(): Promise<void> {
     console.error('usage: npm run event -- <event.json>');
     process.exit(2);
   }
-  // Sent as if it happened now: drop does not act on events older than MAX_EVENT_AGE_MINUTES.
-  const event = { ...(JSON.parse(readFileSync(file, 'utf8')) as object), time: new Date().toISOString() };
+  // Sent as if it happened now (drop does not act on events older than MAX_EVENT_AGE_MINUTES), with an id of its
+  // own as EventBridge gives each event it is handed: the same file sent twice is two events, not a redelivery.
+  const event = {
+    ...(JSON.parse(readFileSync(file, 'utf8')) as object),
+    id: randomUUID(),
+    time: new Date().toISOString(),
+  };
   const matched = loadRulePatterns({ stage: 'local' }).filter((rule) => matchesEventPattern(rule.pattern, event));
   if (matched.length === 0) {
     console.log(`No rule matches ${file}: EventBridge would not invoke drop.`);

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await local.s3.clear();
+  await Promise.all([local.s3.clear(), local.dynamodb.clear()]);
   local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
   local.pam.sessionsChanged();
   local.pam.requests.length = 0;
