@@ -120,3 +120,10 @@ export class TerminationIncompleteError extends ResponderError {
   readonly code = 'termination_incomplete';
   readonly httpStatus = 502;
 }
+
+/** PAM does not know the credential (its error 1007); nothing was changed. */
+export class CredentialNotFoundError extends ResponderError {
+  override readonly name = 'CredentialNotFoundError';
+  readonly code = 'credential_not_found';
+  readonly httpStatus = 404;
+}

@@ -139,9 +139,15 @@ export const pamSettings = settingsArea(() => ({
   listTimeoutMs: duration('PAM_LIST_TIMEOUT_MS', 'ms', 120_000, { min: 1 }),
   maxAttempts: integer('PAM_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
   retryBaseDelayMs: duration('PAM_RETRY_BASE_DELAY_MS', 'ms', 200, { min: 0 }),
+  credentialTimeoutMs: duration('PAM_CREDENTIAL_TIMEOUT_MS', 'ms', 10_000, { min: 1 }),
 }));
 
 export type PamSettings = ReturnType<typeof pamSettings>;
+
+/** What may be done to the credential a terminated session used (docs/containment.md). */
+export const CONTAIN_ACTIONS = ['rotate', 'deactivate'] as const;
+
+export type ContainAction = (typeof CONTAIN_ACTIONS)[number];
 
 export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
@@ -166,9 +172,27 @@ export const terminationSettings = settingsArea(() => ({
   // AWS's own integrations (GuardDuty, Inspector, Macie…), in every region and partition.
   securityHubProducts: list('SECURITYHUB_PRODUCTS', ['arn:*:securityhub:*::product/aws/*']),
   guardDutyAccounts: new Set(list('GUARDDUTY_ACCOUNTS', [])),
+  // What findings do to the credentials of the sessions they terminate: none, rotate, deactivate, or both.
+  containOnFindings: list('CONTAIN_ON_FINDINGS', ['none'], {
+    normalise: (item) => item.toLowerCase(),
+    allowed: ['none', ...CONTAIN_ACTIONS],
+  }).filter((item): item is ContainAction => item !== 'none'),
 }));
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;
+
+/** How credentials are contained after a termination (docs/containment.md). */
+export const containmentSettings = settingsArea(() => ({
+  maxCredentialsPerRequest: integer('MAX_CREDENTIALS_PER_REQUEST', 3, { min: 1 }),
+  // 0: a quarantined credential is reactivated only by hand. Scheduler's one-time schedules take whole minutes.
+  quarantineMinutes: integer('QUARANTINE_MINUTES', 60, { min: 0, max: 525_600 }),
+  credentialListMaxAgeMs: duration('CREDENTIAL_LIST_MAX_AGE_SECONDS', 's', 300, { min: 0 }),
+  scheduleGroup: text('REACTIVATION_SCHEDULE_GROUP', 'pam-session-responder'),
+  scheduleRoleArn: optionalText('REACTIVATION_SCHEDULE_ROLE_ARN'),
+  reactivationTargetArn: optionalText('REACTIVATION_TARGET_ARN'),
+}));
+
+export type ContainmentSettings = ReturnType<typeof containmentSettings>;
 
 /** Where audit events (and the export's summary) are published, and who hears of a blocked termination. */
 export const auditSettings = settingsArea(() => ({

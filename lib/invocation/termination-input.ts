@@ -1,9 +1,15 @@
 import type { Context } from 'aws-lambda';
 import { ValidationError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
+import { issuesMessage } from '../core/zod-issues.js';
 import { parseSessionId } from '../sessions/session-id.js';
 import { type FindingTargets, guardDutyTargets, securityHubTargets } from '../termination/finding-targets.js';
-import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
+import {
+  containSchema,
+  parseTerminationDetail,
+  type TerminationRequest,
+  type Trigger,
+} from '../termination/termination-request.js';
 import { isHttpApiEvent } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
@@ -110,7 +116,11 @@ function fromHttp(event: HttpEvent, context: Context, settings: TerminationSetti
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
 }
 
-function fromFinding(event: EventBridgeEvent, targets: FindingTargets): TerminationInput {
+function fromFinding(
+  event: EventBridgeEvent,
+  targets: FindingTargets,
+  contain: TerminationSettings['containOnFindings'],
+): TerminationInput {
   return {
     kind: 'batch',
     source: 'event',
@@ -129,8 +139,17 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
       },
       ...(targets.ignored ? { ignored: targets.ignored } : {}),
       ...(targets.findings ? { findings: targets.findings } : {}),
+      ...(contain.length > 0 ? { contain } : {}),
     },
   };
+}
+
+/** A direct invocation's optional `contain`, validated as a request's. */
+function directContain(event: object): Pick<TerminationRequest, 'contain'> {
+  if (!('contain' in event) || event.contain === undefined) return {};
+  const parsed = containSchema.safeParse(event.contain);
+  if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
+  return { contain: parsed.data };
 }
 
 function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings): TerminationInput {
@@ -152,16 +171,18 @@ function fromEventBridge(event: EventBridgeEvent, settings: TerminationSettings)
         minSeverity: settings.guardDutyMinSeverity,
         accounts: settings.guardDutyAccounts,
       }),
+      settings.containOnFindings,
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Imported') {
     return fromFinding(
       event,
       securityHubTargets(event.detail, { labels: settings.securityHubLabels, products: settings.securityHubProducts }),
+      settings.containOnFindings,
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Custom Action') {
-    return fromFinding(event, securityHubTargets(event.detail, undefined));
+    return fromFinding(event, securityHubTargets(event.detail, undefined), settings.containOnFindings);
   }
   throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
 }
@@ -185,7 +206,8 @@ export function parseTerminationInput(
       source: 'lambda.invoke',
       detail_type: 'Direct invocation',
     };
-    return stamped(single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct'), undefined);
+    const input = single(event.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
+    return stamped({ ...input, request: { ...input.request, ...directContain(event) } }, undefined);
   }
   throw new ValidationError(
     'Expected {"session_id": "<id>"}, an EventBridge event, or an API Gateway request (DELETE /sessions/{sessionId}, POST /sessions/terminate)',

@@ -8,6 +8,8 @@ import type { OAuth1Credentials } from './oauth1.js';
 
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
+/** The credential API's root; older versions serve it under /iso/pam/credential. */
+const DEFAULT_CREDENTIAL_PATH = '/api/pam/credential';
 
 /** Powertools' provider over the Secrets Manager client, loaded on first use (once per container). */
 let provider: Promise<SecretsProvider> | undefined;
@@ -77,6 +79,10 @@ const pamSecretSchema = z.object(
       apiPath.check(z.refine((path) => path.includes('{session_id}'), 'must contain "{session_id}"')),
       DEFAULT_DROP_PATH,
     ),
+    credential_path: z._default(
+      apiPath.check(z.refine((path) => !path.endsWith('/'), 'must not end with "/"')),
+      DEFAULT_CREDENTIAL_PATH,
+    ),
   },
   { error: 'must be a JSON object' },
 );
@@ -95,6 +101,8 @@ export interface PamConnection {
   caCertificate: string | undefined;
   listPath: string;
   dropPath: string;
+  /** Root of the credential API: the list at it, one credential at `/{id}`, custody at `/custody/{id}`. */
+  credentialPath: string;
 }
 
 const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secret'] as const;
@@ -147,6 +155,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
     caCertificate: secret.ca_certificate,
     listPath: secret.list_path,
     dropPath: secret.drop_path,
+    credentialPath: secret.credential_path,
   };
 }
 

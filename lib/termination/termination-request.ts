@@ -1,6 +1,11 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
-import { type TerminationSettings, terminationSettings } from '../core/settings.js';
+import {
+  CONTAIN_ACTIONS,
+  type ContainAction,
+  type TerminationSettings,
+  terminationSettings,
+} from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { blockProblem, parseBlock } from '../sessions/ip-address.js';
 import { sessionIdSchema } from '../sessions/session-id.js';
@@ -33,6 +38,8 @@ export interface TerminationRequest {
   occurredAt?: number;
   /** The Security Hub findings acted on, to write the outcome back to. */
   findings?: FindingIdentifier[];
+  /** What to do to the credentials of the sessions terminated, in this order (lib/containment). */
+  contain?: ContainAction[];
 }
 
 export interface FindingIdentifier {
@@ -96,6 +103,20 @@ const matchSchema = z
     ),
   );
 
+const containAction = z.enum(CONTAIN_ACTIONS, { error: 'contain must be "rotate", "deactivate" or both in an array' });
+
+/** `"rotate"`, `"deactivate"` or both: rotation always goes first (an inactive credential refuses custody). */
+export const containSchema = z.pipe(
+  z.union([
+    containAction,
+    z.array(containAction).check(z.minLength(1, 'contain must not be empty'), z.maxLength(CONTAIN_ACTIONS.length)),
+  ]),
+  z.transform((value): ContainAction[] => {
+    const asked = new Set(typeof value === 'string' ? [value] : value);
+    return CONTAIN_ACTIONS.filter((action) => asked.has(action));
+  }),
+);
+
 export const terminationDetailSchema = z
   .object(
     {
@@ -113,6 +134,7 @@ export const terminationDetailSchema = z
       requested_by: z.optional(text('requested_by', 256)),
       dry_run: z.optional(z.boolean({ error: 'dry_run must be true or false' })),
       confirm_over_cap: z.optional(z.boolean({ error: 'confirm_over_cap must be true or false' })),
+      contain: z.optional(containSchema),
     },
     { error: 'the request must be a JSON object' },
   )
@@ -150,7 +172,7 @@ export function parseTerminationDetail(
 ): TerminationRequest {
   const parsed = terminationDetailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
-  const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap } = parsed.data;
+  const { session_id, session_ids, match, reason, requested_by, dry_run, confirm_over_cap, contain } = parsed.data;
   const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
   if (wide !== undefined) throw new ValidationError(wide);
   return {
@@ -160,6 +182,7 @@ export function parseTerminationDetail(
     requestedBy: requested_by,
     dryRun: dry_run ?? false,
     ...(confirm_over_cap ? { confirmOverCap: true } : {}),
+    ...(contain ? { contain } : {}),
     trigger,
   };
 }
