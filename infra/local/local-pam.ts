@@ -3,6 +3,7 @@ import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '../pam-simulator/server.js';
 import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
 import { type S3StandIn, startS3StandIn } from './s3.js';
+import { type SchedulerStandIn, startSchedulerStandIn } from './scheduler.js';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
 import { type FindingUpdate, type SecurityHubStandIn, startSecurityHubStandIn } from './security-hub.js';
 import { type PublishedNotice, type SnsStandIn, startSnsStandIn } from './sns.js';
@@ -16,6 +17,8 @@ export interface LocalPam {
   sns: SnsStandIn;
   /** Where the drop writes its outcome back to Security Hub findings. */
   securityHub: SecurityHubStandIn;
+  /** Where quarantines schedule their reactivation (docs/containment.md). */
+  scheduler: SchedulerStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -45,6 +48,7 @@ export function localAwsEnv(stack: {
   s3: S3StandIn;
   sns?: SnsStandIn;
   securityHub?: SecurityHubStandIn;
+  scheduler?: SchedulerStandIn;
 }): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
@@ -58,9 +62,21 @@ export function localAwsEnv(stack: {
     EXPORT_BUCKET: stack.s3.bucket,
     ...(stack.sns ? { AWS_ENDPOINT_URL_SNS: stack.sns.url, ALARM_TOPIC_ARN: stack.sns.topicArn } : {}),
     ...(stack.securityHub ? { AWS_ENDPOINT_URL_SECURITYHUB: stack.securityHub.url } : {}),
+    ...(stack.scheduler
+      ? {
+          AWS_ENDPOINT_URL_SCHEDULER: stack.scheduler.url,
+          REACTIVATION_SCHEDULE_GROUP: 'pam-session-responder-local',
+          REACTIVATION_SCHEDULE_ROLE_ARN: 'arn:aws:iam::000000000000:role/pam-session-responder-local-reactivation',
+          REACTIVATION_TARGET_ARN: LOCAL_REACTIVATION_TARGET,
+        }
+      : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/** The function a local schedule invokes when a quarantine ends. */
+export const LOCAL_REACTIVATION_TARGET =
+  'arn:aws:lambda:us-east-1:000000000000:function:pam-session-responder-local-credentials';
 
 /** The secret's JSON as an operator stores it in Secrets Manager. */
 export function pamSecretString(
@@ -92,6 +108,9 @@ export async function startLocalPam(
     onAlarm?: (notice: PublishedNotice) => void;
     onFindingUpdate?: (update: FindingUpdate) => void;
     securityHubPort?: number;
+    /** Runs a due schedule's target (the credentials function); with schedulerTickMs, due schedules fire by themselves. */
+    invokeSchedule?: (targetArn: string, input: unknown) => Promise<unknown>;
+    schedulerTickMs?: number;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -103,12 +122,15 @@ export async function startLocalPam(
     onAlarm,
     onFindingUpdate,
     securityHubPort,
+    invokeSchedule,
+    schedulerTickMs,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
   const paths: Record<string, string> = {};
   if (options.listPath) paths.list_path = options.listPath;
   if (options.dropPath) paths.drop_path = options.dropPath;
+  if (options.credentialPath) paths.credential_path = options.credentialPath;
   const secrets = await startSecretsManagerStandIn({ [secretId]: pamSecretString(pam.url, credentials, paths) });
   const eventBridge = await startEventBridgeStandIn({
     ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),
@@ -123,7 +145,11 @@ export async function startLocalPam(
     ...(securityHubPort === undefined ? {} : { port: securityHubPort }),
     ...(onFindingUpdate ? { onUpdate: onFindingUpdate } : {}),
   });
-  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub });
+  const scheduler = await startSchedulerStandIn({
+    ...(invokeSchedule ? { invoke: invokeSchedule } : {}),
+    ...(schedulerTickMs === undefined ? {} : { tickMs: schedulerTickMs }),
+  });
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub, scheduler });
   return {
     pam,
     secrets,
@@ -131,6 +157,7 @@ export async function startLocalPam(
     s3,
     sns,
     securityHub,
+    scheduler,
     secretId,
     credentials,
     env,
@@ -142,6 +169,7 @@ export async function startLocalPam(
         s3.close(),
         sns.close(),
         securityHub.close(),
+        scheduler.close(),
       ]);
     },
   };

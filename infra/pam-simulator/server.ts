@@ -4,12 +4,13 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import { type OAuth1Credentials, oauth1Signature } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
+import { type CredentialApi, credentialApi } from './credentials.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
 
 export interface RecordedRequest {
   method: string;
   path: string;
-  endpoint: 'list' | 'drop' | 'token' | 'other';
+  endpoint: 'list' | 'drop' | 'token' | 'credential' | 'other';
   /** The OAuth nonce sent, when there was an Authorization header. */
   nonce: string | undefined;
   status: number;
@@ -33,6 +34,8 @@ export interface PamSimulatorOptions {
   sessions?: SimulatedSession[];
   listPath?: string;
   dropPath?: string;
+  /** The credential API's root (`/iso/pam/credential` on older versions). */
+  credentialPath?: string;
   /** Serve older versions' field names (`credencial`, `dispositivo`). */
   legacyFieldNames?: boolean;
   /** Also accept OAuth 2.0 bearer tokens, issued by POST /iso/oauth2/token to this client. */
@@ -50,6 +53,8 @@ export interface PamSimulator {
   sessions: SimulatedSession[];
   sessionsChanged(): void;
   requests: RecordedRequest[];
+  /** The A2A credential API, its credentials derived from the sessions (credentials.ts). */
+  credentialApi: CredentialApi;
   setCredentials(credentials: OAuth1Credentials): void;
   injectFault(endpoint: 'list' | 'drop' | 'token', fault: Fault, times?: number): void;
   /** OAuth 2.0 tokens issued so far. */
@@ -109,6 +114,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const tokens = new Map<string, number>();
   let tokensIssued = 0;
   const scheme = options.tls ? 'https' : 'http';
+  const credentialStore = credentialApi(() => sessions, options.credentialPath);
 
   function send(res: ServerResponse, status: number, body: unknown): number {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -317,7 +323,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
           ? 'drop'
           : req.method === 'POST' && path === '/iso/oauth2/token'
             ? 'token'
-            : 'other';
+            : credentialStore.handles(path)
+              ? 'credential'
+              : 'other';
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
     const record: RecordedRequest = {
@@ -347,6 +355,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       record.status = send(res, 401, { message: 'Client authentication failed' });
       return record;
     }
+    if (endpoint === 'credential') {
+      record.status = credentialStore.serve(req.method ?? '', path, res);
+      return record;
+    }
     const fault = faults[endpoint].shift();
     if (fault) {
       const status = await applyFault(fault, res, dropId);
@@ -374,6 +386,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     url: `${scheme}://${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     sessions,
     requests,
+    credentialApi: credentialStore,
     sessionsChanged() {
       forgetRendering();
     },

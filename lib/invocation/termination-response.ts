@@ -106,8 +106,9 @@ export function terminationResponse(
   const response = { ...published(report), ...publishedContainment(containment) };
   if (input.source === 'http') return jsonResponse(200, response);
   const dropFailures = report.outcomes.flatMap(({ error }) => (error instanceof PamApiError ? [error] : []));
-  const containFailures = (containment?.outcomes ?? []).flatMap(({ outcome, error }) =>
-    outcome === 'failed' && error ? [error] : [],
+  // Their outcome's message says what an operator must do (grant access, write permission…).
+  const containFailures = (containment?.outcomes ?? []).flatMap(({ outcome, error, message }) =>
+    outcome === 'failed' && error ? [{ message: message ?? error.message }] : [],
   );
   const auditFailed = report.audit.failed + (containment?.audit.failed ?? 0);
   if (dropFailures.length > 0 || containFailures.length > 0 || auditFailed > 0 || report.incomplete) {
