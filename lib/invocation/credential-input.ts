@@ -34,7 +34,7 @@ const text = (field: string, max: number) =>
       z.minLength(1, `${field} must not be empty`),
     );
 
-const bodySchema = z.strictObject(
+export const credentialBodySchema = z.strictObject(
   {
     reason: text('reason', 1024),
     requested_by: z.optional(text('requested_by', 256)),
@@ -84,7 +84,7 @@ function fromHttp(event: HttpEvent, context: Context): CredentialRequest {
     throw new ValidationError('Expected POST /credentials/{id}/reactivate or POST /credentials/{id}/quarantine');
   }
   const credentialId = parseCredentialId(event.pathParameters?.id);
-  const parsed = bodySchema.safeParse(parseBody(event));
+  const parsed = credentialBodySchema.safeParse(parseBody(event));
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   if (action === 'reactivate' && parsed.data.minutes !== undefined)
     throw new ValidationError('minutes applies to a quarantine only');

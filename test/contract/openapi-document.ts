@@ -1,5 +1,8 @@
 import { Document } from 'yaml';
 import * as z from 'zod/mini';
+import { CONTAINMENT_OUTCOME_KINDS } from '../../lib/containment/containment-outcome.js';
+import { credentialBodySchema } from '../../lib/invocation/credential-input.js';
+import { credentialIdSchema } from '../../lib/pam/credential-api.js';
 import { listQuerySchema, MAX_PAGE_SIZE } from '../../lib/sessions/session-filter.js';
 import { sessionIdSchema } from '../../lib/sessions/session-id.js';
 import { MAX_SESSION_IDS, terminationDetailSchema } from '../../lib/termination/termination-request.js';
@@ -13,7 +16,13 @@ type Schema = Record<string, unknown>;
  * are left to the descriptions; test/contract/openapi.contract.test.ts checks that every input the
  * handlers accept, these schemas accept too.
  */
-export function inputSchemas(): { query: Schema; sessionId: Schema; terminationRequest: Schema } {
+export function inputSchemas(): {
+  query: Schema;
+  sessionId: Schema;
+  terminationRequest: Schema;
+  credentialId: Schema;
+  credentialRequest: Schema;
+} {
   const json = (schema: z.ZodMiniType) => {
     const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Schema;
     return rest;
@@ -22,6 +31,8 @@ export function inputSchemas(): { query: Schema; sessionId: Schema; terminationR
     query: json(listQuerySchema),
     sessionId: json(sessionIdSchema),
     terminationRequest: json(terminationDetailSchema),
+    credentialId: json(credentialIdSchema),
+    credentialRequest: json(credentialBodySchema),
   };
 }
 
@@ -141,16 +152,20 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   SessionTermination: {
     description: 'One session asked for by id, and what became of it.',
-    ...object({
-      session_id: { type: 'string' },
-      status: {
-        enum: ['terminated', 'already_ended', 'would_terminate'],
-        description: '`would_terminate` under `DRY_RUN`.',
+    ...object(
+      {
+        session_id: { type: 'string' },
+        status: {
+          enum: ['terminated', 'already_ended', 'would_terminate'],
+          description: '`would_terminate` under `DRY_RUN`.',
+        },
+        resolved_from: ref('ResolvedFrom'),
+        index_age_ms: ref('IndexAge'),
+        event_age_ms: ref('EventAge'),
+        containment: ref('Containment'),
       },
-      resolved_from: ref('ResolvedFrom'),
-      index_age_ms: ref('IndexAge'),
-      event_age_ms: ref('EventAge'),
-    }),
+      ['containment'],
+    ),
   },
   ResolvedFrom: {
     enum: ['index', 'live'],
@@ -227,8 +242,56 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
           description: 'Set when outcomes were left out of this response; the logs and the audit trail hold each one.',
           ...object({ total: count, shown: count, note: { type: 'string' } }),
         },
+        containment: ref('Containment'),
       },
-      ['confirmed_over_cap', 'ignored', 'incomplete', 'outcomes_truncated'],
+      ['confirmed_over_cap', 'ignored', 'incomplete', 'outcomes_truncated', 'containment'],
+    ),
+  },
+  ContainmentOutcome: {
+    description: 'What was done to one credential for one action (docs/containment.md). Never holds a password.',
+    ...object(
+      {
+        action: { enum: ['rotate', 'deactivate', 'reactivate', 'quarantine'] },
+        outcome: { enum: [...CONTAINMENT_OUTCOME_KINDS] },
+        credential: object({ id: nullable('string'), username: nullable('string'), device: nullable('string') }),
+        session_ids: { type: 'array', items: { type: 'string' } },
+        message: { type: 'string' },
+        reactivate_at: nullable('string', {
+          description: 'When the scheduled reactivation runs; null when only a human reactivates it.',
+        }),
+        contained_age_ms: { ...count, description: "From the request's arrival to PAM's answer for this action." },
+      },
+      ['message', 'reactivate_at'],
+    ),
+  },
+  Containment: {
+    description:
+      'Present when the request asked for `contain`: what was done to the credentials of the sessions terminated.',
+    ...object({
+      actions: { type: 'array', items: { enum: ['rotate', 'deactivate', 'reactivate', 'quarantine'] } },
+      outcomes: { type: 'array', items: ref('ContainmentOutcome') },
+      summary: {
+        type: 'object',
+        propertyNames: { enum: [...CONTAINMENT_OUTCOME_KINDS] },
+        additionalProperties: { type: 'integer', minimum: 1 },
+      },
+      audit: object({ published: count, failed: count }),
+    }),
+  },
+  CredentialResponse: {
+    description: 'What became of the credential named in the path.',
+    ...object(
+      {
+        credential_id: { type: 'string' },
+        action: { enum: ['reactivate', 'quarantine'] },
+        outcome: { enum: ['reactivated', 'quarantined', 'already_quarantined'] },
+        reactivate_at: nullable('string', {
+          description: 'For a quarantine: when the scheduled reactivation runs; null when only a human reactivates it.',
+        }),
+        message: { type: 'string' },
+        audit: object({ published: count, failed: count }),
+      },
+      ['reactivate_at', 'message'],
     ),
   },
 };
@@ -243,6 +306,7 @@ const ERRORS: Record<string, { description: string; codes: Record<string, string
     codes: {
       session_not_found: 'DELETE of an id the PAM Core does not list',
       snapshot_not_found: '`source=snapshot` before any export exists',
+      credential_not_found: 'a credential id PAM does not know (its error 1007)',
     },
   },
   '409': {
@@ -288,6 +352,16 @@ const ERRORS: Record<string, { description: string; codes: Record<string, string
   },
 };
 
+/** What the two credential routes answer besides 200 (lib/containment/credential-request.ts). */
+const CREDENTIAL_ROUTE_ERRORS: Record<string, string[]> = {
+  '400': ['invalid_request'],
+  '404': ['credential_not_found'],
+  '500': ['configuration_error', 'internal_error'],
+  '502': ['pam_rejected', 'pam_unauthorized', 'pam_bad_response', 'pam_unreachable', 'pam_tls'],
+  '503': ['secrets_unavailable'],
+  '504': ['pam_timeout'],
+};
+
 /** Which error codes each route can answer, by status. */
 const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
   'GET /sessions': {
@@ -322,6 +396,8 @@ const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
     '503': ['secrets_unavailable'],
     '504': ['pam_timeout'],
   },
+  'POST /credentials/{id}/reactivate': CREDENTIAL_ROUTE_ERRORS,
+  'POST /credentials/{id}/quarantine': CREDENTIAL_ROUTE_ERRORS,
 };
 
 /** Every code of lib/core/errors.ts and the error responder, with its status: what the README's table lists. */
@@ -402,6 +478,54 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
     'delete_pam_rejected',
   ];
   const postErrors: ExampleName[] = ['terminate_invalid_request', 'terminate_prefix_too_wide'];
+  const credentialErrors: ExampleName[] = ['credential_not_found', 'credential_invalid_request'];
+  const credentialRoute = (
+    action: 'reactivate' | 'quarantine',
+    summary: string,
+    description: string,
+    examples: ExampleName[],
+  ) => ({
+    post: {
+      operationId: `${action}Credential`,
+      summary,
+      description,
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: "PAM's numeric credential id (the `credential.id` of a containment outcome).",
+          schema: inputs.credentialId,
+        },
+      ],
+      requestBody: {
+        required: true,
+        description:
+          'At most 16 KB. `reason` must not be blank; it and the signing IAM principal are audited. ' +
+          (action === 'quarantine'
+            ? '`minutes` (0 to 525600) sets the reactivation that many minutes from now (QUARANTINE_MINUTES when not given; 0: only by hand).'
+            : '`minutes` is refused here.'),
+        content: {
+          'application/json': {
+            schema: ref('CredentialRequest'),
+            examples: { [action]: requestExample(examples[0] as ExampleName) },
+          },
+        },
+      },
+      responses: {
+        '200': {
+          description: 'Done in PAM, the schedule following.',
+          content: jsonContent(ref('CredentialResponse'), pick(examples)),
+        },
+        ...GATEWAY_RESPONSES,
+        ...errorResponses(
+          `POST /credentials/{id}/${action}`,
+          captured,
+          action === 'reactivate' ? credentialErrors : [],
+        ),
+      },
+    },
+  });
   const sigv4 = [{ sigv4: [] }];
   const requestExample = (name: ExampleName) => ({ summary: captured[name].summary, value: captured[name].request });
 
@@ -501,6 +625,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
                   preview: requestExample('terminate_preview'),
                   by_id: requestExample('terminate_by_id'),
                   confirm: requestExample('terminate_confirmed'),
+                  contain: requestExample('terminate_contained'),
                 },
               },
             },
@@ -510,7 +635,13 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               description: 'The report: one outcome per target.',
               content: jsonContent(
                 ref('TerminationReport'),
-                pick(['terminate_preview', 'terminate_by_id', 'terminate_blocked', 'terminate_confirmed']),
+                pick([
+                  'terminate_preview',
+                  'terminate_by_id',
+                  'terminate_blocked',
+                  'terminate_confirmed',
+                  'terminate_contained',
+                ]),
               ),
             },
             ...GATEWAY_RESPONSES,
@@ -518,6 +649,20 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
           },
         },
       },
+      '/credentials/{id}/reactivate': credentialRoute(
+        'reactivate',
+        'Reactivate a quarantined credential',
+        '`PUT …/credential/{id}` in the PAM Core, then its scheduled reactivation (if any) is deleted: the quarantine ' +
+          'ends now. Audited as "PAM Credential Reactivated" with the caller.',
+        ['credential_reactivated'],
+      ),
+      '/credentials/{id}/quarantine': credentialRoute(
+        'quarantine',
+        'Quarantine a credential, or extend its quarantine',
+        '`DELETE …/credential/{id}` in the PAM Core (an inactive credential is `already_quarantined`), then its ' +
+          'reactivation is scheduled anew. Audited as "PAM Credential Quarantined" with the caller.',
+        ['credential_quarantined'],
+      ),
     },
     components: {
       securitySchemes: {
@@ -533,6 +678,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
       },
       schemas: {
         TerminationRequest: inputs.terminationRequest,
+        CredentialRequest: inputs.credentialRequest,
         ...RESPONSE_SCHEMAS,
         GatewayMessage: object({ message: { type: 'string' } }),
       },

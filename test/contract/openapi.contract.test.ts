@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import * as errors from '../../lib/core/errors.js';
+import { credentialBodySchema } from '../../lib/invocation/credential-input.js';
 import { listQuerySchema } from '../../lib/sessions/session-filter.js';
 import { terminationDetailSchema } from '../../lib/termination/termination-request.js';
 import { HttpContract, httpContract } from '../support/openapi-contract.js';
@@ -38,7 +39,8 @@ describe('docs/openapi.yaml', () => {
         for (const example of Object.values(
           operation.requestBody?.content['application/json'].examples ?? {},
         ) as any[]) {
-          expect(terminationDetailSchema.safeParse(example.value).success).toBe(true);
+          const schema = path.startsWith('/credentials/') ? credentialBodySchema : terminationDetailSchema;
+          expect(schema.safeParse(example.value).success).toBe(true);
         }
       }
     }
