@@ -71,6 +71,8 @@ describe('the generated CloudFormation', () => {
     expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
       ['DELETE /sessions/{sessionId}', 'AWS_IAM'],
       ['GET /sessions', 'AWS_IAM'],
+      ['POST /credentials/{id}/quarantine', 'AWS_IAM'],
+      ['POST /credentials/{id}/reactivate', 'AWS_IAM'],
       ['POST /sessions/terminate', 'AWS_IAM'],
     ]);
     const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties);
@@ -323,7 +325,7 @@ describe('the generated CloudFormation', () => {
       ofType('AWS::IAM::Role')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
+    ).toEqual(['CredentialsRole', 'DropRole', 'ExportRole', 'IndexRole', 'ListRole', 'ReactivationScheduleRole']);
     for (const role of ['ListRole', 'DropRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
         // The one wildcard: the GenerateDataKey family, as SNS documents what a publisher to an encrypted topic needs.
