@@ -111,6 +111,7 @@ export async function startLocalPam(
     /** Runs a due schedule's target (the credentials function); with schedulerTickMs, due schedules fire by themselves. */
     invokeSchedule?: (targetArn: string, input: unknown) => Promise<unknown>;
     schedulerTickMs?: number;
+    schedulerPort?: number;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -124,6 +125,7 @@ export async function startLocalPam(
     securityHubPort,
     invokeSchedule,
     schedulerTickMs,
+    schedulerPort,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
@@ -148,6 +150,7 @@ export async function startLocalPam(
   const scheduler = await startSchedulerStandIn({
     ...(invokeSchedule ? { invoke: invokeSchedule } : {}),
     ...(schedulerTickMs === undefined ? {} : { tickMs: schedulerTickMs }),
+    ...(schedulerPort === undefined ? {} : { port: schedulerPort }),
   });
   const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub, scheduler });
   return {

@@ -55,6 +55,8 @@ export async function startSchedulerStandIn(
         res.end(JSON.stringify(body));
       };
       const url = new URL(req.url ?? '/', 'http://scheduler');
+      // Not Scheduler's: what a running local stack holds, for npm run event.
+      if (req.method === 'GET' && url.pathname === '/schedules') return reply(200, [...schedules.values()]);
       const name = /^\/schedules\/([^/]+)$/.exec(url.pathname)?.[1];
       if (!name)
         return reply(404, { Message: `${req.method} ${url.pathname} is not supported` }, 'ResourceNotFoundException');
