@@ -1,5 +1,6 @@
+import { awsErrorName } from '../aws/aws-errors.js';
 import { createSchedule, deleteSchedule, isScheduleConflict } from '../aws/scheduler.js';
-import { ConfigurationError } from '../core/errors.js';
+import { ConfigurationError, TerminationIncompleteError } from '../core/errors.js';
 import type { ContainmentSettings } from '../core/settings.js';
 import {
   activateCredential,
@@ -114,10 +115,19 @@ export async function quarantineCredential(
       message: 'QUARANTINE_MINUTES is 0: only a human reactivates it',
     };
   }
-  const at = await scheduleReactivation(credentialId, settings.quarantineMinutes, settings, {
-    reason: options.reason,
-    replace: false,
-  });
+  let at: string | null;
+  try {
+    at = await scheduleReactivation(credentialId, settings.quarantineMinutes, settings, {
+      reason: options.reason,
+      replace: false,
+    });
+  } catch (error) {
+    // Quarantined for good until a human acts: said loudly, so nobody assumes it comes back by itself.
+    throw new TerminationIncompleteError(
+      `credential ${credentialId} was deactivated, but its reactivation could not be scheduled (${awsErrorName(error) ?? String(error)}): reactivate it with POST /credentials/${credentialId}/reactivate when the incident allows`,
+      { cause: error },
+    );
+  }
   if (at === null) return { outcome: 'quarantined', message: 'its reactivation was already scheduled' };
   return { outcome: 'quarantined', reactivate_at: at };
 }

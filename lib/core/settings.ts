@@ -149,6 +149,11 @@ export const CONTAIN_ACTIONS = ['rotate', 'deactivate'] as const;
 
 export type ContainAction = (typeof CONTAIN_ACTIONS)[number];
 
+/** The actions named, in the one order they may run: rotation first (an inactive credential refuses custody). */
+function containActions(items: string[]): ContainAction[] {
+  return CONTAIN_ACTIONS.filter((action) => items.includes(action));
+}
+
 export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 /** The guardrails of a termination and which findings count. */
@@ -173,10 +178,12 @@ export const terminationSettings = settingsArea(() => ({
   securityHubProducts: list('SECURITYHUB_PRODUCTS', ['arn:*:securityhub:*::product/aws/*']),
   guardDutyAccounts: new Set(list('GUARDDUTY_ACCOUNTS', [])),
   // What findings do to the credentials of the sessions they terminate: none, rotate, deactivate, or both.
-  containOnFindings: list('CONTAIN_ON_FINDINGS', ['none'], {
-    normalise: (item) => item.toLowerCase(),
-    allowed: ['none', ...CONTAIN_ACTIONS],
-  }).filter((item): item is ContainAction => item !== 'none'),
+  containOnFindings: containActions(
+    list('CONTAIN_ON_FINDINGS', ['none'], {
+      normalise: (item) => item.toLowerCase(),
+      allowed: ['none', ...CONTAIN_ACTIONS],
+    }),
+  ),
 }));
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;
