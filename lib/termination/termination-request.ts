@@ -103,14 +103,18 @@ const matchSchema = z
     ),
   );
 
-const containAction = z.enum(CONTAIN_ACTIONS, { error: 'contain must be "rotate", "deactivate" or both in an array' });
+const CONTAIN_ERROR = 'contain must be "rotate", "deactivate" or both in an array';
+const containAction = z.enum(CONTAIN_ACTIONS, { error: CONTAIN_ERROR });
 
 /** `"rotate"`, `"deactivate"` or both: rotation always goes first (an inactive credential refuses custody). */
 export const containSchema = z.pipe(
-  z.union([
-    containAction,
-    z.array(containAction).check(z.minLength(1, 'contain must not be empty'), z.maxLength(CONTAIN_ACTIONS.length)),
-  ]),
+  z.union(
+    [
+      containAction,
+      z.array(containAction).check(z.minLength(1, 'contain must not be empty'), z.maxLength(CONTAIN_ACTIONS.length)),
+    ],
+    { error: CONTAIN_ERROR },
+  ),
   z.transform((value): ContainAction[] => {
     const asked = new Set(typeof value === 'string' ? [value] : value);
     return CONTAIN_ACTIONS.filter((action) => asked.has(action));

@@ -409,20 +409,58 @@ describe('the vendor’s errors', () => {
   });
 });
 
+describe('findings and direct invocations', () => {
+  it('CONTAIN_ON_FINDINGS=rotate rotates the credential of the session a Security Hub finding terminated, and the note says so', async () => {
+    process.env.CONTAIN_ON_FINDINGS = 'rotate';
+    const report = await drop(eventFixture('securityhub-imported-high'), lambdaContext());
+    const sql = credentialOf('CORP\\svc_sql', '10.66.40.21');
+    expect(report.containment.summary).toEqual({ rotated: 1 });
+    expect(sql.rotations).toBe(1);
+    const notes = local.securityHub.updates.map((update) => update.Note?.Text ?? '');
+    expect(notes.at(-1)).toMatch(new RegExp(`Terminated: .*Credentials: 1 rotated \\(ids ${sql.id}\\)\\.$`));
+    expect(notes.at(-1)?.length).toBeLessThanOrEqual(512);
+  });
+
+  it('a finding contains nothing under the default CONTAIN_ON_FINDINGS (none)', async () => {
+    const report = await drop(eventFixture('securityhub-imported-high'), lambdaContext());
+    expect(report.summary).toEqual({ terminated: 1 });
+    expect(report.containment).toBeUndefined();
+    expect(credentialCalls()).toEqual([]);
+  });
+
+  it('a direct invocation may ask for it too; a bad contain is refused before anything is sent', async () => {
+    const response = await drop({ session_id: EC2_USER_SESSION, contain: 'deactivate' }, lambdaContext());
+    expect(response).toMatchObject({ status: 'terminated', containment: { summary: { quarantined: 1 } } });
+    local.pam.requests.length = 0;
+    await expect(drop({ session_id: ROOT_SESSION, contain: 'suspend' }, lambdaContext())).rejects.toThrow(/contain/);
+    expect(local.pam.requests).toEqual([]);
+  });
+});
+
 describe('the password custody hands over', () => {
   it('never appears in a log, a response, an audit event, a schedule or a finding note', async () => {
-    await drop(eventFixture('termination-request-contain'), lambdaContext());
-    await drop(request('pw', { session_id: EC2_USER_SESSION, contain: 'rotate' }), lambdaContext());
+    process.env.CONTAIN_ON_FINDINGS = 'rotate,deactivate';
+    const responses = [
+      await drop(eventFixture('termination-request-contain'), lambdaContext()),
+      await drop(request('pw', { session_id: EC2_USER_SESSION, contain: 'rotate' }), lambdaContext()),
+      await drop(eventFixture('securityhub-imported-high'), lambdaContext()),
+    ];
+    const sql = credentialOf('CORP\\svc_sql', '10.66.40.21');
+    responses.push(await credentials(manual(sql.id, 'reactivate', { reason: 'done' }), lambdaContext()));
+    responses.push(...(await local.scheduler.fireDue()).map((fired) => fired.result));
     const passwords = local.pam.credentialApi.passwordsHandedOver;
-    expect(passwords.length).toBe(2);
+    expect(passwords).toHaveLength(3);
     const outputs = JSON.stringify([
+      responses,
       local.eventBridge.events,
+      local.scheduler.calls,
       [...local.scheduler.schedules.values()],
       local.securityHub.updates,
+      local.sns.notices,
     ]);
     for (const password of passwords) {
-      expect(output.text()).not.toContain(password);
       expect(outputs).not.toContain(password);
+      expect(output.text()).not.toContain(password);
     }
   });
 });
