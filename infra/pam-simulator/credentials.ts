@@ -86,10 +86,15 @@ export function credentialApi(sessions: () => SimulatedSession[], path = '/api/p
 
   function derive(): void {
     for (const session of sessions()) {
-      const ip = session.device.replace(/:\d+$/, '');
-      const key = `${session.credential}@${ip}`;
-      if (!byPair.has(key))
-        byPair.set(key, add({ username: session.credential, hostname: `srv-${ip.replaceAll('.', '-')}`, ip }));
+      const host = session.device.replace(/:\d+$/, '');
+      const key = `${session.credential}@${host}`;
+      if (byPair.has(key)) continue;
+      // A device named by address gets a made-up hostname; one named by host has no address in the list.
+      const byAddress = /^[\d.]+$/.test(host) || host.includes(':');
+      const fields = byAddress
+        ? { username: session.credential, hostname: `srv-${host.replaceAll('.', '-')}`, ip: host }
+        : { username: session.credential, hostname: host.toUpperCase(), ip: '' };
+      byPair.set(key, add(fields));
     }
   }
 

@@ -409,6 +409,19 @@ describe('the vendor’s errors', () => {
   });
 });
 
+describe('the device named by host, not address', () => {
+  it('is matched against the credential’s hostname, case-insensitively', async () => {
+    const session = local.pam.sessions.find((s) => s.device === 'vcenter.corp.example:443')!;
+    const admin = local.pam.credentialApi.credentials.find((c) => c.hostname === 'VCENTER.CORP.EXAMPLE')!;
+    const report = await drop(
+      request('by-host', { session_id: session.session_id, contain: 'rotate' }),
+      lambdaContext(),
+    );
+    expect(report.containment.outcomes[0]).toMatchObject({ outcome: 'rotated', credential: { id: admin.id } });
+    expect(admin.rotations).toBe(1);
+  });
+});
+
 describe('findings and direct invocations', () => {
   it('CONTAIN_ON_FINDINGS=rotate rotates the credential of the session a Security Hub finding terminated, and the note says so', async () => {
     process.env.CONTAIN_ON_FINDINGS = 'rotate';
