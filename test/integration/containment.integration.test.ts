@@ -5,6 +5,7 @@ import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { containCredentials } from '../../lib/containment/contain-credentials.js';
 import { forgetCredentialList } from '../../lib/containment/credential-lookup.js';
 import { terminationSettings } from '../../lib/core/settings.js';
+import { emfRecords } from '../support/emf.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -102,6 +103,11 @@ describe('rotate', () => {
     });
     expect(audited('PAM Credential Rotated')).toHaveLength(1);
     expect(audited('PAM Credential Quarantined')).toHaveLength(1);
+    const metrics = emfRecords(output.text())
+      .filter((record) => 'CredentialRotated' in record.values)
+      .at(-1);
+    expect(metrics?.values).toMatchObject({ CredentialRotated: 1, CredentialQuarantined: 1 });
+    expect(metrics?.values.TimeToContain).toEqual([expect.any(Number), expect.any(Number)]);
   });
 
   it('rotates only, when only rotation is asked: the credential stays active', async () => {
