@@ -33,6 +33,8 @@ export interface CredentialApi {
   readonly passwordsHandedOver: string[];
   /** The next request naming credential `id` (only for operation `on`, when given) answers this vendor error code. */
   refuse(id: string, code: number, on?: CredentialOperation): void;
+  /** The next `times` reads of the list answer 503 from the gateway, as an overloaded PAM Core does. */
+  failList(times: number): void;
   /** Without write permission, every change answers 1039. */
   readOnly: boolean;
   /** Adds a credential the sessions do not use (a duplicate, to make a lookup ambiguous). */
@@ -70,6 +72,7 @@ export function credentialApi(sessions: () => SimulatedSession[], path = '/api/p
   const refusals = new Map<string, Array<{ code: number; on: CredentialOperation | undefined }>>();
   const passwordsHandedOver: string[] = [];
   let nextId = 101;
+  let listFailures = 0;
 
   function add(fields: Pick<SimulatedCredential, 'username' | 'hostname' | 'ip'>): SimulatedCredential {
     const credential = {
@@ -114,6 +117,9 @@ export function credentialApi(sessions: () => SimulatedSession[], path = '/api/p
     passwordsHandedOver,
     readOnly: false,
     add,
+    failList(times) {
+      listFailures = times;
+    },
     refuse(id, code, on) {
       refusals.set(id, [...(refusals.get(id) ?? []), { code, on }]);
     },
@@ -123,12 +129,17 @@ export function credentialApi(sessions: () => SimulatedSession[], path = '/api/p
       refusals.clear();
       passwordsHandedOver.length = 0;
       api.readOnly = false;
+      listFailures = 0;
       nextId = 101;
       derive();
     },
     handles: (requestPath) => requestPath === path || requestPath.startsWith(`${path}/`),
     serve(method, requestPath, res) {
       derive();
+      if (method === 'GET' && requestPath === path && listFailures > 0) {
+        listFailures -= 1;
+        return send(res, 503, { message: 'Service Unavailable' });
+      }
       if (method === 'GET' && requestPath === path) {
         const listed = credentials.map(({ id, username, hostname, ip, active }) => ({
           id: Number(id),

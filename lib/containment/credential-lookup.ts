@@ -38,10 +38,19 @@ export class CredentialLookup {
     private readonly options: PamCallOptions,
   ) {}
 
+  /** A list that could not be read is not asked for again in this request: each session gets the same failure. */
+  private failure: unknown;
+
   private async list(refresh: boolean): Promise<PamCredential[]> {
+    if (this.failure !== undefined) throw this.failure;
     const fresh = cached !== undefined && Date.now() - cached.readAt <= this.maxAgeMs;
     if (!fresh || refresh) {
-      cached = { readAt: Date.now(), credentials: await listCredentials(this.options) };
+      try {
+        cached = { readAt: Date.now(), credentials: await listCredentials(this.options) };
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
       this.refreshed = true;
     }
     return cached?.credentials ?? [];

@@ -382,6 +382,16 @@ describe('the vendor’s errors', () => {
     });
   });
 
+  it('a credential list that cannot be read fails every credential, and is asked for once per request', async () => {
+    local.pam.credentialApi.failList(10);
+    await expect(
+      drop(request('no-list', { session_ids: [ROOT_SESSION, EC2_USER_SESSION], contain: 'rotate' }), lambdaContext()),
+    ).rejects.toThrow(/2 credential containment\(s\) failed/);
+    // PAM_MAX_ATTEMPTS (3) attempts of one read, not one read per session.
+    expect(credentialCalls()).toEqual(Array(3).fill('GET /api/pam/credential 503'));
+    expect(audited('PAM Credential Containment Failed')).toHaveLength(2);
+  });
+
   it('1009 (no access) and 1039 (no write permission) say what to grant', async () => {
     const ec2 = credentialOf('ec2-user', '10.66.50.10');
     local.pam.credentialApi.refuse(ec2.id, 1009);
