@@ -114,8 +114,9 @@ export function terminationResponse(
   if (dropFailures.length > 0 || containFailures.length > 0 || auditFailed > 0 || report.incomplete) {
     const unfinished = report.incomplete ? `; ${report.incomplete.message}` : '';
     const failures = [...dropFailures, ...containFailures];
+    const contained = containment ? `, ${containFailures.length} credential containment(s) failed` : '';
     throw new TerminationIncompleteError(
-      `${dropFailures.length} drop(s) failed, ${containFailures.length} credential containment(s) failed and ${auditFailed} audit event(s) were not published${unfinished}; failed: ${failures.map((error) => error.message).join(' | ')}`,
+      `${dropFailures.length} drop(s) failed and ${auditFailed} audit event(s) were not published${contained}${unfinished}; failed: ${failures.map((error) => error.message).join(' | ')}`,
     );
   }
   return response;
