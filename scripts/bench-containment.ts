@@ -12,7 +12,11 @@ import { seedSessions } from '../infra/pam-simulator/seed-sessions.js';
  */
 const RUNS = Number(process.env.RUNS ?? 20);
 
-type Handler = (event: unknown, context: unknown) => Promise<any>;
+interface DropReport {
+  outcomes: Array<{ event_age_ms: number }>;
+  containment?: { outcomes: Array<{ outcome: string; contained_age_ms: number }> };
+}
+type Handler = (event: unknown, context: unknown) => Promise<DropReport>;
 const bundle = (name: string) => pathToFileURL(new URL(`../dist/${name}/index.mjs`, import.meta.url).pathname).href;
 
 const local = await startLocalPam();
@@ -52,11 +56,11 @@ for (let run = 0; run <= RUNS; run += 1) {
   const report = await drop(event, lambdaContext());
   const took = Date.now() - arrival;
   const outcomes = report.containment?.outcomes ?? [];
-  if (outcomes.map((o: { outcome: string }) => o.outcome).join() !== 'rotated,quarantined')
+  if (outcomes.map((o) => o.outcome).join() !== 'rotated,quarantined')
     throw new Error(`run ${run} did not contain: ${JSON.stringify(outcomes)}`);
-  const last = Math.max(...outcomes.map((o: { contained_age_ms: number }) => o.contained_age_ms));
+  const last = Math.max(...outcomes.map((o) => o.contained_age_ms));
   const cut = report.outcomes[0]?.event_age_ms;
-  const [rotated, quarantined] = outcomes.map((o: { contained_age_ms: number }) => o.contained_age_ms);
+  const [rotated, quarantined] = outcomes.map((o) => o.contained_age_ms);
   if (process.env.BENCH_VERBOSE)
     console.log(`run ${run}: cut ${cut}, rotated ${rotated}, quarantined ${quarantined}, responded ${took}`);
   if (run === 0) console.log(`first (cold container): contained ${last} ms after arrival, responded after ${took} ms`);
