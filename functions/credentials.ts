@@ -3,9 +3,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { actOnCredential } from '../lib/containment/credential-request.js';
 import { logger } from '../lib/core/logger.js';
-import { parseCredentialInput } from '../lib/invocation/credential-input.js';
+import { credentialResponse, parseCredentialInput } from '../lib/invocation/credential-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
-import { errorResponder, jsonResponse } from '../lib/invocation/http-response.js';
+import { errorResponder } from '../lib/invocation/http-response.js';
 
 /**
  * POST /credentials/{id}/reactivate and POST /credentials/{id}/quarantine (IAM-signed), and the
@@ -17,8 +17,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const deadline = deadlineFromRemainingTime(
     input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining,
   );
-  const response = await actOnCredential(input.request, { deadline });
-  return input.source === 'http' ? jsonResponse(200, response) : response;
+  return credentialResponse(input.source, await actOnCredential(input.request, { deadline }));
 })
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { CredentialRequest } from '../containment/credential-request.js';
-import { ValidationError } from '../core/errors.js';
+import type { CredentialRequest, CredentialResponse } from '../containment/credential-request.js';
+import { TerminationIncompleteError, ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseCredentialId } from '../pam/credential-api.js';
-import { isHttpApiEvent } from './http-response.js';
+import { isHttpApiEvent, jsonResponse } from './http-response.js';
 
 /** A body larger than this is refused before it is parsed. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -132,4 +132,18 @@ export function parseCredentialInput(
       occurredAt: Date.now(),
     },
   };
+}
+
+/**
+ * What goes back: the HTTP response, or for a schedule the result itself, thrown as a failure when its audit
+ * event was not published, so that Lambda retries it (a second PUT of an active credential changes nothing).
+ */
+export function credentialResponse(source: 'http' | 'schedule', response: CredentialResponse) {
+  if (source === 'http') return jsonResponse(200, response);
+  if (response.audit.failed > 0) {
+    throw new TerminationIncompleteError(
+      `credential ${response.credential_id} was ${response.outcome}, but its audit event was not published`,
+    );
+  }
+  return response;
 }

@@ -169,6 +169,15 @@ describe('deactivate and the scheduled reactivation', () => {
     });
   });
 
+  it('a scheduled reactivation whose audit could not be published fails, for Lambda to retry it', async () => {
+    await drop(request('audit-lost', { session_id: EC2_USER_SESSION, contain: 'deactivate' }), lambdaContext());
+    const ec2 = credentialOf('ec2-user', '10.66.50.10');
+    // PutEvents refuses the entry on each of the audit's 4 attempts.
+    local.eventBridge.refuseEntries(4);
+    await expect(local.scheduler.fireDue()).rejects.toThrow(/was reactivated, but its audit event was not published/);
+    expect(ec2.active).toBe(true);
+  });
+
   it('makes no schedule with QUARANTINE_MINUTES=0: only a human reactivates it', async () => {
     process.env.QUARANTINE_MINUTES = '0';
     const report = await drop(
