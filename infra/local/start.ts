@@ -71,8 +71,14 @@ async function main(): Promise<void> {
     s3Port: S3_PORT,
     ...(GENERATED_SESSIONS === undefined ? {} : { sessions: generateSessions(GENERATED_SESSIONS) }),
     onAuditEvent: (event) => {
-      const detail = event.detail as { session_id?: string; outcome?: string; count?: number };
-      const what = detail.session_id ?? `${detail.count} sessions`;
+      const detail = event.detail as {
+        session_id?: string;
+        outcome?: string;
+        count?: number;
+        credential?: { id: string | null; username: string | null };
+      };
+      const credential = detail.credential && `credential ${detail.credential.id ?? detail.credential.username}`;
+      const what = detail.session_id ?? credential ?? `${detail.count} sessions`;
       console.log(`audit  ${event['detail-type']}  ${what}  ${detail.outcome}`);
     },
     onAlarm: (notice) => console.log(`ALARM  ${notice.subject}`),
