@@ -2,7 +2,7 @@
  * The architecture, enforced (npm run lint, part of npm test). docs/architecture.md draws it.
  * lib/ is layered: a folder may import its own and the folders before it in LAYERS, never after.
  */
-const LAYERS = ['core', 'aws', 'sessions', 'pam', 'inventory', 'termination', 'invocation'];
+const LAYERS = ['core', 'aws', 'sessions', 'pam', 'inventory', 'termination', 'containment', 'invocation'];
 
 const layerRules = LAYERS.slice(0, -1).map((layer, index) => ({
   name: `lib-${layer}-imports-only-downward`,

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { containCredentials } from '../lib/containment/contain-credentials.js';
 import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
@@ -18,19 +19,21 @@ await prepareTermination();
  * Terminates sessions: DELETE /sessions/{sessionId}, POST /sessions/terminate, a direct
  * {"session_id": "…"}, or an EventBridge event (SIEM request, GuardDuty or Security Hub finding).
  * Each event, finding version and keyed direct invocation is handled once (the idempotency table).
- * Responds once the audit, the records and the Security Hub write-back are done.
+ * Responds once the audit, the records and the Security Hub write-back are done, and the
+ * credentials the request asked to contain are rotated or quarantined.
  */
 export const handler = middy(async (event: unknown, context: Context) => {
   const settings = terminationSettings();
   const input = parseTerminationInput(event, context, settings);
   const remaining = context.getRemainingTimeInMillis();
   const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-  return oncePerTrigger(input.idempotencyKey, context, async () =>
-    terminationResponse(
-      input,
-      await terminateSessions(input.request, settings, { deadline: deadlineFromRemainingTime(budget) }),
-    ),
-  );
+  const deadline = deadlineFromRemainingTime(budget);
+  return oncePerTrigger(input.idempotencyKey, context, async () => {
+    const report = await terminateSessions(input.request, settings, { deadline });
+    // After the report: only what was terminated (a dry run: would be) has its credential contained.
+    const containment = await containCredentials(input.request, report, settings, { deadline });
+    return terminationResponse(input, report, containment);
+  });
 })
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))

@@ -1,5 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { startLocalPam } from './local-pam.js';
+import type { RecordedSchedule } from './scheduler.js';
+
+export const SCHEDULER_PORT = Number(process.env.SCHEDULER_PORT ?? 4013);
 
 export const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
 export const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
@@ -11,6 +14,10 @@ export interface Invocation {
   published: unknown[];
   /** What it wrote back to Security Hub findings. */
   findingUpdates: unknown[];
+  /** The reactivation schedules the local Scheduler holds after it. */
+  schedules: RecordedSchedule[];
+  /** In a fresh stack only: the schedules run at once, as if their time had come, and what they answered. */
+  fired?: Array<{ schedule: RecordedSchedule; result: unknown }>;
   where: string;
 }
 
@@ -38,32 +45,48 @@ async function invokeRunningStack(name: string, event: unknown): Promise<Invocat
   const result = (await response.json()) as unknown;
   const published = (await list(eventsUrl)).slice(seen);
   const findingUpdates = (await list(updatesUrl)).slice(updated);
-  return { result, published, findingUpdates, where: 'the running npm start stack' };
+  const schedules = (await list(`http://127.0.0.1:${SCHEDULER_PORT}/schedules`).catch(() => [])) as RecordedSchedule[];
+  return { result, published, findingUpdates, schedules, where: 'the running npm start stack' };
 }
 
+type LoadedHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+async function bundleHandler(name: string): Promise<LoadedHandler> {
+  const bundle = pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href;
+  return ((await import(bundle)) as { handler: LoadedHandler }).handler;
+}
+
+const localContext = (name: string) => ({
+  awsRequestId: 'local',
+  functionName: `pam-session-responder-local-${name}`,
+  getRemainingTimeInMillis: () => 900_000,
+});
+
 async function invokeInProcess(name: string, event: unknown): Promise<Invocation> {
-  const local = await startLocalPam();
+  // A schedule's target is the credentials function's bundle, run here when the schedule fires.
+  const local = await startLocalPam({
+    invokeSchedule: async (_arn, input) => (await bundleHandler('credentials'))(input, localContext('credentials')),
+  });
   Object.assign(process.env, local.env, {
     PROTECTED_USERS: process.env.PROTECTED_USERS ?? 'break_glass',
     POWERTOOLS_LOG_LEVEL: 'WARN',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   try {
-    const bundle = pathToFileURL(new URL(`../../dist/${name}/index.mjs`, import.meta.url).pathname).href;
-    const { handler } = (await import(bundle)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-    const context = {
-      awsRequestId: 'local',
-      functionName: `pam-session-responder-local-${name}`,
-      getRemainingTimeInMillis: () => 900_000,
-    };
-    const result = await handler(event, context).catch((error: Error) => ({
+    const handler = await bundleHandler(name);
+    const result = await handler(event, localContext(name)).catch((error: Error) => ({
       errorType: error.name,
       errorMessage: error.message,
     }));
+    const schedules = [...local.scheduler.schedules.values()];
+    // The stack ends with this process: the quarantine's end is shown now rather than never.
+    const fired = await local.scheduler.fireDue();
     return {
       result,
       published: [...local.eventBridge.events],
       findingUpdates: [...local.securityHub.updates],
+      schedules,
+      fired,
       where: 'a fresh local stack in this process (start `npm start` to keep state between runs)',
     };
   } finally {
@@ -75,7 +98,10 @@ async function invokeInProcess(name: string, event: unknown): Promise<Invocation
  * Invokes a function as AWS would: in the running `npm start` stack when there is one (its
  * simulator, bus and bucket keep their state), otherwise the built bundle against a fresh stack here.
  */
-export async function invokeLocally(name: 'drop' | 'export' | 'index-sessions', event: unknown): Promise<Invocation> {
+export async function invokeLocally(
+  name: 'drop' | 'export' | 'index-sessions' | 'credentials',
+  event: unknown,
+): Promise<Invocation> {
   const stackUp =
     (await reachable(`http://localhost:${LAMBDA_PORT}`)) &&
     (await reachable(`http://127.0.0.1:${EVENTBRIDGE_PORT}/events`));

@@ -4,6 +4,7 @@ import { type PamSimulator, type PamSimulatorOptions, startPamSimulator } from '
 import { type DynamoDbStandIn, startDynamoDbStandIn } from './dynamodb.js';
 import { type EventBridgeStandIn, type PublishedEvent, startEventBridgeStandIn } from './eventbridge.js';
 import { type S3StandIn, startS3StandIn } from './s3.js';
+import { type SchedulerStandIn, startSchedulerStandIn } from './scheduler.js';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from './secrets-manager.js';
 import { type FindingUpdate, type SecurityHubStandIn, startSecurityHubStandIn } from './security-hub.js';
 import { type PublishedNotice, type SnsStandIn, startSnsStandIn } from './sns.js';
@@ -19,6 +20,8 @@ export interface LocalPam {
   securityHub: SecurityHubStandIn;
   /** The idempotency table: what each trigger's first handling responded. */
   dynamodb: DynamoDbStandIn;
+  /** Where quarantines schedule their reactivation (docs/containment.md). */
+  scheduler: SchedulerStandIn;
   secretId: string;
   credentials: OAuth1Credentials;
   /** The variables under which the unchanged functions find the secret, and through it the simulator. */
@@ -49,6 +52,7 @@ export function localAwsEnv(stack: {
   sns?: SnsStandIn;
   securityHub?: SecurityHubStandIn;
   dynamodb?: DynamoDbStandIn;
+  scheduler?: SchedulerStandIn;
 }): Record<string, string> {
   return {
     PAM_SECRET_ID: stack.secretId,
@@ -65,9 +69,21 @@ export function localAwsEnv(stack: {
     ...(stack.dynamodb
       ? { AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodb.url, IDEMPOTENCY_TABLE: stack.dynamodb.table }
       : {}),
+    ...(stack.scheduler
+      ? {
+          AWS_ENDPOINT_URL_SCHEDULER: stack.scheduler.url,
+          REACTIVATION_SCHEDULE_GROUP: 'pam-session-responder-local',
+          REACTIVATION_SCHEDULE_ROLE_ARN: 'arn:aws:iam::000000000000:role/pam-session-responder-local-reactivation',
+          REACTIVATION_TARGET_ARN: LOCAL_REACTIVATION_TARGET,
+        }
+      : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/** The function a local schedule invokes when a quarantine ends. */
+export const LOCAL_REACTIVATION_TARGET =
+  'arn:aws:lambda:us-east-1:000000000000:function:pam-session-responder-local-credentials';
 
 /** The secret's JSON as an operator stores it in Secrets Manager. */
 export function pamSecretString(
@@ -100,6 +116,10 @@ export async function startLocalPam(
     onFindingUpdate?: (update: FindingUpdate) => void;
     securityHubPort?: number;
     dynamoDbPort?: number;
+    /** Runs a due schedule's target (the credentials function); with schedulerTickMs, due schedules fire by themselves. */
+    invokeSchedule?: (targetArn: string, input: unknown) => Promise<unknown>;
+    schedulerTickMs?: number;
+    schedulerPort?: number;
   } = {},
 ): Promise<LocalPam> {
   const credentials = randomCredentials();
@@ -112,6 +132,9 @@ export async function startLocalPam(
     onFindingUpdate,
     securityHubPort,
     dynamoDbPort,
+    invokeSchedule,
+    schedulerTickMs,
+    schedulerPort,
     ...simulatorOptions
   } = options;
   const pam = await startPamSimulator({ ...simulatorOptions, credentials });
@@ -119,6 +142,7 @@ export async function startLocalPam(
   if (options.listPath) paths.list_path = options.listPath;
   if (options.dropPath) paths.drop_path = options.dropPath;
   if (options.lookupPath) paths.lookup_path = options.lookupPath;
+  if (options.credentialPath) paths.credential_path = options.credentialPath;
   const secrets = await startSecretsManagerStandIn({ [secretId]: pamSecretString(pam.url, credentials, paths) });
   const eventBridge = await startEventBridgeStandIn({
     ...(eventBridgePort === undefined ? {} : { port: eventBridgePort }),
@@ -134,7 +158,12 @@ export async function startLocalPam(
     ...(onFindingUpdate ? { onUpdate: onFindingUpdate } : {}),
   });
   const dynamodb = await startDynamoDbStandIn(dynamoDbPort === undefined ? {} : { port: dynamoDbPort });
-  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub, dynamodb });
+  const scheduler = await startSchedulerStandIn({
+    ...(invokeSchedule ? { invoke: invokeSchedule } : {}),
+    ...(schedulerTickMs === undefined ? {} : { tickMs: schedulerTickMs }),
+    ...(schedulerPort === undefined ? {} : { port: schedulerPort }),
+  });
+  const env = localAwsEnv({ secretId, secrets, eventBridge, s3, sns, securityHub, dynamodb, scheduler });
   return {
     pam,
     secrets,
@@ -143,6 +172,7 @@ export async function startLocalPam(
     sns,
     securityHub,
     dynamodb,
+    scheduler,
     secretId,
     credentials,
     env,
@@ -155,6 +185,7 @@ export async function startLocalPam(
         sns.close(),
         securityHub.close(),
         dynamodb.close(),
+        scheduler.close(),
       ]);
     },
   };

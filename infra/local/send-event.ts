@@ -24,24 +24,43 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`Rules matching ${file}: ${matched.map((rule) => rule.name).join(', ')}`);
-  const { result, published, findingUpdates, where } = await invokeLocally('drop', event);
+  const { result, published, findingUpdates, schedules, fired, where } = await invokeLocally('drop', event);
   console.log(`\ndrop ran in ${where} and answered:\n${JSON.stringify(result, null, 2)}`);
   console.log(`\naudit events published (${published.length}):`);
   for (const entry of published as Array<{
     'detail-type': string;
-    detail: { session_id?: string; outcome: string; message?: string; count?: number; ignored?: string };
+    detail: {
+      session_id?: string;
+      outcome: string;
+      message?: string;
+      count?: number;
+      ignored?: string;
+      credential?: { id: string | null; username: string | null };
+    };
   }>) {
     if (entry.detail.ignored !== undefined) {
       console.log(`  ${entry['detail-type'].padEnd(34)} ${entry.detail.ignored}`);
       continue;
     }
     // Blocked and dry-run outcomes come as one event per request, listing the sessions.
-    const what = entry.detail.session_id ?? `${entry.detail.count} sessions`;
+    const credential = entry.detail.credential;
+    const what =
+      entry.detail.session_id ??
+      (credential ? `credential ${credential.id ?? credential.username}` : `${entry.detail.count} sessions`);
     const message = entry.detail.message ? `  (${entry.detail.message})` : '';
     console.log(`  ${entry['detail-type'].padEnd(34)} ${what}  ${entry.detail.outcome}${message}`);
   }
   for (const update of findingUpdates) {
     console.log(`\nSecurity Hub BatchUpdateFindings sent:\n${JSON.stringify(update, null, 2)}`);
+  }
+  for (const schedule of schedules) {
+    console.log(
+      `\nScheduler holds ${schedule.group}/${schedule.name}: ${schedule.expression} -> ${schedule.target.Arn}`,
+    );
+  }
+  for (const { schedule, result: reactivation } of fired ?? []) {
+    console.log(`\n${schedule.name} run now (as at its time), the credentials function answered:`);
+    console.log(JSON.stringify(reactivation, null, 2));
   }
 }
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
-import { EVENTBRIDGE_PORT, LAMBDA_PORT, SECURITYHUB_PORT } from './local-invoke.js';
+import { EVENTBRIDGE_PORT, LAMBDA_PORT, SCHEDULER_PORT, SECURITYHUB_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +52,15 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
-  await assertPortsFree([HTTP_PORT, LAMBDA_PORT, SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT]);
+  await assertPortsFree([
+    HTTP_PORT,
+    LAMBDA_PORT,
+    SIMULATOR_PORT,
+    EVENTBRIDGE_PORT,
+    S3_PORT,
+    SECURITYHUB_PORT,
+    SCHEDULER_PORT,
+  ]);
   if (!process.argv.includes('--no-build')) {
     console.log('Building the functions…');
     await buildFunctions();
@@ -66,11 +74,29 @@ async function main(): Promise<void> {
     s3Port: S3_PORT,
     ...(GENERATED_SESSIONS === undefined ? {} : { sessions: generateSessions(GENERATED_SESSIONS) }),
     onAuditEvent: (event) => {
-      const detail = event.detail as { session_id?: string; outcome?: string; count?: number };
-      const what = detail.session_id ?? `${detail.count} sessions`;
+      const detail = event.detail as {
+        session_id?: string;
+        outcome?: string;
+        count?: number;
+        credential?: { id: string | null; username: string | null };
+      };
+      const credential = detail.credential && `credential ${detail.credential.id ?? detail.credential.username}`;
+      const what = detail.session_id ?? credential ?? `${detail.count} sessions`;
       console.log(`audit  ${event['detail-type']}  ${what}  ${detail.outcome}`);
     },
     onAlarm: (notice) => console.log(`ALARM  ${notice.subject}`),
+    // A quarantine's end: the schedule invokes the function its ARN names, through serverless-offline.
+    schedulerPort: SCHEDULER_PORT,
+    schedulerTickMs: 5_000,
+    invokeSchedule: async (targetArn, input) => {
+      const name = targetArn.split(':').pop() ?? '';
+      console.log(`schedule  invokes ${name}`);
+      const response = await fetch(`http://localhost:${LAMBDA_PORT}/2015-03-31/functions/${name}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(input),
+      });
+      return response.json();
+    },
   });
 
   const offline = spawn(
@@ -142,6 +168,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   Secrets Manager    ${local.secrets.url}   (secret "${local.secretId}")
   EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
   S3 (s3rver)        ${local.s3.url}   (bucket "${local.s3.bucket}")
+  Scheduler          ${local.scheduler.url}   (reactivation schedules: GET ${local.scheduler.url}/schedules)
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
   API document       ${fileURLToPath(new URL('../../docs/openapi.yaml', import.meta.url))}   (OpenAPI 3.1)
   Active-session index  s3://${local.s3.bucket}/index/active-sessions.json   (${indexed.active} active of ${indexed.history_size}; rewritten every minute)
@@ -155,6 +182,7 @@ Try:
   curl -s -X POST http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-drop/invocations -d '{"session_id":"${example}"}'
   curl -s -X POST ${base}/sessions/terminate -d '{"match":{"protocol":"ssh"},"reason":"preview","dry_run":true}'
   npm run event -- test/fixtures/events/guardduty-cryptocurrency-instance.json
+  npm run event -- test/fixtures/events/termination-request-contain.json   (terminate, rotate and quarantine the credential)
   npm run export
   npm run index
   curl -s '${base}/sessions?source=snapshot&active=true'

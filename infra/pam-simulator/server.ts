@@ -5,12 +5,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type OAuth1Credentials, oauth1Signature } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
+import { type CredentialApi, credentialApi } from './credentials.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
 
 export interface RecordedRequest {
   method: string;
   path: string;
-  endpoint: 'list' | 'drop' | 'lookup' | 'token' | 'other';
+  endpoint: 'list' | 'drop' | 'lookup' | 'token' | 'credential' | 'other';
   /** The OAuth nonce sent, when there was an Authorization header. */
   nonce: string | undefined;
   status: number;
@@ -38,6 +39,8 @@ export interface PamSimulatorOptions {
   lookupPath?: string;
   /** false: a PAM Core without the lookup route (its gateway answers 404 "no Route matched"). */
   lookupRoute?: boolean;
+  /** The credential API's root (`/iso/pam/credential` on older versions). */
+  credentialPath?: string;
   /** Serve older versions' field names (`credencial`, `dispositivo`). */
   legacyFieldNames?: boolean;
   /** Also accept OAuth 2.0 bearer tokens, issued by POST /iso/oauth2/token to this client. */
@@ -57,6 +60,8 @@ export interface PamSimulator {
   /** Appends sessions opened now (ids above the others), without rendering the whole list again. */
   openSessions(added: SimulatedSession[]): void;
   requests: RecordedRequest[];
+  /** The A2A credential API, its credentials derived from the sessions (credentials.ts). */
+  credentialApi: CredentialApi;
   setCredentials(credentials: OAuth1Credentials): void;
   injectFault(endpoint: 'list' | 'drop' | 'lookup' | 'token', fault: Fault, times?: number): void;
   /** OAuth 2.0 tokens issued so far. */
@@ -119,6 +124,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const tokens = new Map<string, number>();
   let tokensIssued = 0;
   const scheme = options.tls ? 'https' : 'http';
+  const credentialStore = credentialApi(() => sessions, options.credentialPath);
 
   function send(res: ServerResponse, status: number, body: unknown): number {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -379,7 +385,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
             ? 'lookup'
             : req.method === 'POST' && path === '/iso/oauth2/token'
               ? 'token'
-              : 'other';
+              : credentialStore.handles(path)
+                ? 'credential'
+                : 'other';
     const header = req.headers.authorization;
     const oauth = header ? parseOAuthHeader(header) : undefined;
     const record: RecordedRequest = {
@@ -407,6 +415,10 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     const bearer = header.startsWith('Bearer ');
     if (bearer ? !validBearer(header) : !oauth || !verify(req, oauth)) {
       record.status = send(res, 401, { message: 'Client authentication failed' });
+      return record;
+    }
+    if (endpoint === 'credential') {
+      record.status = credentialStore.serve(req.method ?? '', path, res);
       return record;
     }
     const fault = faults[endpoint].shift();
@@ -437,6 +449,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     url: `${scheme}://${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     sessions,
     requests,
+    credentialApi: credentialStore,
     sessionsChanged() {
       forgetRendering();
     },

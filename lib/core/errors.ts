@@ -134,3 +134,9 @@ export class AlreadyConfirmedError extends ResponderError {
   readonly code = 'already_confirmed';
   readonly httpStatus = 409;
 }
+/** PAM does not know the credential (its error 1007); nothing was changed. */
+export class CredentialNotFoundError extends ResponderError {
+  override readonly name = 'CredentialNotFoundError';
+  readonly code = 'credential_not_found';
+  readonly httpStatus = 404;
+}

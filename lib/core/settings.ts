@@ -155,9 +155,20 @@ export const pamSettings = settingsArea(() => ({
   lookupTimeoutMs: duration('PAM_LOOKUP_TIMEOUT_MS', 'ms', 5_000, { min: 1 }),
   maxAttempts: integer('PAM_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
   retryBaseDelayMs: duration('PAM_RETRY_BASE_DELAY_MS', 'ms', 200, { min: 0 }),
+  credentialTimeoutMs: duration('PAM_CREDENTIAL_TIMEOUT_MS', 'ms', 10_000, { min: 1 }),
 }));
 
 export type PamSettings = ReturnType<typeof pamSettings>;
+
+/** What may be done to the credential a terminated session used (docs/containment.md). */
+export const CONTAIN_ACTIONS = ['rotate', 'deactivate'] as const;
+
+export type ContainAction = (typeof CONTAIN_ACTIONS)[number];
+
+/** The actions named, in the one order they may run: rotation first (an inactive credential refuses custody). */
+function containActions(items: string[]): ContainAction[] {
+  return CONTAIN_ACTIONS.filter((action) => items.includes(action));
+}
 
 export const SECURITY_HUB_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
@@ -198,6 +209,13 @@ export const terminationSettings = settingsArea(() => ({
       form: { pattern: /^vpc-[0-9a-f]{8,17}$/, accepted: 'a comma-separated list of VPC ids (vpc-…)' },
     }),
   ),
+  // What findings do to the credentials of the sessions they terminate: none, rotate, deactivate, or both.
+  containOnFindings: containActions(
+    list('CONTAIN_ON_FINDINGS', ['none'], {
+      normalise: (item) => item.toLowerCase(),
+      allowed: ['none', ...CONTAIN_ACTIONS],
+    }),
+  ),
 }));
 
 export type TerminationSettings = ReturnType<typeof terminationSettings>;
@@ -209,6 +227,19 @@ export const lookupSettings = settingsArea(() => ({
   /** The walk above the highest known id ends after this many "not found" in a row (ids may have gaps). */
   stopAfterMisses: integer('TAIL_STOP_AFTER_MISSES', 5, { min: 1, max: 100 }),
 }));
+
+/** How credentials are contained after a termination (docs/containment.md). */
+export const containmentSettings = settingsArea(() => ({
+  maxCredentialsPerRequest: integer('MAX_CREDENTIALS_PER_REQUEST', 3, { min: 1 }),
+  // 0: a quarantined credential is reactivated only by hand. Scheduler's one-time schedules take whole minutes.
+  quarantineMinutes: integer('QUARANTINE_MINUTES', 60, { min: 0, max: 525_600 }),
+  credentialListMaxAgeMs: duration('CREDENTIAL_LIST_MAX_AGE_SECONDS', 's', 300, { min: 0 }),
+  scheduleGroup: text('REACTIVATION_SCHEDULE_GROUP', 'pam-session-responder'),
+  scheduleRoleArn: optionalText('REACTIVATION_SCHEDULE_ROLE_ARN'),
+  reactivationTargetArn: optionalText('REACTIVATION_TARGET_ARN'),
+}));
+
+export type ContainmentSettings = ReturnType<typeof containmentSettings>;
 
 /** Where audit events (and the export's summary) are published, and who hears of a blocked termination. */
 export const auditSettings = settingsArea(() => ({

@@ -10,7 +10,12 @@ import {
   guardDutyTargets,
   securityHubTargets,
 } from '../termination/finding-targets.js';
-import { parseTerminationDetail, type TerminationRequest, type Trigger } from '../termination/termination-request.js';
+import {
+  containSchema,
+  parseTerminationDetail,
+  type TerminationRequest,
+  type Trigger,
+} from '../termination/termination-request.js';
 import { isHttpApiEvent } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
@@ -19,6 +24,8 @@ const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
 const directInvocationSchema = z.strictObject(
   {
     session_id: z.unknown(),
+    // Validated as a termination request's (directContain).
+    contain: z.optional(z.unknown()),
     idempotency_key: z.optional(
       z
         .string({ error: 'idempotency_key must be a string' })
@@ -28,7 +35,7 @@ const directInvocationSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `a direct invocation accepts only session_id and idempotency_key (not ${issue.keys.join(', ')})`
+        ? `a direct invocation accepts only session_id, contain and idempotency_key (not ${issue.keys.join(', ')})`
         : 'a direct invocation must be a JSON object',
   },
 );
@@ -172,7 +179,11 @@ function fromHttp(event: HttpEvent, context: Context, settings: TerminationSetti
   return { kind: 'batch', source: 'http', request: { ...request, requestedBy: request.requestedBy ?? caller } };
 }
 
-function fromFinding(event: EventBridgeEvent, targets: FindingTargets): TerminationInput {
+function fromFinding(
+  event: EventBridgeEvent,
+  targets: FindingTargets,
+  contain: TerminationSettings['containOnFindings'],
+): TerminationInput {
   return {
     kind: 'batch',
     source: 'event',
@@ -192,6 +203,7 @@ function fromFinding(event: EventBridgeEvent, targets: FindingTargets): Terminat
       },
       ...(targets.ignored ? { ignored: targets.ignored } : {}),
       ...(targets.findings ? { findings: targets.findings } : {}),
+      ...(contain.length > 0 ? { contain } : {}),
     },
   };
 }
@@ -209,6 +221,14 @@ function findingScope(settings: TerminationSettings, context: Context): FindingS
   return { accounts, deviceVpcs: settings.deviceVpcs };
 }
 
+/** A direct invocation's optional `contain`, validated as a request's. */
+function directContain(event: object): Pick<TerminationRequest, 'contain'> {
+  if (!('contain' in event) || event.contain === undefined) return {};
+  const parsed = containSchema.safeParse(event.contain);
+  if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
+  return { contain: parsed.data };
+}
+
 function fromEventBridge(event: EventBridgeEvent, context: Context, settings: TerminationSettings): TerminationInput {
   const detailType = event['detail-type'];
   const trigger: Trigger = { event_id: event.id, source: event.source, detail_type: detailType };
@@ -222,6 +242,7 @@ function fromEventBridge(event: EventBridgeEvent, context: Context, settings: Te
         minSeverity: settings.guardDutyMinSeverity,
         scope: findingScope(settings, context),
       }),
+      settings.containOnFindings,
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Imported') {
@@ -231,10 +252,15 @@ function fromEventBridge(event: EventBridgeEvent, context: Context, settings: Te
         labels: settings.securityHubLabels,
         products: settings.securityHubProducts,
       }),
+      settings.containOnFindings,
     );
   }
   if (event.source === 'aws.securityhub' && detailType === 'Security Hub Findings - Custom Action') {
-    return fromFinding(event, securityHubTargets(event.detail, findingScope(settings, context), undefined));
+    return fromFinding(
+      event,
+      securityHubTargets(event.detail, findingScope(settings, context), undefined),
+      settings.containOnFindings,
+    );
   }
   throw new ValidationError(`events of detail-type "${detailType}" from "${event.source}" are not handled`);
 }
@@ -271,7 +297,8 @@ export function parseTerminationInput(
       detail_type: 'Direct invocation',
     };
     const input = single(invocation.data.session_id, 'Requested by direct invocation', trigger, undefined, 'direct');
-    return stamped(input, undefined, key === undefined ? undefined : `invoke#${key}`);
+    const contained = { ...input, request: { ...input.request, ...directContain(event) } };
+    return stamped(contained, undefined, key === undefined ? undefined : `invoke#${key}`);
   }
   throw new ValidationError(
     'Expected {"session_id": "<id>"}, an EventBridge event, or an API Gateway request (DELETE /sessions/{sessionId}, POST /sessions/terminate)',

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ContainmentOutcome, ContainmentReport } from '../containment/containment-outcome.js';
 import {
   PamApiError,
   ProtectedSessionError,
@@ -17,6 +18,19 @@ export interface SingleTerminationResponse {
   resolved_from: Outcome['resolved_from'];
   index_age_ms: number | null;
   event_age_ms: number;
+  containment?: PublishedContainment;
+}
+
+/** The containment as callers see it: each outcome without the error object behind it. */
+export type PublishedContainment = Omit<ContainmentReport, 'outcomes'> & {
+  outcomes: Array<Omit<ContainmentOutcome, 'error'>>;
+};
+
+function publishedContainment(containment: ContainmentReport | undefined): { containment?: PublishedContainment } {
+  if (!containment) return {};
+  return {
+    containment: { ...containment, outcomes: containment.outcomes.map(({ error: _error, ...outcome }) => outcome) },
+  };
 }
 
 /** A response carries at most this many outcomes; the logs and audit trail get them all. */
@@ -27,6 +41,7 @@ const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 /** The report as callers see it: each outcome without the error object behind it, and at most MAX_OUTCOMES_IN_RESPONSE. */
 export type PublishedReport = Omit<TerminationReport, 'outcomes'> & {
   outcomes: Array<Omit<Outcome, 'error'>>;
+  containment?: PublishedContainment;
   /** Set when outcomes were left out of this response. */
   outcomes_truncated?: { total: number; shown: number; note: string };
 };
@@ -52,7 +67,11 @@ function published(report: TerminationReport): PublishedReport {
 }
 
 /** One session asked for by id: its outcome as {session_id, status}, or the error explaining why not. */
-function singleResponse(report: TerminationReport, sessionId: string): SingleTerminationResponse {
+function singleResponse(
+  report: TerminationReport,
+  sessionId: string,
+  containment: ContainmentReport | undefined,
+): SingleTerminationResponse {
   const outcome = report.outcomes.find((candidate) => candidate.session_id === sessionId);
   switch (outcome?.outcome) {
     case 'terminated':
@@ -64,6 +83,7 @@ function singleResponse(report: TerminationReport, sessionId: string): SingleTer
         resolved_from: outcome.resolved_from,
         index_age_ms: outcome.index_age_ms,
         event_age_ms: outcome.event_age_ms,
+        ...publishedContainment(containment),
       };
     case 'skipped_protected':
       throw new ProtectedSessionError(`Session ${sessionId} was not terminated: ${outcome.message}`);
@@ -84,20 +104,29 @@ function singleResponse(report: TerminationReport, sessionId: string): SingleTer
 export function terminationResponse(
   input: TerminationInput,
   report: TerminationReport,
+  containment?: ContainmentReport,
 ): APIGatewayProxyStructuredResultV2 | SingleTerminationResponse | PublishedReport {
   if (input.kind === 'single') {
-    const response = singleResponse(report, input.request.sessionIds[0] ?? '');
+    const response = singleResponse(report, input.request.sessionIds[0] ?? '', containment);
     return input.source === 'http' ? jsonResponse(200, response) : response;
   }
-  if (input.source === 'http') return jsonResponse(200, published(report));
+  const response = { ...published(report), ...publishedContainment(containment) };
+  if (input.source === 'http') return jsonResponse(200, response);
   const dropFailures = report.outcomes.flatMap(({ error }) =>
     error && !(error instanceof SessionNotFoundError || error instanceof ValidationError) ? [error] : [],
   );
-  if (dropFailures.length > 0 || report.audit.failed > 0 || report.incomplete) {
+  // Their outcome's message says what an operator must do (grant access, write permission…).
+  const containFailures = (containment?.outcomes ?? []).flatMap(({ outcome, error, message }) =>
+    outcome === 'failed' && error ? [{ message: message ?? error.message }] : [],
+  );
+  const auditFailed = report.audit.failed + (containment?.audit.failed ?? 0);
+  if (dropFailures.length > 0 || containFailures.length > 0 || auditFailed > 0 || report.incomplete) {
     const unfinished = report.incomplete ? `; ${report.incomplete.message}` : '';
+    const failures = [...dropFailures, ...containFailures];
+    const contained = containment ? `, ${containFailures.length} credential containment(s) failed` : '';
     throw new TerminationIncompleteError(
-      `${dropFailures.length} drop(s) failed and ${report.audit.failed} audit event(s) were not published${unfinished}; failed: ${dropFailures.map((error) => error.message).join(' | ')}`,
+      `${dropFailures.length} drop(s) failed and ${auditFailed} audit event(s) were not published${contained}${unfinished}; failed: ${failures.map((error) => error.message).join(' | ')}`,
     );
   }
-  return published(report);
+  return response;
 }

@@ -19,9 +19,10 @@ export interface PamCallOptions {
   deadline?: number;
 }
 
+/** One call to the PAM Core: its name (for logs), method, path from the connection, and time limit. */
 export interface Operation {
-  name: 'list' | 'drop' | 'lookup';
-  method: 'GET' | 'DELETE';
+  name: 'list' | 'drop' | 'lookup' | 'credential-list' | 'custody' | 'custody-release' | 'deactivate' | 'activate';
+  method: 'GET' | 'DELETE' | 'PUT';
   path: (connection: PamConnection) => string;
   timeoutMs: number;
 }
@@ -45,13 +46,13 @@ function brokeOff(error: unknown, timeoutMs: number, response: PamResponse, what
 }
 
 /** What to do with PAM's answer once its status and headers are in. */
-type ResponseReader<T> = (response: PamResponse) => Promise<T>;
+export type ResponseReader<T> = (response: PamResponse) => Promise<T>;
 
 /** PAM's envelope is a few hundred bytes; a larger answer is not one, and is not read whole. */
 const MAX_ENVELOPE_BYTES = 1024 * 1024;
 
 /** Reads the (bounded) body and decides success from status and envelope. */
-const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
+export const readEnvelope: ResponseReader<Record<string, unknown>> = async (response) => {
   const body = await readText(response.body, MAX_ENVELOPE_BYTES);
   if (body === undefined) {
     throw new PamApiError({
@@ -169,7 +170,7 @@ async function sendWithRetries<T>(
 }
 
 /** Calls PAM; on 401 re-reads the secret once (it may have been rotated), renews an OAuth 2.0 token, and tries again once. */
-async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
+export async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
   const settings = pamSettings();
   const deadline = options.deadline ?? Date.now() + operation.timeoutMs * settings.maxAttempts;
   const connection = await loadPamConnection();

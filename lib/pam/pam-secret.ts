@@ -9,6 +9,8 @@ import type { OAuth1Credentials } from './oauth1.js';
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
 const DEFAULT_LOOKUP_PATH = '/api/session/remotesessions/{id}';
+/** The credential API's root; older versions serve it under /iso/pam/credential. */
+const DEFAULT_CREDENTIAL_PATH = '/api/pam/credential';
 
 /** Powertools' provider over the Secrets Manager client, loaded on first use (once per container). */
 let provider: Promise<SecretsProvider> | undefined;
@@ -82,6 +84,10 @@ const pamSecretSchema = z.object(
       apiPath.check(z.refine((path) => path.includes('{id}'), 'must contain "{id}"')),
       DEFAULT_LOOKUP_PATH,
     ),
+    credential_path: z._default(
+      apiPath.check(z.refine((path) => !path.endsWith('/'), 'must not end with "/"')),
+      DEFAULT_CREDENTIAL_PATH,
+    ),
   },
   { error: 'must be a JSON object' },
 );
@@ -102,6 +108,8 @@ export interface PamConnection {
   dropPath: string;
   /** One session by its numeric id; `{id}` stands for it. */
   lookupPath: string;
+  /** Root of the credential API: the list at it, one credential at `/{id}`, custody at `/custody/{id}`. */
+  credentialPath: string;
 }
 
 const OAUTH1_KEYS = ['consumer_key', 'consumer_secret', 'token_key', 'token_secret'] as const;
@@ -155,6 +163,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
     listPath: secret.list_path,
     dropPath: secret.drop_path,
     lookupPath: secret.lookup_path,
+    credentialPath: secret.credential_path,
   };
 }
 

@@ -1,6 +1,11 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../core/errors.js';
-import { type TerminationSettings, terminationSettings } from '../core/settings.js';
+import {
+  CONTAIN_ACTIONS,
+  type ContainAction,
+  type TerminationSettings,
+  terminationSettings,
+} from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { blockProblem, parseBlock } from '../sessions/ip-address.js';
 import { sessionIdSchema } from '../sessions/session-id.js';
@@ -41,6 +46,8 @@ export interface TerminationRequest {
   occurredAt?: number;
   /** The Security Hub findings acted on, to write the outcome back to. */
   findings?: FindingIdentifier[];
+  /** What to do to the credentials of the sessions terminated, in this order (lib/containment). */
+  contain?: ContainAction[];
 }
 
 export interface FindingIdentifier {
@@ -104,6 +111,24 @@ const matchSchema = z
     ),
   );
 
+const CONTAIN_ERROR = 'contain must be "rotate", "deactivate" or both in an array';
+const containAction = z.enum(CONTAIN_ACTIONS, { error: CONTAIN_ERROR });
+
+/** `"rotate"`, `"deactivate"` or both: rotation always goes first (an inactive credential refuses custody). */
+export const containSchema = z.pipe(
+  z.union(
+    [
+      containAction,
+      z.array(containAction).check(z.minLength(1, 'contain must not be empty'), z.maxLength(CONTAIN_ACTIONS.length)),
+    ],
+    { error: CONTAIN_ERROR },
+  ),
+  z.transform((value): ContainAction[] => {
+    const asked = new Set(typeof value === 'string' ? [value] : value);
+    return CONTAIN_ACTIONS.filter((action) => asked.has(action));
+  }),
+);
+
 export const terminationDetailSchema = z
   .object(
     {
@@ -120,6 +145,7 @@ export const terminationDetailSchema = z
       reason: text('reason', 1024),
       requested_by: z.optional(text('requested_by', 256)),
       dry_run: z.optional(z.boolean({ error: 'dry_run must be true or false' })),
+      contain: z.optional(containSchema),
     },
     { error: 'the request must be a JSON object' },
   )
@@ -157,7 +183,7 @@ export function parseTerminationDetail(
 ): TerminationRequest {
   const parsed = terminationDetailSchema.safeParse(detail);
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
-  const { session_id, session_ids, match, reason, requested_by, dry_run } = parsed.data;
+  const { session_id, session_ids, match, reason, requested_by, dry_run, contain } = parsed.data;
   const wide = match?.origin_ip === undefined ? undefined : tooWide(match.origin_ip, limits);
   if (wide !== undefined) throw new ValidationError(wide);
   return {
@@ -166,6 +192,7 @@ export function parseTerminationDetail(
     reason,
     requestedBy: requested_by,
     dryRun: dry_run ?? false,
+    ...(contain ? { contain } : {}),
     trigger,
   };
 }

@@ -40,6 +40,11 @@ export const EXAMPLE_NAMES = [
   'confirm_not_found',
   'terminate_invalid_request',
   'terminate_prefix_too_wide',
+  'terminate_contained',
+  'credential_reactivated',
+  'credential_quarantined',
+  'credential_not_found',
+  'credential_invalid_request',
 ] as const;
 
 export type ExampleName = (typeof EXAMPLE_NAMES)[number];
@@ -51,6 +56,8 @@ export type CapturedExamples = Record<ExampleName, CapturedExample>;
  */
 const PINNED: Record<string, unknown> = {
   event_age_ms: 212,
+  contained_age_ms: 318,
+  reactivate_at: '2026-11-23T11:16:00.000Z',
   age_ms: 41_250,
   listed_at: '2026-11-23T10:14:18.862Z',
   exported_at: '2026-11-23T02:00:04.511Z',
@@ -60,6 +67,7 @@ const PINNED: Record<string, unknown> = {
 
 function pin(value: unknown, key?: string): unknown {
   if (key === 'index_age_ms') return value === null ? null : PINNED.age_ms;
+  if (key === 'reactivate_at') return pinReactivation(value);
   if (key !== undefined && key in PINNED) return PINNED[key];
   if (Array.isArray(value)) return value.map((item) => pin(item));
   if (typeof value === 'object' && value !== null) {
@@ -69,6 +77,11 @@ function pin(value: unknown, key?: string): unknown {
 }
 
 const RESET_ENV = ['DRY_RUN', 'PROTECTED_USERS', 'MAX_SESSIONS_PER_EVENT', 'PAM_LIST_TIMEOUT_MS', 'PAM_MAX_ATTEMPTS'];
+
+/** A reactivation time pinned only where there is one: null stays null (only a human reactivates). */
+function pinReactivation(value: unknown): unknown {
+  return value === null ? null : PINNED.reactivate_at;
+}
 
 /**
  * Runs the real list, drop, index-sessions and export handlers against the local stack (the PAM Core
@@ -91,7 +104,8 @@ export async function captureExamples(): Promise<CapturedExamples> {
     const confirm = await loadHandler('confirm', 'source', options);
     const indexSessions = await loadHandler('index-sessions', 'source', options);
     const exportSessions = await loadHandler('export', 'bundle', options);
-    return await scenarios(local, { list, drop, confirm, indexSessions, exportSessions });
+    const credentials = await loadHandler('credentials', 'source', options);
+    return await scenarios(local, { list, drop, confirm, indexSessions, exportSessions, credentials });
   } finally {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
@@ -118,9 +132,13 @@ interface Handlers {
   confirm: Handler;
   indexSessions: Handler;
   exportSessions: Handler;
+  credentials: Handler;
 }
 
-async function scenarios(local: LocalPam, { list, drop, confirm, indexSessions, exportSessions }: Handlers) {
+async function scenarios(
+  local: LocalPam,
+  { list, drop, confirm, indexSessions, exportSessions, credentials }: Handlers,
+) {
   const captured: Partial<CapturedExamples> = {};
   const keep = (name: ExampleName, summary: string, request: unknown, response: unknown) => {
     const { statusCode, body } = response as { statusCode: number; body: string };
@@ -136,8 +154,19 @@ async function scenarios(local: LocalPam, { list, drop, confirm, indexSessions, 
     local.pam.clearFaults();
     local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions(SEEDED_AT));
     local.pam.sessionsChanged();
+    local.pam.credentialApi.reset();
+    local.scheduler.schedules.clear();
     await local.s3.clear();
     forgetCachedSecret();
+  };
+  const onCredential = async (name: ExampleName, summary: string, id: string, action: string, request: unknown) => {
+    const event = httpApiEvent({
+      method: 'POST',
+      routeKey: `POST /credentials/{id}/${action}`,
+      rawPath: `/credentials/${id}/${action}`,
+      pathParameters: { id },
+    });
+    keep(name, summary, request, await credentials({ ...event, body: JSON.stringify(request) }, lambdaContext()));
   };
   const get = async (name: ExampleName, summary: string, query: Record<string, string>) => {
     const search = new URLSearchParams(query).toString();
@@ -283,6 +312,27 @@ async function scenarios(local: LocalPam, { list, drop, confirm, indexSessions, 
   await post('terminate_invalid_request', 'Neither ids nor a match', { reason: 'INC-4821' });
   await post('terminate_prefix_too_wide', 'An origin_ip block wider than MIN_PREFIX_LENGTH_IPV4', {
     match: { origin_ip: '10.0.0.0/8' },
+    reason: 'INC-4821',
+  });
+  await reset();
+  await index();
+  await post('terminate_contained', 'Terminated, and its credential rotated and quarantined for QUARANTINE_MINUTES', {
+    session_id: idOf('aoliveira', '10.66.50.10:22'),
+    reason: 'INC-4821: ec2-user used from the attacker address',
+    contain: ['rotate', 'deactivate'],
+  });
+  const quarantined = local.pam.credentialApi.credentials.find((c) => c.username === 'ec2-user')?.id ?? '';
+  await onCredential('credential_quarantined', 'A quarantine extended to 4 hours', quarantined, 'quarantine', {
+    reason: 'INC-4821: under investigation',
+    minutes: 240,
+  });
+  await onCredential('credential_reactivated', 'Reactivated by hand, its schedule deleted', quarantined, 'reactivate', {
+    reason: 'INC-4821 closed: false positive',
+  });
+  await onCredential('credential_not_found', 'A credential id PAM does not know (1007)', '999999', 'reactivate', {
+    reason: 'INC-4821',
+  });
+  await onCredential('credential_invalid_request', 'Not a numeric credential id', 'root@10.66.50.10', 'reactivate', {
     reason: 'INC-4821',
   });
   await reset();

@@ -1,6 +1,9 @@
 import { Document } from 'yaml';
 import * as z from 'zod/mini';
+import { CONTAINMENT_OUTCOME_KINDS } from '../../lib/containment/containment-outcome.js';
 import { confirmationSchema } from '../../lib/invocation/confirmation-input.js';
+import { credentialBodySchema } from '../../lib/invocation/credential-input.js';
+import { credentialIdSchema } from '../../lib/pam/credential-api.js';
 import { listQuerySchema, MAX_PAGE_SIZE } from '../../lib/sessions/session-filter.js';
 import { sessionIdSchema } from '../../lib/sessions/session-id.js';
 import { OUTCOME_KINDS } from '../../lib/termination/outcome.js';
@@ -15,7 +18,14 @@ type Schema = Record<string, unknown>;
  * are left to the descriptions; test/contract/openapi.contract.test.ts checks that every input the
  * handlers accept, these schemas accept too.
  */
-export function inputSchemas(): { query: Schema; sessionId: Schema; terminationRequest: Schema; confirmation: Schema } {
+export function inputSchemas(): {
+  query: Schema;
+  sessionId: Schema;
+  terminationRequest: Schema;
+  confirmation: Schema;
+  credentialId: Schema;
+  credentialRequest: Schema;
+} {
   const json = (schema: z.ZodMiniType) => {
     const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Schema;
     return rest;
@@ -25,6 +35,8 @@ export function inputSchemas(): { query: Schema; sessionId: Schema; terminationR
     sessionId: json(sessionIdSchema),
     terminationRequest: json(terminationDetailSchema),
     confirmation: json(confirmationSchema),
+    credentialId: json(credentialIdSchema),
+    credentialRequest: json(credentialBodySchema),
   };
 }
 
@@ -144,16 +156,20 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   SessionTermination: {
     description: 'One session asked for by id, and what became of it.',
-    ...object({
-      session_id: { type: 'string' },
-      status: {
-        enum: ['terminated', 'already_ended', 'would_terminate'],
-        description: '`would_terminate` under `DRY_RUN`.',
+    ...object(
+      {
+        session_id: { type: 'string' },
+        status: {
+          enum: ['terminated', 'already_ended', 'would_terminate'],
+          description: '`would_terminate` under `DRY_RUN`.',
+        },
+        resolved_from: ref('ResolvedFrom'),
+        index_age_ms: ref('IndexAge'),
+        event_age_ms: ref('EventAge'),
+        containment: ref('Containment'),
       },
-      resolved_from: ref('ResolvedFrom'),
-      index_age_ms: ref('IndexAge'),
-      event_age_ms: ref('EventAge'),
-    }),
+      ['containment'],
+    ),
   },
   ResolvedFrom: {
     enum: ['index', 'live'],
@@ -233,8 +249,56 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
           description: 'Set when outcomes were left out of this response; the logs and the audit trail hold each one.',
           ...object({ total: count, shown: count, note: { type: 'string' } }),
         },
+        containment: ref('Containment'),
       },
-      ['confirmed_over_cap', 'ignored', 'incomplete', 'outcomes_truncated'],
+      ['confirmed_over_cap', 'ignored', 'incomplete', 'outcomes_truncated', 'containment'],
+    ),
+  },
+  ContainmentOutcome: {
+    description: 'What was done to one credential for one action (docs/containment.md). Never holds a password.',
+    ...object(
+      {
+        action: { enum: ['rotate', 'deactivate', 'reactivate', 'quarantine'] },
+        outcome: { enum: [...CONTAINMENT_OUTCOME_KINDS] },
+        credential: object({ id: nullable('string'), username: nullable('string'), device: nullable('string') }),
+        session_ids: { type: 'array', items: { type: 'string' } },
+        message: { type: 'string' },
+        reactivate_at: nullable('string', {
+          description: 'When the scheduled reactivation runs; null when only a human reactivates it.',
+        }),
+        contained_age_ms: { ...count, description: "From the request's arrival to PAM's answer for this action." },
+      },
+      ['message', 'reactivate_at'],
+    ),
+  },
+  Containment: {
+    description:
+      'Present when the request asked for `contain`: what was done to the credentials of the sessions terminated.',
+    ...object({
+      actions: { type: 'array', items: { enum: ['rotate', 'deactivate', 'reactivate', 'quarantine'] } },
+      outcomes: { type: 'array', items: ref('ContainmentOutcome') },
+      summary: {
+        type: 'object',
+        propertyNames: { enum: [...CONTAINMENT_OUTCOME_KINDS] },
+        additionalProperties: { type: 'integer', minimum: 1 },
+      },
+      audit: object({ published: count, failed: count }),
+    }),
+  },
+  CredentialResponse: {
+    description: 'What became of the credential named in the path.',
+    ...object(
+      {
+        credential_id: { type: 'string' },
+        action: { enum: ['reactivate', 'quarantine'] },
+        outcome: { enum: ['reactivated', 'quarantined', 'already_quarantined'] },
+        reactivate_at: nullable('string', {
+          description: 'For a quarantine: when the scheduled reactivation runs; null when only a human reactivates it.',
+        }),
+        message: { type: 'string' },
+        audit: object({ published: count, failed: count }),
+      },
+      ['reactivate_at', 'message'],
     ),
   },
 };
@@ -251,6 +315,7 @@ const ERRORS: Record<string, { description: string; codes: Record<string, string
       snapshot_not_found: '`source=snapshot` before any export exists',
       blocked_request_not_found:
         'a confirmation of a trigger id that no request the cap blocked in the last 15 minutes has',
+      credential_not_found: 'a credential id PAM does not know (its error 1007)',
     },
   },
   '409': {
@@ -297,6 +362,16 @@ const ERRORS: Record<string, { description: string; codes: Record<string, string
   },
 };
 
+/** What the two credential routes answer besides 200 (lib/containment/credential-request.ts). */
+const CREDENTIAL_ROUTE_ERRORS: Record<string, string[]> = {
+  '400': ['invalid_request'],
+  '404': ['credential_not_found'],
+  '500': ['configuration_error', 'internal_error'],
+  '502': ['pam_rejected', 'pam_unauthorized', 'pam_bad_response', 'pam_unreachable', 'pam_tls'],
+  '503': ['secrets_unavailable'],
+  '504': ['pam_timeout'],
+};
+
 /** Which error codes each route can answer, by status. */
 const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
   'GET /sessions': {
@@ -340,6 +415,8 @@ const ROUTE_ERRORS: Record<string, Record<string, string[]>> = {
     '503': ['secrets_unavailable'],
     '504': ['pam_timeout'],
   },
+  'POST /credentials/{id}/reactivate': CREDENTIAL_ROUTE_ERRORS,
+  'POST /credentials/{id}/quarantine': CREDENTIAL_ROUTE_ERRORS,
 };
 
 /** Every code of lib/core/errors.ts and the error responder, with its status: what docs/http-api.md's table lists. */
@@ -421,6 +498,54 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
   ];
   const postErrors: ExampleName[] = ['terminate_invalid_request', 'terminate_prefix_too_wide'];
   const confirmErrors: ExampleName[] = ['confirm_already_confirmed', 'confirm_not_found'];
+  const credentialErrors: ExampleName[] = ['credential_not_found', 'credential_invalid_request'];
+  const credentialRoute = (
+    action: 'reactivate' | 'quarantine',
+    summary: string,
+    description: string,
+    examples: ExampleName[],
+  ) => ({
+    post: {
+      operationId: `${action}Credential`,
+      summary,
+      description,
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: "PAM's numeric credential id (the `credential.id` of a containment outcome).",
+          schema: inputs.credentialId,
+        },
+      ],
+      requestBody: {
+        required: true,
+        description:
+          'At most 16 KB. `reason` must not be blank; it and the signing IAM principal are audited. ' +
+          (action === 'quarantine'
+            ? '`minutes` (0 to 525600) sets the reactivation that many minutes from now (QUARANTINE_MINUTES when not given; 0: only by hand).'
+            : '`minutes` is refused here.'),
+        content: {
+          'application/json': {
+            schema: ref('CredentialRequest'),
+            examples: { [action]: requestExample(examples[0] as ExampleName) },
+          },
+        },
+      },
+      responses: {
+        '200': {
+          description: 'Done in PAM, the schedule following.',
+          content: jsonContent(ref('CredentialResponse'), pick(examples)),
+        },
+        ...GATEWAY_RESPONSES,
+        ...errorResponses(
+          `POST /credentials/{id}/${action}`,
+          captured,
+          action === 'reactivate' ? credentialErrors : [],
+        ),
+      },
+    },
+  });
   const sigv4 = [{ sigv4: [] }];
   const requestExample = (name: ExampleName) => ({ summary: captured[name].summary, value: captured[name].request });
 
@@ -521,6 +646,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
                   preview: requestExample('terminate_preview'),
                   by_id: requestExample('terminate_by_id'),
                   blocked: requestExample('terminate_blocked'),
+                  contain: requestExample('terminate_contained'),
                 },
               },
             },
@@ -530,7 +656,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
               description: 'The report: one outcome per target.',
               content: jsonContent(
                 ref('TerminationReport'),
-                pick(['terminate_preview', 'terminate_by_id', 'terminate_blocked']),
+                pick(['terminate_preview', 'terminate_by_id', 'terminate_blocked', 'terminate_contained']),
               ),
             },
             ...GATEWAY_RESPONSES,
@@ -566,6 +692,20 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
           },
         },
       },
+      '/credentials/{id}/reactivate': credentialRoute(
+        'reactivate',
+        'Reactivate a quarantined credential',
+        '`PUT …/credential/{id}` in the PAM Core, then its scheduled reactivation (if any) is deleted: the quarantine ' +
+          'ends now. Audited as "PAM Credential Reactivated" with the caller.',
+        ['credential_reactivated'],
+      ),
+      '/credentials/{id}/quarantine': credentialRoute(
+        'quarantine',
+        'Quarantine a credential, or extend its quarantine',
+        '`DELETE …/credential/{id}` in the PAM Core (an inactive credential is `already_quarantined`), then its ' +
+          'reactivation is scheduled anew. Audited as "PAM Credential Quarantined" with the caller.',
+        ['credential_quarantined'],
+      ),
     },
     components: {
       securitySchemes: {
@@ -582,6 +722,7 @@ export function buildOpenApiDocument(captured: CapturedExamples): Schema {
       schemas: {
         TerminationRequest: inputs.terminationRequest,
         Confirmation: inputs.confirmation,
+        CredentialRequest: inputs.credentialRequest,
         ...RESPONSE_SCHEMAS,
         GatewayMessage: object({ message: { type: 'string' } }),
       },

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import * as errors from '../../lib/core/errors.js';
 import { confirmationSchema } from '../../lib/invocation/confirmation-input.js';
+import { credentialBodySchema } from '../../lib/invocation/credential-input.js';
 import { listQuerySchema } from '../../lib/sessions/session-filter.js';
 import { terminationDetailSchema } from '../../lib/termination/termination-request.js';
 import { HttpContract, httpContract } from '../support/openapi-contract.js';
@@ -39,8 +40,12 @@ describe('docs/openapi.yaml', () => {
         for (const example of Object.values(
           operation.requestBody?.content['application/json'].examples ?? {},
         ) as any[]) {
-          const accepts = path === '/sessions/terminate/confirm' ? confirmationSchema : terminationDetailSchema;
-          expect(accepts.safeParse(example.value).success).toBe(true);
+          const schema = path.startsWith('/credentials/')
+            ? credentialBodySchema
+            : path === '/sessions/terminate/confirm'
+              ? confirmationSchema
+              : terminationDetailSchema;
+          expect(schema.safeParse(example.value).success).toBe(true);
         }
       }
     }

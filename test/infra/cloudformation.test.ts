@@ -81,6 +81,8 @@ describe('the generated CloudFormation', () => {
     expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
       ['DELETE /sessions/{sessionId}', 'AWS_IAM'],
       ['GET /sessions', 'AWS_IAM'],
+      ['POST /credentials/{id}/quarantine', 'AWS_IAM'],
+      ['POST /credentials/{id}/reactivate', 'AWS_IAM'],
       ['POST /sessions/terminate', 'AWS_IAM'],
       ['POST /sessions/terminate/confirm', 'AWS_IAM'],
     ]);
@@ -336,7 +338,15 @@ describe('the generated CloudFormation', () => {
       ofType('AWS::IAM::Role')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['ConfirmRole', 'DropRole', 'ExportRole', 'IndexRole', 'ListRole']);
+    ).toEqual([
+      'ConfirmRole',
+      'CredentialsRole',
+      'DropRole',
+      'ExportRole',
+      'IndexRole',
+      'ListRole',
+      'ReactivationScheduleRole',
+    ]);
     for (const role of ['ListRole', 'DropRole', 'ConfirmRole', 'ExportRole', 'IndexRole'] as const) {
       for (const statement of statements(role)) {
         // The one wildcard: the GenerateDataKey family, as SNS documents what a publisher to an encrypted topic needs.

@@ -28,7 +28,9 @@ let ports: Record<string, string>;
 
 // What `npm start` runs, on free ports: the bundles behind serverless-offline, the simulator, the secret stand-in.
 beforeAll(async () => {
-  const [http, lambda, simulator, eventBridge, securityHub] = [
+  const [http, lambda, simulator, eventBridge, securityHub, s3, scheduler] = [
+    await freePort(),
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -41,6 +43,9 @@ beforeAll(async () => {
     PAM_SIMULATOR_PORT: String(simulator),
     EVENTBRIDGE_PORT: String(eventBridge),
     SECURITYHUB_PORT: String(securityHub),
+    // Free ones too, not the defaults another stack on this machine may hold.
+    S3_PORT: String(s3),
+    SCHEDULER_PORT: String(scheduler),
   };
   base = `http://localhost:${http}`;
   lambdaBase = `http://localhost:${lambda}`;

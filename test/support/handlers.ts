@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { withHttpContract } from './openapi-contract.js';
 
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
-export type FunctionName = 'list' | 'drop' | 'confirm' | 'export' | 'index-sessions';
+export type FunctionName = 'list' | 'drop' | 'confirm' | 'export' | 'index-sessions' | 'credentials';
 
 /** Lambda refuses a function's response above this many bytes (API Gateway then answers 500). */
 export const LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_456;
@@ -31,6 +31,7 @@ const SOURCES: Record<FunctionName, () => Promise<unknown>> = {
   confirm: () => import('../../functions/confirm.js'),
   export: () => import('../../functions/export.js'),
   'index-sessions': () => import('../../functions/index-sessions.js'),
+  credentials: () => import('../../functions/credentials.js'),
 };
 
 /**

@@ -48,7 +48,17 @@ describe('parsePamSecret', () => {
       listPath: '/api/session/remotesessions',
       dropPath: '/iso/session/drop/{session_id}',
       lookupPath: '/api/session/remotesessions/{id}',
+      credentialPath: '/api/pam/credential',
     });
+  });
+
+  it('takes the credential API of older versions, and refuses a path ending in "/"', () => {
+    expect(
+      parsePamSecret('pam/prod', JSON.stringify({ ...secret, credential_path: '/iso/pam/credential' })).credentialPath,
+    ).toBe('/iso/pam/credential');
+    expect(() =>
+      parsePamSecret('pam/prod', JSON.stringify({ ...secret, credential_path: '/iso/pam/credential/' })),
+    ).toThrow(/key "credential_path" must not end with "\/"/);
   });
 
   it('takes the paths of other PAM versions and a private CA', () => {

@@ -142,3 +142,43 @@ describe('match addresses and devices', () => {
     );
   });
 });
+
+describe('contain', () => {
+  const contain = (value: unknown) => parseTerminationDetail({ session_id: id, reason: 'r', contain: value }, trigger);
+
+  it('reads one action or both, rotation always first, each once', () => {
+    expect(contain('rotate').contain).toEqual(['rotate']);
+    expect(contain('deactivate').contain).toEqual(['deactivate']);
+    expect(contain(['deactivate', 'rotate']).contain).toEqual(['rotate', 'deactivate']);
+    expect(contain(['deactivate', 'deactivate']).contain).toEqual(['deactivate']);
+  });
+
+  it('asks for nothing when absent', () => {
+    expect(parseTerminationDetail({ session_id: id, reason: 'r' }, trigger)).not.toHaveProperty('contain');
+  });
+
+  it.each([['delete'], [[]], [['rotate', 'suspend']], [true], [['rotate', 'rotate', 'deactivate']]])(
+    'refuses %j, and nothing is resolved for it',
+    (value) => {
+      expect(() => contain(value)).toThrow(ValidationError);
+    },
+  );
+});
+
+describe('CONTAIN_ON_FINDINGS', () => {
+  afterEach(() => {
+    delete process.env.CONTAIN_ON_FINDINGS;
+  });
+
+  it('is none by default and reads rotate, deactivate or both, strictly', () => {
+    expect(terminationSettings().containOnFindings).toEqual([]);
+    process.env.CONTAIN_ON_FINDINGS = 'Rotate, deactivate';
+    expect(terminationSettings().containOnFindings).toEqual(['rotate', 'deactivate']);
+    process.env.CONTAIN_ON_FINDINGS = 'deactivate,rotate';
+    expect(terminationSettings().containOnFindings).toEqual(['rotate', 'deactivate']);
+    process.env.CONTAIN_ON_FINDINGS = 'none';
+    expect(terminationSettings().containOnFindings).toEqual([]);
+    process.env.CONTAIN_ON_FINDINGS = 'suspend';
+    expect(() => terminationSettings()).toThrow(ConfigurationError);
+  });
+});
