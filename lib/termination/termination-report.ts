@@ -107,8 +107,15 @@ export async function reportOutcomes(
     trigger: request.trigger,
     ...(request.confirmOverCap ? { confirmed_over_cap: true as const } : {}),
   };
-  for (const { error: _error, ...outcome } of outcomes) {
-    logger.info('Session outcome', { ...outcome, reason: context.reason, dry_run: dryRun, trigger: context.trigger });
+  for (const { error: _error, message, ...outcome } of outcomes) {
+    // Under its own key: Powertools writes the log's own text over a `message` key.
+    logger.info('Session outcome', {
+      ...outcome,
+      ...(message ? { outcome_message: message } : {}),
+      reason: context.reason,
+      dry_run: dryRun,
+      trigger: context.trigger,
+    });
   }
   // Metrics come after the cut: Powertools Metrics is loaded here, off a cold start's critical path.
   const { publishOutcomeMetrics } = await import('./outcome-metrics.js');
