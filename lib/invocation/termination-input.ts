@@ -180,6 +180,12 @@ export function parseTerminationInput(
     return stamped(fromHttp(event as HttpEvent, context, settings), (event as HttpEvent).requestContext.timeEpoch);
   if (isEventBridgeEvent(event)) return stamped(fromEventBridge(event, settings), event.time);
   if (typeof event === 'object' && event !== null && !Array.isArray(event) && 'session_id' in event) {
+    // Anything else is refused, not ignored: {"session_id", "dry_run": true} must not terminate the session.
+    const others = Object.keys(event).filter((key) => key !== 'session_id');
+    if (others.length > 0)
+      throw new ValidationError(
+        `a direct invocation takes only {"session_id": "<id>"}; not ${others.map((key) => `"${key}"`).join(', ')} (for a dry run or a match, POST /sessions/terminate or an EventBridge request)`,
+      );
     const trigger: Trigger = {
       event_id: context.awsRequestId,
       source: 'lambda.invoke',

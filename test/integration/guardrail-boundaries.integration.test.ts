@@ -14,7 +14,7 @@ import { type LocalHandlers, startLocalHandlers } from '../support/local-handler
 let stack: LocalHandlers;
 let s3: S3Client;
 const CAP = 3;
-const ENV = ['PROTECTED_USERS', 'PROTECTED_CREDENTIALS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS'];
+const ENV = ['PROTECTED_USERS', 'PROTECTED_CREDENTIALS', 'MAX_SESSIONS_PER_EVENT', 'INDEX_MAX_AGE_SECONDS', 'DRY_RUN'];
 
 beforeAll(async () => {
   stack = await startLocalHandlers({}, { PAM_RETRY_BASE_DELAY_MS: '5' });
@@ -268,15 +268,16 @@ describe("a held index (this container's copy) and INDEX_MAX_AGE_SECONDS", () =>
 
   it('through the drop: a held copy too old is not used, the live list decides', async () => {
     process.env.INDEX_MAX_AGE_SECONDS = '1';
+    process.env.DRY_RUN = 'true';
     const target = session('aged');
     serve([target]);
     await writeIndex();
-    const fresh = await stack.drop({ session_id: target.session_id, dry_run: true }, lambdaContext());
-    expect(fresh).toMatchObject({ resolved_from: 'index' });
+    const fresh = await stack.drop({ session_id: target.session_id }, lambdaContext());
+    expect(fresh).toMatchObject({ status: 'would_terminate', resolved_from: 'index' });
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     stack.local.pam.requests.length = 0;
-    const aged = await stack.drop({ session_id: target.session_id, dry_run: true }, lambdaContext());
-    expect(aged).toMatchObject({ resolved_from: 'live', index_age_ms: null });
+    const aged = await stack.drop({ session_id: target.session_id }, lambdaContext());
+    expect(aged).toMatchObject({ status: 'would_terminate', resolved_from: 'live', index_age_ms: null });
     expect(calls('list')).toHaveLength(1);
   });
 });
