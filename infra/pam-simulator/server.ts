@@ -64,8 +64,9 @@ export const ACTIVE_END_FORMS: readonly ActiveEndForm[] = ['null', 'missing', 'e
 
 /** Whether a stored session is open: the simulator's own reading of the docs, not the product's. */
 export function isOpen(session: Pick<SimulatedSession, 'end'>): boolean {
-  const end = session.end as string | null | undefined;
-  return end === null || end === undefined || end.trim() === '' || end.trim() === '0000-00-00 00:00:00';
+  const end: unknown = session.end;
+  if (end === null || end === undefined) return true;
+  return typeof end === 'string' && (end.trim() === '' || end.trim() === '0000-00-00 00:00:00');
 }
 
 export interface PamSimulator {
@@ -211,7 +212,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const activeEndForms = options.activeEndForms ?? ACTIVE_END_FORMS;
 
   /** A record as PAM writes it: an open session's `end` in one of the allowed forms, in one field dialect. */
-  function asServed(session: SimulatedSession, position: number): Record<string, unknown> {
+  function asServed(session: SimulatedSession, position: number): unknown {
+    // A test may serve records that are no session at all: those go out as they are.
+    if (typeof session !== 'object' || session === null || Array.isArray(session)) return session;
     const { end, credential, device, ...rest } = session;
     const form = activeEndForms[position % activeEndForms.length];
     const record: Record<string, unknown> = { ...rest };
