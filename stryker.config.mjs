@@ -10,6 +10,8 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: ['lib/sessions/**/*.ts', 'lib/termination/**/*.ts', 'lib/pam/**/*.ts', 'lib/inventory/active-index.ts'],
   coverageAnalysis: 'perTest',
+  // Module-level constants: a mutant of one is run against every test (77% of the time for 25% of the mutants).
+  ignoreStatic: true,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
   concurrency: 1,
