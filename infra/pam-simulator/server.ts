@@ -3,9 +3,10 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type OAuth1Credentials, oauth1Signature } from '../../lib/pam/oauth1.js';
+import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
 import { type CredentialApi, credentialApi } from './credentials.js';
+import { hmacSha1Signature, signatureBaseString } from './oauth1-verify.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
 
 export interface RecordedRequest {
@@ -23,10 +24,18 @@ export interface RecordedRequest {
 export type Fault =
   /** `endSession`: the drop happens, then the answer is this status anyway (PAM's ambiguous 500). */
   | { kind: 'status'; status: number; body: string | Uint8Array; contentType?: string; endSession?: boolean }
-  | { kind: 'delay'; ms: number }
+  /**
+   * Holds the request `ms`, then serves it if the client still waits. A client that gave up before
+   * then is served nothing and nothing is done for it (PAM never got to it), unless `actsFirst`: then
+   * the drop happens on arrival and only its response is late (PAM acted; the client gave up first).
+   */
+  | { kind: 'delay'; ms: number; actsFirst?: boolean }
   | { kind: 'reset' }
-  /** Sends the first `afterBytes` bytes of `body` (the list when not given), then cuts the connection. */
-  | { kind: 'truncate'; afterBytes: number; body?: string }
+  /**
+   * Sends the first `afterBytes` bytes of `body` (the list when not given), then cuts the connection.
+   * `endSession`: the drop happened before its response broke off.
+   */
+  | { kind: 'truncate'; afterBytes: number; body?: string; endSession?: boolean }
   /** Sends `body` (the list when not given) a few bytes at a time, pausing between them. */
   | { kind: 'drip'; bytesPerWrite: number; pauseMs: number; body?: string };
 
@@ -43,6 +52,11 @@ export interface PamSimulatorOptions {
   credentialPath?: string;
   /** Serve older versions' field names (`credencial`, `dispositivo`). */
   legacyFieldNames?: boolean;
+  /**
+   * How an open session's `end` is written; sessions take them in turn (by position). The vendor does
+   * not document it (../shared/notes/pam-core-api.md), so by default every form the docs allow is served.
+   */
+  activeEndForms?: ActiveEndForm[];
   /** Also accept OAuth 2.0 bearer tokens, issued by POST /iso/oauth2/token to this client. */
   clientCredentials?: { clientId: string; clientSecret: string };
   tokenLifetimeSeconds?: number;
@@ -52,9 +66,20 @@ export interface PamSimulatorOptions {
   onRequest?: (request: RecordedRequest) => void;
 }
 
+/** `end` null, missing, `""` or `"0000-00-00 00:00:00"`: the forms an open session may take. */
+export type ActiveEndForm = 'null' | 'missing' | 'empty' | 'zero-date';
+export const ACTIVE_END_FORMS: readonly ActiveEndForm[] = ['null', 'missing', 'empty', 'zero-date'];
+
+/** Whether a stored session is open: the simulator's own reading of the docs, not the product's. */
+export function isOpen(session: Pick<SimulatedSession, 'end'>): boolean {
+  const end: unknown = session.end;
+  if (end === null || end === undefined) return true;
+  return typeof end === 'string' && (end.trim() === '' || end.trim() === '0000-00-00 00:00:00');
+}
+
 export interface PamSimulator {
   url: string;
-  /** The sessions served; after changing this array directly, call sessionsChanged(). */
+  /** The sessions served (an open one stored with `end: null`); after changing this array directly, call sessionsChanged(). */
   sessions: SimulatedSession[];
   sessionsChanged(): void;
   /** Appends sessions opened now (ids above the others), without rendering the whole list again. */
@@ -69,11 +94,18 @@ export interface PamSimulator {
   /** Makes every issued token invalid, as a restart or a revocation would. */
   revokeTokens(): void;
   clearFaults(): void;
+  /** Resolves once every request received so far has been handled to its end (a delayed one included). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
 const TIMESTAMP_WINDOW_SECONDS = 300;
 
+/**
+ * PAM's response envelope, as the vendor pages show it (../shared/seeds/000_d9c2284402cf494c.txt and
+ * 001_9330fd820b24a561.txt, "Encerrar uma sessão proxy" / "Terminate a proxy session": the 200 and the
+ * 500 of the drop; 002_31771ed22dc073b2.txt: the list's, with `code`, `tenant` and `remote_sessions`).
+ */
 function envelope(status: number, message: string, errorCode: number) {
   const error = errorCode !== 0;
   return {
@@ -96,6 +128,25 @@ function parseOAuthHeader(header: string): Record<string, string> | undefined {
     params[decodeURIComponent(match[1] ?? '')] = decodeURIComponent(match[2] ?? '');
   }
   return params;
+}
+
+/** The client closed its connection before it was answered. */
+function clientGone(res: ServerResponse): boolean {
+  return !res.writableEnded && (res.destroyed || res.socket === null || res.socket.destroyed);
+}
+
+/** Waits `ms`, or less when the client gives up first. */
+async function untilClientGoneOr(res: ServerResponse, ms: number): Promise<void> {
+  if (clientGone(res)) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onClose: () => void = () => undefined;
+  await new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    onClose = () => resolve();
+    res.once('close', onClose);
+  });
+  clearTimeout(timer);
+  res.off('close', onClose);
 }
 
 function sameText(a: string, b: string): boolean {
@@ -147,8 +198,14 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     const timestamp = Number(oauthData.oauth_timestamp);
     if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SECONDS)
       return false;
-    const url = `${scheme}://${req.headers.host}${req.url}`;
-    const expected = oauth1Signature(credentials, { method: req.method ?? 'GET', url }, oauthData);
+    const baseString = signatureBaseString(
+      req.method ?? 'GET',
+      scheme,
+      req.headers.host ?? '',
+      req.url ?? '/',
+      oauthData,
+    );
+    const expected = hmacSha1Signature(baseString, credentials.consumerSecret, credentials.tokenSecret);
     if (!sameText(expected, signature)) return false;
     if (seenNonces.has(oauthData.oauth_nonce)) return false;
     seenNonces.add(oauthData.oauth_nonce);
@@ -162,21 +219,34 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const RENDER_BATCH = 10_000;
   let renderedParts: Array<Buffer | undefined> = [];
   let positionOf: Map<string, number> | undefined;
+  // The list's envelope and field order as in ../shared/seeds/002_31771ed22dc073b2.txt ("Listar todas as sessões").
   const listHead = Buffer.from(
     `${JSON.stringify({ code: 200, response: envelope(200, '', 0), tenant: 'Segura' }).slice(0, -1)},"remote_sessions":[`,
   );
   const listTail = Buffer.from(']}');
 
-  /** A session as this PAM version names its fields. */
-  function served(session: SimulatedSession): object {
-    if (!options.legacyFieldNames) return session;
-    const { credential, device, ...rest } = session;
-    return { ...rest, credencial: credential, dispositivo: device };
+  const activeEndForms = options.activeEndForms ?? ACTIVE_END_FORMS;
+
+  /** A record as PAM writes it: an open session's `end` in one of the allowed forms, in one field dialect. */
+  function asServed(session: SimulatedSession, position: number): unknown {
+    // A test may serve records that are no session at all: those go out as they are.
+    if (typeof session !== 'object' || session === null || Array.isArray(session)) return session;
+    const { end, credential, device, ...rest } = session;
+    const form = activeEndForms[position % activeEndForms.length];
+    const record: Record<string, unknown> = { ...rest };
+    if (!isOpen(session) || form === 'null') record.end = end === undefined ? null : end;
+    else if (form === 'empty') record.end = '';
+    else if (form === 'zero-date') record.end = '0000-00-00 00:00:00';
+    if (options.legacyFieldNames) Object.assign(record, { credencial: credential, dispositivo: device });
+    else Object.assign(record, { credential, device });
+    return record;
   }
 
   function renderPart(part: number): Buffer {
     const start = part * RENDER_BATCH;
-    const records = sessions.slice(start, start + RENDER_BATCH).map((session) => JSON.stringify(served(session)));
+    const records = sessions
+      .slice(start, start + RENDER_BATCH)
+      .map((session, offset) => JSON.stringify(asServed(session, start + offset)));
     return Buffer.from(`${start === 0 ? '' : ','}${records.join(',')}`);
   }
 
@@ -263,7 +333,11 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     }
     const session = findById(id);
     if (!session) return send(res, 400, { response: envelope(400, '1002: Session not found', 1002) });
-    return send(res, 200, { code: 200, response: envelope(200, '', 0), remote_session: served(session) });
+    return send(res, 200, {
+      code: 200,
+      response: envelope(200, '', 0),
+      remote_session: asServed(session, Number(session.id)),
+    });
   }
 
   function openSessions(added: SimulatedSession[]): void {
@@ -279,8 +353,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
 
   function serveDrop(res: ServerResponse, sessionId: string): number {
     const session = findSession(sessionId);
-    // PAM answers the same 500 for a failed drop and for an unknown or already-ended session.
-    if (!session || session.end !== null) {
+    // PAM answers the same 500 for a failed drop and for an unknown or already-ended session (the seeds' 500).
+    if (!session || !isOpen(session)) {
       return send(res, 500, { response: envelope(500, 'An error occurred while droping session', 1) });
     }
     endSession(session);
@@ -302,7 +376,13 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     sessionId: string | undefined,
   ): Promise<number | undefined> {
     if (fault.kind === 'delay') {
-      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      const open = sessionId === undefined ? undefined : findSession(sessionId);
+      if (fault.actsFirst && open && isOpen(open)) endSession(open);
+      await untilClientGoneOr(res, fault.ms);
+      if (clientGone(res)) return 0;
+      if (!fault.actsFirst) return undefined;
+      if (sessionId !== undefined)
+        return send(res, 200, { response: envelope(200, 'Sessão interrompida com sucesso', 0) });
       return undefined;
     }
     if (fault.kind === 'reset') {
@@ -310,6 +390,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       return 0;
     }
     if (fault.kind === 'truncate' && fault.body !== undefined) {
+      const open = sessionId === undefined ? undefined : findSession(sessionId);
+      if (fault.endSession && open && isOpen(open)) endSession(open);
       res.writeHead(200, {
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(fault.body)),
@@ -331,7 +413,7 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
       return 200;
     }
     const found = sessionId === undefined ? undefined : findSession(sessionId);
-    const session = found?.end === null ? found : undefined;
+    const session = found && isOpen(found) ? found : undefined;
     if (fault.endSession && session) endSession(session);
     res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json' });
     res.end(fault.body);
@@ -434,13 +516,23 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     return record;
   }
 
+  const inFlight = new Set<Promise<unknown>>();
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const receivedAt = performance.timeOrigin + performance.now();
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt).catch(() => res.destroy());
+    let done: () => void = () => undefined;
+    const handled = new Promise<void>((resolve) => {
+      done = resolve;
     });
+    inFlight.add(handled);
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', () => done());
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt)
+        .catch(() => res.destroy())
+        .finally(() => done());
+    });
+    void handled.then(() => inFlight.delete(handled));
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
   const port = await listenOnLoopback(server, options.port);
@@ -468,6 +560,9 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
     },
     clearFaults() {
       for (const queue of Object.values(faults)) queue.length = 0;
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.all(inFlight);
     },
     close: () => closeServer(server),
   };

@@ -136,9 +136,11 @@ function logOutcomes(
     0,
     MAX_OUTCOME_LOG_LINES,
   );
-  for (const { error: _error, ...outcome } of logged) {
+  for (const { error: _error, message, ...outcome } of logged) {
+    // Under its own key: Powertools writes the log's own text over a `message` key.
     logger.info('Session outcome', {
       ...outcome,
+      ...(message ? { outcome_message: message } : {}),
       reason: context.reason,
       dry_run: context.dry_run,
       trigger: context.trigger,

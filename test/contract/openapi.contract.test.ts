@@ -163,15 +163,56 @@ describe("the input schemas in the document accept whatever the handlers' zod sc
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   const schemas = inputSchemas();
 
+  /** Text a field accepts by construction: non-blank, at most `max` characters as sent, padding included. */
+  const validText = (max: number) =>
+    fc
+      .tuple(fc.string({ minLength: 1, maxLength: Math.min(max - 2, 40) }), fc.constantFrom('', ' ', '\t'))
+      .filter(([core]) => core.trim() !== '')
+      .map(([core, pad]) => `${pad}${core}${pad}`);
+
   it('GET /sessions query strings', () => {
     const validate = ajv.compile(schemas.query);
     const names = fc.constantFrom(...Object.keys(listQuerySchema.def.shape), 'status', 'Active');
+    // Mostly a query the handler accepts by construction; sometimes anything near the edges.
+    const validQuery = fc.record(
+      {
+        source: fc.constantFrom('live', 'snapshot'),
+        active: fc.constantFrom('true', 'false'),
+        user: validText(256),
+        origin_ip: fc.constantFrom('10.20.0.0/16', '203.0.113.77', '::ffff:203.0.113.77'),
+        device: validText(256),
+        protocol: validText(256),
+        credential: validText(256),
+        limit: fc.integer({ min: 1, max: 5000 }).map(String),
+        cursor: fc.string({ maxLength: 2048 }),
+      },
+      { requiredKeys: [] },
+    );
+    const anyQuery = fc.dictionary(names, edgy, { maxKeys: 5 });
+    let accepted = 0;
+    let runs = 0;
     fc.assert(
-      fc.property(fc.dictionary(names, edgy, { maxKeys: 5 }), (query) => {
-        if (listQuerySchema.safeParse(query).success) expect(validate(query), JSON.stringify(query)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          { arbitrary: validQuery.map((query) => ({ query, valid: true })), weight: 4 },
+          {
+            arbitrary: anyQuery.map((query) => ({ query, valid: false })),
+            weight: 1,
+          },
+        ),
+        ({ query, valid }) => {
+          runs += 1;
+          const zod = listQuerySchema.safeParse(query).success;
+          if (valid) expect(zod, JSON.stringify(query)).toBe(true);
+          if (zod) {
+            accepted += 1;
+            expect(validate(query), JSON.stringify(query)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2_000 },
     );
+    expect(accepted / runs).toBeGreaterThanOrEqual(0.5);
   });
 
   it('termination requests (POST /sessions/terminate bodies)', () => {
@@ -182,7 +223,7 @@ describe("the input schemas in the document accept whatever the handlers' zod sc
       fc.oneof(edgy, fc.constantFrom('10.20.0.0/16', '203.0.113.77', '10.66.50.9:22')),
       { maxKeys: 3 },
     );
-    const request = fc.record(
+    const anyRequest = fc.record(
       {
         session_id: id,
         session_ids: fc.array(id, { maxLength: 101 }),
@@ -195,12 +236,69 @@ describe("the input schemas in the document accept whatever the handlers' zod sc
       },
       { requiredKeys: [] },
     );
+    // Mostly a request the handler accepts by construction: a target, a reason, valid optional fields.
+    const validId = fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/);
+    const validMatch = fc
+      .record(
+        {
+          user: validText(256),
+          origin_ip: fc.constantFrom('10.20.0.0/16', '203.0.113.77', '2001:db8::/48', '::ffff:10.1.2.3'),
+          device: fc.constantFrom('10.66.50.9:22', '10.66.50.9', 'db-prod-01.corp.example', '[2001:db8::1]:3389'),
+          credential: validText(256),
+          protocol: validText(32),
+        },
+        { requiredKeys: [] },
+      )
+      .filter((criteria) => Object.keys(criteria).length > 0);
+    const validRequest = fc
+      .tuple(
+        fc.record(
+          {
+            session_id: validId,
+            session_ids: fc.array(validId, { minLength: 1, maxLength: 100 }),
+            match: validMatch,
+          },
+          { requiredKeys: [] },
+        ),
+        fc.record(
+          {
+            reason: validText(1024),
+            requested_by: validText(256),
+            dry_run: fc.boolean(),
+            confirm_over_cap: fc.boolean(),
+          },
+          { requiredKeys: ['reason'] },
+        ),
+        validId,
+      )
+      .map(([targets, rest, fallback]) => ({
+        ...(Object.keys(targets).length > 0 ? targets : { session_id: fallback }),
+        ...rest,
+      }));
+    let accepted = 0;
+    let runs = 0;
     fc.assert(
-      fc.property(request, (body) => {
-        if (terminationDetailSchema.safeParse(body).success) expect(validate(body), JSON.stringify(body)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          { arbitrary: validRequest.map((body) => ({ body, valid: true })), weight: 4 },
+          {
+            arbitrary: anyRequest.map((body) => ({ body, valid: false })),
+            weight: 1,
+          },
+        ),
+        ({ body, valid }) => {
+          runs += 1;
+          const zod = terminationDetailSchema.safeParse(body).success;
+          if (valid) expect(zod, JSON.stringify(body)).toBe(true);
+          if (zod) {
+            accepted += 1;
+            expect(validate(body), JSON.stringify(body)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2_000 },
     );
+    expect(accepted / runs).toBeGreaterThanOrEqual(0.5);
   });
 
   // The other way round the document is looser, on purpose: zod's refinements have no JSON Schema. Each gap is

@@ -1,6 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { COMMON_BEHAVIOUR, type FaultPath, PAM_FAULTS, PATHS } from './pam-faults.js';
+import {
+  ALL_PATHS,
+  COMMON_BEHAVIOUR,
+  type FaultPath,
+  PAM_ACTED,
+  PAM_FAULTS,
+  PATHS,
+  type PamFaultRow,
+} from './pam-faults.js';
 
 /** Faults outside the PAM Core, each proved by a named test elsewhere in the suite. */
 const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
@@ -138,6 +146,18 @@ const OTHER_FAULTS: Array<[fault: string, behaviour: string, test: string]> = [
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
+/** The row's messages, the paths that show the same one together. */
+function operatorReads(row: PamFaultRow): string {
+  const byMessage = new Map<string, FaultPath[]>();
+  for (const path of ALL_PATHS) {
+    const read = row.reads[path];
+    const text = read instanceof RegExp ? read.source.replace(/^\^|\$$/g, '').replace('\\d+', 'N') : read;
+    byMessage.set(text, [...(byMessage.get(text) ?? []), path]);
+  }
+  if (byMessage.size === 1) return `"${[...byMessage.keys()][0]}"`;
+  return [...byMessage].map(([text, paths]) => `${paths.join(', ')}: "${text}"`).join('; ');
+}
+
 /** docs/failure-modes.md, made from the same table test/integration/fault-matrix.test.ts runs. */
 export function renderFailureModes(): string {
   const lines = [
@@ -155,14 +175,27 @@ export function renderFailureModes(): string {
     '| --- | --- | --- | --- | --- |',
     ...PAM_FAULTS.map(
       (row) =>
-        `| \`${row.id}\`: ${cell(row.fault)} | \`${row.code}\` | ${row.httpStatus} | ${row.attempts.list} / ${row.attempts.drop} / ${row.attempts.export} | ${cell(row.says)} |`,
+        `| \`${row.id}\`: ${cell(row.fault)} | \`${row.code}\` | ${row.httpStatus} | ${row.attempts.list} / ${row.attempts.drop} / ${row.attempts.export} | ${cell(operatorReads(row))} |`,
     ),
     '',
     'On every path, besides that:',
     '',
     ...(Object.keys(PATHS) as FaultPath[]).map((path) => `- ${PATHS[path]}: ${COMMON_BEHAVIOUR[path]}.`),
     '',
-    'Test: `test/integration/fault-matrix.test.ts › <fault> on <path>`.',
+    'Test: `test/integration/fault-matrix.test.ts › <fault> on <path>`; it checks each message above exactly.',
+    '',
+    '## PAM acting on the DELETE while the client cannot tell',
+    '',
+    'The session ended in PAM; the product must not report it `failed` (an event would be retried, an operator would',
+    'try again). After the ambiguous drop it reads the list once more and finds the session no longer active.',
+    '',
+    '| fault | attempts | outcome (drop and match) | the operator reads (log, audit event, report) |',
+    '| --- | --- | --- | --- |',
+    ...PAM_ACTED.map(
+      (row) => `| \`${row.id}\`: ${cell(row.fault)} | ${row.attempts} | \`${row.outcome}\` | "${cell(row.reads)}" |`,
+    ),
+    '',
+    'Test: `test/integration/fault-matrix.test.ts › PAM acting on the DELETE while the client cannot tell`.',
     '',
     '## Everything else',
     '',

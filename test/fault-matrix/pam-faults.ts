@@ -3,6 +3,8 @@ import type { Fault } from '../../infra/pam-simulator/server.js';
 /** The four ways the product reads or changes the PAM Core, each tried against every fault. */
 export type FaultPath = 'list' | 'drop' | 'match' | 'export';
 
+export const ALL_PATHS: FaultPath[] = ['list', 'drop', 'match', 'export'];
+
 export const PATHS: Record<FaultPath, string> = {
   list: '`GET /sessions` (list)',
   drop: '`DELETE /sessions/{id}` (drop)',
@@ -23,8 +25,28 @@ export interface PamFaultRow {
   attempts: { list: number; drop: number; export: number };
   code: string;
   httpStatus: number;
-  /** Said to the operator, in the error message. */
-  says: string;
+  /**
+   * What the operator reads on each path, exactly (a pattern where it holds a measured time): the HTTP
+   * error's message (list, drop), the failed outcome's message in the audit event (match), the thrown
+   * error's message (export). docs/failure-modes.md shows these.
+   */
+  reads: Record<FaultPath, string | RegExp>;
+}
+
+/**
+ * PAM acted on the DELETE, but the client could not tell: the session is ended in PAM, and the product
+ * must report it ended (never `failed`, which would make an event retry and an operator cut it again).
+ */
+export interface PamActedRow {
+  id: string;
+  fault: string;
+  inject: () => Fault;
+  /** DELETEs sent: each attempt with a fresh nonce. */
+  attempts: number;
+  /** The target's outcome on the drop and the match paths. */
+  outcome: 'terminated' | 'already_ended';
+  /** The outcome's message, which the operator reads in the response, the audit event and the log. */
+  reads: string;
 }
 
 const PAM_500 = JSON.stringify({
@@ -44,11 +66,17 @@ export const PAM_FAULTS: PamFaultRow[] = [
   {
     id: 'timeout',
     fault: 'answers after the time allowed (PAM_*_TIMEOUT_MS)',
+    // PAM does not get to it: a client that gave up is served nothing and nothing is dropped (server.ts).
     inject: () => ({ kind: 'delay', ms: 1_500 }),
     attempts: { list: 3, drop: 3, export: 1 },
     code: 'pam_timeout',
     httpStatus: 504,
-    says: 'PAM Core did not answer within 250 ms (the export: within its Lambda time)',
+    reads: {
+      list: 'PAM Core did not answer within 250 ms; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export',
+      drop: 'PAM Core did not answer within 250 ms',
+      match: 'PAM Core did not answer within 250 ms',
+      export: /^PAM Core did not answer within \d+ ms$/,
+    },
   },
   {
     id: 'reset',
@@ -57,7 +85,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 3, drop: 3, export: 3 },
     code: 'pam_unreachable',
     httpStatus: 502,
-    says: 'Could not reach the PAM Core (ECONNRESET)',
+    reads: {
+      list: 'Could not reach the PAM Core (ECONNRESET)',
+      drop: 'Could not reach the PAM Core (ECONNRESET)',
+      match: 'Could not reach the PAM Core (ECONNRESET)',
+      export: 'Could not reach the PAM Core (ECONNRESET)',
+    },
   },
   {
     id: 'cut-mid-body',
@@ -70,7 +103,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: "PAM Core's session list / answer broke off before its end (ECONNRESET); not sent again",
+    reads: {
+      list: "PAM Core's session list broke off before its end (ECONNRESET)",
+      drop: "PAM Core's answer broke off before its end (ECONNRESET)",
+      match: "PAM Core's answer broke off before its end (ECONNRESET)",
+      export: "PAM Core's session list broke off before its end (ECONNRESET)",
+    },
   },
   {
     id: '429',
@@ -79,7 +117,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 3, drop: 3, export: 3 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+    reads: {
+      list: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+      drop: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+      match: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+      export: "PAM Core's gateway answered HTTP 429 without PAM's response envelope: API rate limit exceeded",
+    },
   },
   {
     id: '500',
@@ -88,7 +131,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_rejected',
     httpStatus: 502,
-    says: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+    reads: {
+      list: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+      drop: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+      match: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+      export: 'PAM Core answered HTTP 500 (error_code 1): An error occurred while droping session',
+    },
   },
   ...[502, 503, 504].map((code) => ({
     id: String(code),
@@ -97,7 +145,9 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 3, drop: 3, export: 3 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: `PAM Core answered HTTP ${code} with an HTML page instead of JSON`,
+    reads: Object.fromEntries(
+      ALL_PATHS.map((path) => [path, `PAM Core answered HTTP ${code} with an HTML page instead of JSON`]),
+    ) as PamFaultRow['reads'],
   })),
   {
     id: 'html-200',
@@ -106,7 +156,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: 'not JSON (list: "the body is not a JSON object"; drop: "an HTML page instead of JSON")',
+    reads: {
+      list: "PAM Core's session list is not valid JSON: the body is not a JSON object",
+      drop: 'PAM Core answered HTTP 200 with an HTML page instead of JSON',
+      match: 'PAM Core answered HTTP 200 with an HTML page instead of JSON',
+      export: "PAM Core's session list is not valid JSON: the body is not a JSON object",
+    },
   },
   {
     id: 'empty',
@@ -115,7 +170,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: 'an empty body / a body that ended before its JSON was complete',
+    reads: {
+      list: "PAM Core's session list is not valid JSON: the body ended before its JSON was complete (truncated)",
+      drop: 'PAM Core answered HTTP 200 with an empty body',
+      match: 'PAM Core answered HTTP 200 with an empty body',
+      export: "PAM Core's session list is not valid JSON: the body ended before its JSON was complete (truncated)",
+    },
   },
   {
     id: 'truncated-json',
@@ -125,7 +185,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: 'the JSON ended before it was complete (truncated)',
+    reads: {
+      list: "PAM Core's session list is not valid JSON: the body ended before its JSON was complete (truncated)",
+      drop: 'PAM Core answered HTTP 200 with a body that is not valid JSON (89 bytes, possibly truncated)',
+      match: 'PAM Core answered HTTP 200 with a body that is not valid JSON (89 bytes, possibly truncated)',
+      export: "PAM Core's session list is not valid JSON: the body ended before its JSON was complete (truncated)",
+    },
   },
   {
     id: 'body-50mb',
@@ -135,7 +200,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 1, export: 1 },
     code: 'pam_bad_response',
     httpStatus: 502,
-    says: 'list: "the body is not a JSON object" after its first bytes; drop: "more than 1048576 bytes where its short response envelope was expected"; never read whole',
+    reads: {
+      list: "PAM Core's session list is not valid JSON: the body is not a JSON object",
+      drop: 'PAM Core answered HTTP 200 with more than 1048576 bytes where its short response envelope was expected',
+      match: 'PAM Core answered HTTP 200 with more than 1048576 bytes where its short response envelope was expected',
+      export: "PAM Core's session list is not valid JSON: the body is not a JSON object",
+    },
   },
   {
     id: 'slow-drip',
@@ -149,7 +219,12 @@ export const PAM_FAULTS: PamFaultRow[] = [
     attempts: { list: 1, drop: 3, export: 1 },
     code: 'pam_timeout',
     httpStatus: 504,
-    says: 'PAM Core did not answer within 250 ms (a list already streaming is not retried)',
+    reads: {
+      list: 'PAM Core did not answer within 250 ms; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export',
+      drop: 'PAM Core did not answer within 250 ms',
+      match: 'PAM Core did not answer within 250 ms',
+      export: /^PAM Core did not answer within \d+ ms$/,
+    },
   },
 ];
 
@@ -162,3 +237,22 @@ export const COMMON_BEHAVIOUR: Record<FaultPath, string> = {
   export:
     "the export fails with the row's error, the multipart upload is aborted, no object is written, no summary event is published",
 };
+
+export const PAM_ACTED: PamActedRow[] = [
+  {
+    id: 'ended-then-cut',
+    fault: 'ends the session, then its response breaks off',
+    inject: () => ({ kind: 'truncate', afterBytes: 30, body: DROP_OK, endSession: true }),
+    attempts: 1,
+    outcome: 'already_ended',
+    reads: 'no longer active after an ambiguous answer to the drop',
+  },
+  {
+    id: 'late-response',
+    fault: 'ends the session, but responds only after the client gave up (PAM_DROP_TIMEOUT_MS)',
+    inject: () => ({ kind: 'delay', ms: 1_500, actsFirst: true }),
+    attempts: 3,
+    outcome: 'already_ended',
+    reads: 'no longer active after an ambiguous answer to the drop',
+  },
+];
