@@ -1,5 +1,6 @@
 import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
-import { type ContainAction, containmentSettings, type TerminationSettings } from '../core/settings.js';
+import { type ContainAction, containmentSettings, indexSettings, type TerminationSettings } from '../core/settings.js';
+import { terminatedAmong } from '../inventory/termination-records.js';
 import type { PamCredential } from '../pam/credential-api.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
 import { parseAccountName, protects } from '../sessions/account-name.js';
@@ -151,7 +152,16 @@ export async function containCredentials(
   const actions = request.contain ?? [];
   if (actions.length === 0) return undefined;
   const { maxCredentialsPerRequest, credentialListMaxAgeMs } = containmentSettings();
-  const sessions = report.outcomes.filter((o) => o.outcome === (report.dry_run ? 'would_terminate' : 'terminated'));
+  // Also those this deployment terminated before (its records): Lambda's retry of a request whose containment
+  // failed finds its sessions ended.
+  const ended = report.dry_run ? [] : report.outcomes.filter((o) => o.outcome === 'already_ended');
+  const ours = await terminatedAmong(
+    indexSettings().bucket,
+    ended.map((o) => o.session_id),
+  );
+  const sessions = report.outcomes.filter((o) =>
+    report.dry_run ? o.outcome === 'would_terminate' : o.outcome === 'terminated' || ours.has(o.session_id),
+  );
   const subjects = await subjectsOf(sessions, settings, new CredentialLookup(credentialListMaxAgeMs, options));
   /** One outcome per asked action, the same for each (or per action, from a function). */
   const each = (

@@ -392,6 +392,21 @@ describe('the vendor’s errors', () => {
     });
   });
 
+  it("Lambda's retry of an event whose containment failed contains the credential: its session ended by this deployment", async () => {
+    const ec2 = credentialOf('ec2-user', '10.66.50.10');
+    local.pam.credentialApi.refuse(ec2.id, 1007);
+    const event = request('retried', { session_id: EC2_USER_SESSION, contain: 'rotate' });
+    await expect(drop(event, lambdaContext())).rejects.toThrow(/1 credential containment\(s\) failed/);
+    // The same event again, as Lambda retries it: the failed handling was not kept.
+    const retry = await drop(event, lambdaContext());
+    expect(retry.outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'already_ended',
+      }),
+    ]);
+    expect(retry.containment.outcomes).toEqual([expect.objectContaining({ action: 'rotate', outcome: 'rotated' })]);
+  });
+
   it('a credential list that cannot be read fails every credential, and is asked for once per request', async () => {
     local.pam.credentialApi.failList(10);
     await expect(
