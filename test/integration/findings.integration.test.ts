@@ -90,7 +90,12 @@ describe('one GuardDuty finding, one identity', () => {
   it("gives GuardDuty's event and Security Hub's copy the same finding key, and a newer version another", async () => {
     // Seen: both rules fired for one finding; the lead keys Powertools Idempotency on trigger.finding_keys.
     const direct = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
+    expect(direct.summary).toEqual({ terminated: 1 });
+    const asked = local.pam.requests.length;
     const copy = await drop(eventFixture('securityhub-imported-guardduty-copy'), lambdaContext());
+    // The copy is the same finding version: it gets the first response, and PAM is asked nothing.
+    expect(copy).toEqual(direct);
+    expect(local.pam.requests).toHaveLength(asked);
     const key =
       'arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/7ec4b1e0f2a34c5d8e9f0a1b2c3d4e5f@2026-11-23T09:12:40.103Z';
     expect(direct.trigger.finding_keys).toEqual([key]);

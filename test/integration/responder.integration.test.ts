@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { httpApiEvent, lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -278,6 +279,18 @@ describe('termination requests from a SIEM', () => {
 });
 
 describe('ambiguous answers and failures', () => {
+  it('fails an event whose secret cannot be read (Secrets Manager throttling), for Lambda to retry it; nothing is sent', async () => {
+    // Seen: the request returned success with a failed outcome: no retry, no DLQ, no alarm.
+    forgetCachedSecret();
+    local.secrets.failNext('ThrottlingException', 20);
+    await expect(drop(eventFixture('termination-request-by-id'), lambdaContext())).rejects.toMatchObject({
+      name: 'TerminationIncompleteError',
+      message: expect.stringMatching(/could not be read right now: ThrottlingException/),
+    });
+    expect(local.pam.requests.filter((request) => request.endpoint === 'drop')).toEqual([]);
+    forgetCachedSecret();
+  });
+
   it("turns PAM's ambiguous 500 into already_ended when the session is no longer active", async () => {
     local.pam.injectFault('drop', { kind: 'status', status: 500, body: PAM_500, endSession: true });
     const report = await drop(eventFixture('guardduty-cryptocurrency-instance'), lambdaContext());
