@@ -131,13 +131,13 @@ describe('the cap, on the index', () => {
     expect(droppedIds()).toEqual(ids(targets));
   });
 
-  it('blocks a match of the cap + 1 whole, sending nothing', async () => {
+  it('blocks a match of the cap + 1 whole, sending nothing: each candidate confirmed active by one lookup first', async () => {
     const targets = sessionsOf('cap-user', CAP + 1);
     serve([...targets, session('someone-else')]);
     await writeIndex();
     const report = await stack.drop(matchEvent({ user: 'cap-user' }), lambdaContext());
-    expect(outcomes(report)).toEqual(expected(targets, 'blocked (index)'));
-    expect(stack.local.pam.requests).toEqual([]);
+    expect(outcomes(report)).toEqual(expected(targets, 'blocked (live)'));
+    expect(stack.local.pam.requests.map((request) => request.endpoint)).toEqual(Array(CAP + 1).fill('lookup'));
   });
 
   it('terminates exactly the cap of ids, and blocks the cap + 1 whole', async () => {
@@ -151,7 +151,7 @@ describe('the cap, on the index', () => {
     await writeIndex();
     forgetCachedIndex();
     const overCap = await stack.drop(idsEvent(ids(rest)), lambdaContext());
-    expect(outcomes(overCap)).toEqual(expected(rest, 'blocked (index)'));
+    expect(outcomes(overCap)).toEqual(expected(rest, 'blocked (live)'));
     expect(calls('drop')).toEqual([]);
   });
 });
