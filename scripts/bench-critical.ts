@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { startDynamoDbStandIn } from '../infra/local/dynamodb.js';
 import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
 import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
 import { startS3StandIn } from '../infra/local/s3.js';
@@ -27,8 +28,8 @@ const BARE_DROPS = 510;
  */
 const PACE_MS = 8;
 const PACED_DROPS = EARLY[1];
-const HISTORY = 4_400;
-const OPEN = 4_000;
+const HISTORY = 7_000;
+const OPEN = 6_600;
 
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
@@ -62,10 +63,11 @@ export async function criticalBench(): Promise<string[]> {
   const secrets = await startSecretsManagerStandIn();
   const eventBridge = await startEventBridgeStandIn();
   const s3 = await startS3StandIn({ bucket: 'bench-critical' });
+  const dynamodb = await startDynamoDbStandIn();
   const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
   try {
     secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
-    const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
+    const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3, dynamodb });
     const open = generateSessions(HISTORY, { activeCount: OPEN })
       .filter((session) => session.end === null)
       .map((session) => session.session_id);
@@ -129,6 +131,12 @@ export async function criticalBench(): Promise<string[]> {
     const warmLive = await warmRuns(take(LIVE_DROPS + 10), noIndex);
     // The product's main path: a SIEM's request on EventBridge, whose replay records are read beside the cut.
     const warmEvents = await warmRuns(take(WARM_DROPS), { ...env, BENCH_EVENT_SHAPE: 'siem' });
+    // The same without the idempotency table: what Powertools Idempotency's in-progress write costs an event.
+    const warmEventsOnce = await warmRuns(take(WARM_DROPS), {
+      ...env,
+      BENCH_EVENT_SHAPE: 'siem',
+      IDEMPOTENCY_TABLE: '',
+    });
 
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     const floorCold = median(cold.floor);
@@ -147,10 +155,11 @@ export async function criticalBench(): Promise<string[]> {
       `    paced, one every ${PACE_MS} ms, drops ${EARLY[0]}-${EARLY[1]}: bare DELETE p50 ${ms(pacedBareCut)}, drop, indexed session p50 ${ms(median(warmPaced.early.toCut))}   ${ratio(median(warmPaced.early.toCut), pacedBareCut)} the paced bare DELETE`,
       `    drop, whole handler (audit and records included, until it responds), steady  p50 ${ms(median(warmIndexed.steady.whole))}   ${ratio(median(warmIndexed.steady.whole), bareTrip)} a bare DELETE's round trip; early p50 ${ms(median(warmIndexed.early.whole))}`,
       `    drop, live fallback          p50 ${ms(median(warmLive.toCut))}   ${ratio(median(warmLive.toCut), bareCut)} a bare DELETE`,
-      `    drop, a SIEM's event by id , steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip)`,
+      `    drop, a SIEM's event by id, without the idempotency table, steady  p50 ${ms(median(warmEventsOnce.steady.toCut))}   ${ratio(median(warmEventsOnce.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEventsOnce.steady.whole))}`,
+      `    drop, a SIEM's event by id (idempotency table), steady  p50 ${ms(median(warmEvents.steady.toCut))}  p95 ${ms(percentile(warmEvents.steady.toCut, 0.95))}   ${ratio(median(warmEvents.steady.toCut), bareCut)} a bare DELETE; whole handler p50 ${ms(median(warmEvents.steady.whole))} (${ratio(median(warmEvents.steady.whole), bareTrip)} the round trip)`,
     ];
   } finally {
     simulator.stop();
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+    await Promise.all([secrets.close(), eventBridge.close(), s3.close(), dynamodb.close()]);
   }
 }
