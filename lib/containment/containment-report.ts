@@ -77,12 +77,12 @@ async function writeBack(request: TerminationRequest, sessions: Outcome[], outco
       ? note + extra
       : `${note.slice(0, MAX_NOTE_LENGTH - extra.length - 1)}…${extra}`;
   try {
-    const answer = await batchUpdateFindings({
+    const result = await batchUpdateFindings({
       FindingIdentifiers: findings.map(({ id, productArn }) => ({ Id: id, ProductArn: productArn })),
       Note: { Text: text, UpdatedBy: 'pam-session-responder' },
     });
-    if ((answer.UnprocessedFindings ?? []).length === 0) return;
-    logger.error('Security Hub did not take the containment note', { unprocessed: answer.UnprocessedFindings?.length });
+    if ((result.UnprocessedFindings ?? []).length === 0) return;
+    logger.error('Security Hub did not take the containment note', { unprocessed: result.UnprocessedFindings?.length });
   } catch (error) {
     logger.error('Could not write the containment back to the Security Hub findings', { reason: awsErrorName(error) });
   }

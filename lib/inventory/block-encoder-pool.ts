@@ -7,7 +7,7 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-type Answer = { id: number; result: EncodedBlock } | { id: number; error: string };
+type WorkerMessage = { id: number; result: EncodedBlock } | { id: number; error: string };
 
 /** A job, or the word to exit once the jobs before it are done. */
 export type EncoderMessage = (BlockJob & { id: number }) | { stop: true };
@@ -51,7 +51,7 @@ export class BlockEncoderPool {
         workerData,
         resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
       });
-      worker.on('message', (answer: Answer) => this.settle(answer));
+      worker.on('message', (message: WorkerMessage) => this.settle(message));
       worker.on('error', (error) => this.failAll(error));
       worker.on('exit', (code) => {
         if (code !== 0) this.failAll(new Error(`an export worker stopped with code ${code}`));
@@ -98,11 +98,11 @@ export class BlockEncoderPool {
     return (this.sent[index] ?? 0) - Atomics.load(this.finished, index);
   }
 
-  private settle(answer: Answer): void {
-    const waiting = this.waiting.get(answer.id);
-    this.waiting.delete(answer.id);
-    if ('error' in answer) waiting?.reject(new Error(answer.error));
-    else waiting?.resolve({ ...answer.result, compressed: Buffer.from(answer.result.compressed.buffer) });
+  private settle(message: WorkerMessage): void {
+    const waiting = this.waiting.get(message.id);
+    this.waiting.delete(message.id);
+    if ('error' in message) waiting?.reject(new Error(message.error));
+    else waiting?.resolve({ ...message.result, compressed: Buffer.from(message.result.compressed.buffer) });
   }
 
   private failAll(error: Error): void {

@@ -6,7 +6,7 @@ import { parsePamResponse } from './pam-response.js';
 const TOKEN_PATH = '/iso/oauth2/token';
 const TOKEN_TIMEOUT_MS = 10_000;
 /** A token answer is a few hundred bytes; more is not one. */
-const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
+const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 /** Renew before expiry: a tenth of the lifetime, at most a minute. */
 const RENEW_MARGIN = (lifetimeMs: number) => Math.min(60_000, lifetimeMs / 10);
 
@@ -47,7 +47,7 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
       timeoutMs: limit,
       caCertificate: source.caCertificate,
     });
-    text = (await readText(response.body, MAX_TOKEN_ANSWER_BYTES)) ?? '';
+    text = (await readText(response.body, MAX_TOKEN_RESPONSE_BYTES)) ?? '';
   } catch (error) {
     throw networkFailure(error, limit);
   }
@@ -68,9 +68,9 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
       message: `PAM Core refused the OAuth 2.0 client credentials (HTTP ${response.statusCode} from ${TOKEN_PATH})`,
     });
   }
-  let answer: Record<string, unknown>;
+  let body: Record<string, unknown>;
   try {
-    answer = JSON.parse(text) as Record<string, unknown>;
+    body = JSON.parse(text) as Record<string, unknown>;
   } catch {
     throw new PamApiError({
       kind: 'bad_response',
@@ -78,11 +78,11 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
       message: `PAM Core's ${TOKEN_PATH} did not answer with a token`,
     });
   }
-  const token = answer.access_token;
-  const lifetime = Number(answer.expires_in);
+  const token = body.access_token;
+  const lifetime = Number(body.expires_in);
   if (typeof token !== 'string' || token === '' || !Number.isFinite(lifetime) || lifetime <= 0) {
     // Some versions wrap errors in PAM's envelope even with a 2xx.
-    if ('response' in answer) parsePamResponse(200, 'application/json', JSON.stringify(answer));
+    if ('response' in body) parsePamResponse(200, 'application/json', JSON.stringify(body));
     throw new PamApiError({
       kind: 'bad_response',
       retryable: false,

@@ -234,7 +234,7 @@ export class JsonArrayStreamParser {
       }
     }
 
-    const result = this.cut(buf, completed);
+    const result = this.sliceBlock(buf, completed);
     if (this.tokenStart >= 0) {
       if (buf.length - this.tokenStart > this.maxTokenBytes) {
         throw new JsonStreamError(`a value in the body is larger than ${this.maxTokenBytes} bytes`);
@@ -256,7 +256,7 @@ export class JsonArrayStreamParser {
     return parseOrThrow(`{${this.members.join(',')}}`, 'the members around the array') as Record<string, unknown>;
   }
 
-  private cut(buf: Buffer, completed: Array<[number, number]>): ElementBlock {
+  private sliceBlock(buf: Buffer, completed: Array<[number, number]>): ElementBlock {
     if (completed.length === 0) return EMPTY_BLOCK;
     const first = completed[0]?.[0] ?? 0;
     const last = completed[completed.length - 1]?.[1] ?? 0;

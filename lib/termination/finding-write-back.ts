@@ -20,11 +20,13 @@ export function findingNote(outcomes: Outcome[], triggerId: string): string {
   const summary = counts.size === 0 ? 'no session matched' : [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
   const head = `pam-session-responder: ${summary}.`;
   const tail = ` Audit trigger id: ${triggerId}.`;
-  const cut = outcomes.filter((outcome) => outcome.outcome === 'terminated').map((outcome) => outcome.session_id);
-  if (cut.length === 0) return `${head}${tail}`.slice(0, MAX_NOTE_LENGTH);
-  for (let shown = cut.length; shown >= 0; shown -= 1) {
-    const more = cut.length - shown;
-    const ids = `${cut.slice(0, shown).join(', ')}${more > 0 ? `${shown > 0 ? ' ' : ''}…and ${more} more` : ''}`;
+  const terminated = outcomes
+    .filter((outcome) => outcome.outcome === 'terminated')
+    .map((outcome) => outcome.session_id);
+  if (terminated.length === 0) return `${head}${tail}`.slice(0, MAX_NOTE_LENGTH);
+  for (let shown = terminated.length; shown >= 0; shown -= 1) {
+    const more = terminated.length - shown;
+    const ids = `${terminated.slice(0, shown).join(', ')}${more > 0 ? `${shown > 0 ? ' ' : ''}…and ${more} more` : ''}`;
     const note = `${head} Terminated: ${ids}.${tail}`;
     if (note.length <= MAX_NOTE_LENGTH) return note;
   }
@@ -48,8 +50,8 @@ export async function writeBackToFindings(request: TerminationRequest, outcomes:
   };
   let reason: string | undefined;
   try {
-    const answer = await batchUpdateFindings(update);
-    const unprocessed = answer.UnprocessedFindings ?? [];
+    const result = await batchUpdateFindings(update);
+    const unprocessed = result.UnprocessedFindings ?? [];
     if (unprocessed.length > 0) {
       reason = unprocessed.map((finding) => `${finding.FindingIdentifier?.Id}: ${finding.ErrorCode}`).join('; ');
     }
