@@ -300,7 +300,7 @@ export async function scaleBench(): Promise<string[]> {
             `${pathRow('drop, opened since, by id', byId)}\n` +
             `${pathRow('drop, opened since, match', byMatch)}\n` +
             `    drop, repeat (to response)  warm p50 ${ms(repeatTime).padStart(9)}  peak RSS ${repeatRun.peakRssMB.toFixed(0).padStart(3)} MB  PAM per repeat: ${repeatRequests}\n` +
-            `    pieces, not yet wired into drop (warm, p50):\n` +
+            `    the lookup pieces alone (warm, p50):\n` +
             `      walk to a session opened since, by id  ${ms(median(warmWalks.map((walk) => walk.ms))).padStart(9)}  lookups ${median(warmWalks.map((walk) => walk.lookups))}\n` +
             `      walk to its end, for a match            ${ms(pieces.toEnd.ms).padStart(9)}  lookups ${pieces.toEnd.lookups} (found ${pieces.toEnd.found})\n` +
             `      confirmActive of a terminated session   ${ms(median(pieces.confirmed.map((state) => state.ms))).padStart(9)}  lookups 1, says ${pieces.confirmed.every((state) => state.active === false && state.via === 'lookup') ? 'ended (by lookup)' : JSON.stringify(pieces.confirmed)}  peak RSS ${pieces.peakRssMB.toFixed(0)} MB\n` +
