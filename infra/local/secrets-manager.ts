@@ -9,6 +9,8 @@ export interface SecretsManagerStandIn {
   putSecret(name: string, secretString: string): void;
   /** Answers the next GetSecretValue calls with this AWS error (e.g. "ThrottlingException"). */
   failNext(errorType: string, times?: number): void;
+  /** Forgets the failures still queued. */
+  clearFailures(): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function startSecretsManagerStandIn(initial: Record<string, string>
     putSecret,
     failNext(errorType, times = 1) {
       for (let i = 0; i < times; i += 1) failures.push(errorType);
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     close: () => closeServer(server),
   };

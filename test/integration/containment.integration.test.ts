@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext, siemTerminationRequest } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
-import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { containCredentials } from '../../lib/containment/contain-credentials.js';
 import { forgetCredentialList } from '../../lib/containment/credential-lookup.js';
 import { terminationSettings } from '../../lib/core/settings.js';
@@ -9,6 +8,7 @@ import { emfRecords } from '../support/emf.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
+import { resetLocalPam } from '../support/local-reset.js';
 import { captureOutput } from '../support/output-capture.js';
 
 let local: LocalPam;
@@ -42,15 +42,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await Promise.all([local.s3.clear(), local.dynamodb.clear()]);
-  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
-  local.pam.sessionsChanged();
-  local.pam.requests.length = 0;
-  local.eventBridge.events.length = 0;
-  local.securityHub.updates.length = 0;
-  local.pam.credentialApi.reset();
-  local.scheduler.schedules.clear();
-  local.scheduler.calls.length = 0;
+  await resetLocalPam(local);
   forgetCredentialList();
 });
 

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dropEvent, lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
-import { generateSessions, seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
 import { type EmfRecord, emfRecords } from '../support/emf.js';
 import { eventFixture } from '../support/fixtures.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
+import { resetLocalPam } from '../support/local-reset.js';
 import { captureOutput } from '../support/output-capture.js';
 
 // What on-call sees of drop, through the built bundle against the simulator: which events are acted on, what a dry
@@ -26,13 +27,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await Promise.all([local.s3.clear(), local.dynamodb.clear()]);
-  local.pam.sessions.splice(0, local.pam.sessions.length, ...seedSessions());
-  local.pam.sessionsChanged();
-  local.pam.requests.length = 0;
-  local.pam.clearFaults();
-  local.eventBridge.events.length = 0;
-  local.sns.notices.length = 0;
+  await resetLocalPam(local);
 });
 
 afterEach(() => {

@@ -288,6 +288,7 @@ describe('ambiguous answers and failures', () => {
       message: expect.stringMatching(/could not be read right now: ThrottlingException/),
     });
     expect(local.pam.requests.filter((request) => request.endpoint === 'drop')).toEqual([]);
+    local.secrets.clearFailures();
     forgetCachedSecret();
   });
 

@@ -8,6 +8,11 @@ export async function resetLocalPam(local: LocalPam): Promise<void> {
   local.pam.sessionsChanged();
   local.pam.requests.length = 0;
   local.pam.clearFaults();
+  local.secrets.clearFailures();
   local.eventBridge.events.length = 0;
   local.securityHub.updates.length = 0;
+  local.sns.notices.length = 0;
+  local.pam.credentialApi.reset();
+  local.scheduler.schedules.clear();
+  local.scheduler.calls.length = 0;
 }
