@@ -1,9 +1,13 @@
-import * as z from 'zod/mini';
-import { ValidationError } from '../core/errors.js';
-import { issuesMessage } from '../core/zod-issues.js';
+import type * as z from 'zod/mini';
 import { parseAddress } from '../sessions/ip-address.js';
 import type { MatchCriteria } from '../sessions/session-match.js';
 import { findingKey, guardDutyFindingArn } from './finding-key.js';
+import {
+  type asffFindingSchema,
+  guardDutyDetailSchema,
+  parseFinding,
+  securityHubDetailSchema,
+} from './finding-schemas.js';
 import { NOTE_AUTHOR } from './finding-write-back.js';
 
 /** What a finding says about which sessions to cut, and what to tell the audit trail about it. */
@@ -45,98 +49,6 @@ function vpcIgnored(instance: string, vpcs: Array<string | undefined>, scope: Fi
   if (scope.deviceVpcs.size === 0 || vpcs.some((vpc) => inDeviceVpcs(vpc, scope))) return undefined;
   const named = [...new Set(vpcs.filter((vpc) => vpc !== undefined))];
   return `instance ${instance} is in ${named.length > 0 ? named.join(', ') : 'no VPC the finding names'}, not in DEVICE_VPCS`;
-}
-
-const str = z.optional(z.string());
-
-const guardDutyDetailSchema = z.object({
-  id: z.string({ error: 'detail.id must be a string' }),
-  arn: str,
-  partition: str,
-  region: str,
-  accountId: str,
-  updatedAt: z.string({ error: 'detail.updatedAt must be a string' }),
-  type: z.string({ error: 'detail.type must be a string' }),
-  title: str,
-  severity: z.number({ error: 'detail.severity must be a number' }),
-  resource: z.optional(
-    z.object({
-      resourceType: str,
-      instanceDetails: z.optional(
-        z.object({
-          instanceId: str,
-          networkInterfaces: z.optional(
-            z.array(
-              z.object({
-                vpcId: str,
-                privateIpAddress: z.optional(z.nullable(z.string())),
-                privateIpAddresses: z.optional(
-                  z.array(z.object({ privateIpAddress: z.optional(z.nullable(z.string())) })),
-                ),
-                ipv6Addresses: z.optional(z.nullable(z.array(z.string()))),
-              }),
-            ),
-          ),
-        }),
-      ),
-    }),
-  ),
-  service: z.optional(
-    z.object({
-      detectorId: str,
-      action: z.optional(z.record(z.string(), z.unknown())),
-      resourceRole: str,
-      archived: z.optional(z.boolean()),
-      additionalInfo: z.optional(z.record(z.string(), z.unknown())),
-    }),
-  ),
-});
-
-const asffFindingSchema = z.object({
-  Id: z.string({ error: 'each finding needs an Id' }),
-  ProductArn: str,
-  AwsAccountId: str,
-  UpdatedAt: z.string({ error: 'each finding needs an UpdatedAt' }),
-  Types: z.optional(z.array(z.string())),
-  Title: str,
-  RecordState: str,
-  Workflow: z.optional(z.object({ Status: str })),
-  Note: z.optional(z.object({ Text: str, UpdatedBy: str, UpdatedAt: str })),
-  Severity: z.optional(z.object({ Label: str })),
-  Resources: z.optional(
-    z.array(
-      z.object({
-        Type: str,
-        Id: str,
-        Details: z.optional(
-          z.object({
-            AwsEc2Instance: z.optional(
-              z.object({
-                IpV4Addresses: z.optional(z.array(z.string())),
-                IpV6Addresses: z.optional(z.array(z.string())),
-                VpcId: str,
-              }),
-            ),
-          }),
-        ),
-      }),
-    ),
-  ),
-  Network: z.optional(z.object({ SourceIpV4: str, SourceIpV6: str, Direction: str })),
-  ProductFields: z.optional(z.record(z.string(), z.unknown())),
-});
-
-const securityHubDetailSchema = z.object({
-  findings: z
-    .array(asffFindingSchema, { error: 'detail.findings must be an array' })
-    .check(z.minLength(1, 'detail.findings is empty')),
-  actionName: str,
-});
-
-function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(`${what}: ${issuesMessage(parsed.error)}`);
-  return parsed.data;
 }
 
 /** A finding's addresses are single addresses; one that is not in a standard form is left out, never guessed. */
@@ -208,7 +120,7 @@ function guardDutyIgnored(finding: GuardDutyFinding, rules: GuardDutyRules): str
  * set), not those from the addresses it attacked. Without a role: both.
  */
 export function guardDutyTargets(detail: unknown, rules: GuardDutyRules): FindingTargets {
-  const finding = parse(guardDutyDetailSchema, detail, 'GuardDuty finding');
+  const finding = parseFinding(guardDutyDetailSchema, detail, 'GuardDuty finding');
   const interfaces = (finding.resource?.instanceDetails?.networkInterfaces ?? []).filter((eni) =>
     inDeviceVpcs(eni.vpcId, rules.scope),
   );
@@ -335,7 +247,7 @@ export function securityHubTargets(
   scope: FindingScope,
   rules: SecurityHubRules | undefined,
 ): FindingTargets {
-  const { findings, actionName } = parse(securityHubDetailSchema, detail, 'Security Hub event');
+  const { findings, actionName } = parseFinding(securityHubDetailSchema, detail, 'Security Hub event');
   const verdicts = findings.map((finding) => ({
     finding,
     ignored: (rules && importedFindingIgnored(finding, rules)) ?? scopeIgnored(finding, scope),
