@@ -4,7 +4,7 @@ import type { CredentialRequest, CredentialResponse } from '../containment/crede
 import { TerminationIncompleteError, ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseCredentialId } from '../pam/credential-api.js';
-import { isHttpApiEvent, jsonResponse } from './http-response.js';
+import { isHttpApiEvent, jsonBody, jsonResponse } from './http-response.js';
 
 /** A body larger than this is refused before it is parsed. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -64,19 +64,6 @@ const scheduledSchema = z.strictObject({
   reason: text('reason', 1024),
 });
 
-function parseBody(event: HttpEvent): unknown {
-  const raw = event.body ?? '';
-  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(body) > MAX_BODY_BYTES)
-    throw new ValidationError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
-  if (body.trim() === '') throw new ValidationError('the request body is empty; send {"reason": "…"}');
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new ValidationError('the request body is not valid JSON');
-  }
-}
-
 function fromHttp(event: HttpEvent, context: Context): CredentialRequest {
   const path = event.routeKey ?? `${event.requestContext.http.method} ${event.rawPath ?? ''}`;
   const action = /\/reactivate$/.test(path) ? 'reactivate' : /\/quarantine$/.test(path) ? 'quarantine' : undefined;
@@ -84,7 +71,9 @@ function fromHttp(event: HttpEvent, context: Context): CredentialRequest {
     throw new ValidationError('Expected POST /credentials/{id}/reactivate or POST /credentials/{id}/quarantine');
   }
   const credentialId = parseCredentialId(event.pathParameters?.id);
-  const parsed = credentialBodySchema.safeParse(parseBody(event));
+  const parsed = credentialBodySchema.safeParse(
+    jsonBody(event, { maxBytes: MAX_BODY_BYTES, expected: '{"reason": "…"}' }),
+  );
   if (!parsed.success) throw new ValidationError(issuesMessage(parsed.error));
   if (action === 'reactivate' && parsed.data.minutes !== undefined)
     throw new ValidationError('minutes applies to a quarantine only');

@@ -62,3 +62,23 @@ export function errorResponder(
     },
   };
 }
+
+/**
+ * An HTTP API request's JSON body, at most `maxBytes` (base64 decoded as API Gateway sends it); an empty,
+ * oversized or unparseable one is a ValidationError saying what to send.
+ */
+export function jsonBody(
+  event: { body?: string | null; isBase64Encoded?: boolean },
+  limits: { maxBytes: number; expected: string },
+): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > limits.maxBytes)
+    throw new ValidationError(`the request body is larger than ${limits.maxBytes} bytes`);
+  if (text.trim() === '') throw new ValidationError(`the request body is empty; send ${limits.expected}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('the request body is not valid JSON');
+  }
+}

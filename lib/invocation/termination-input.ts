@@ -16,7 +16,7 @@ import {
   type TerminationRequest,
   type Trigger,
 } from '../termination/termination-request.js';
-import { isHttpApiEvent } from './http-response.js';
+import { isHttpApiEvent, jsonBody } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
 
@@ -145,18 +145,8 @@ function single(
   };
 }
 
-export function parseJsonBody(event: HttpEvent): unknown {
-  const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-    throw new ValidationError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
-  if (text.trim() === '') throw new ValidationError('the request body is empty; send the termination request as JSON');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('the request body is not valid JSON');
-  }
-}
+export const parseJsonBody = (event: HttpEvent): unknown =>
+  jsonBody(event, { maxBytes: MAX_BODY_BYTES, expected: 'the termination request as JSON' });
 
 function fromHttp(event: HttpEvent, context: Context, settings: TerminationSettings): TerminationInput {
   const caller = event.requestContext.authorizer?.iam?.userArn;
