@@ -4,7 +4,8 @@ import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { BlockedRequest } from '../termination/blocked-requests.js';
 import type { TerminationRequest } from '../termination/termination-request.js';
-import { type HttpEvent, parseJsonBody } from './termination-input.js';
+import type { HttpEvent } from './http-response.js';
+import { parseJsonBody } from './termination-input.js';
 
 const ROUTE = 'POST /sessions/terminate/confirm';
 

@@ -4,35 +4,13 @@ import type { CredentialRequest, CredentialResponse } from '../containment/crede
 import { TerminationIncompleteError, ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseCredentialId } from '../pam/credential-api.js';
-import { isHttpApiEvent, jsonBody, jsonResponse } from './http-response.js';
+import { text } from '../termination/termination-request.js';
+import { type HttpEvent, isHttpApiEvent, jsonBody, jsonResponse } from './http-response.js';
 
 /** A body larger than this is refused before it is parsed. */
 const MAX_BODY_BYTES = 16 * 1024;
 /** A year: Scheduler takes any future time, a quarantine longer than this is a mistake. */
 const MAX_MINUTES = 525_600;
-
-interface HttpEvent {
-  routeKey?: string;
-  rawPath?: string;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  pathParameters?: Record<string, unknown>;
-  requestContext: {
-    requestId?: string;
-    timeEpoch?: number;
-    http: { method: string; path?: string };
-    authorizer?: { iam?: { userArn?: string } };
-  };
-}
-
-const text = (field: string, max: number) =>
-  z
-    .string({ error: `${field} must be a string` })
-    .check(
-      z.maxLength(max, `${field} must be at most ${max} characters`),
-      z.trim(),
-      z.minLength(1, `${field} must not be empty`),
-    );
 
 export const credentialBodySchema = z.strictObject(
   {

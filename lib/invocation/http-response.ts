@@ -3,6 +3,21 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PamApiError, ResponderError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
+/** What the handlers read of an API Gateway HTTP API (payload 2.0) event behind the IAM authorizer. */
+export interface HttpEvent {
+  routeKey?: string;
+  rawPath?: string;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  pathParameters?: Record<string, unknown>;
+  requestContext: {
+    requestId?: string;
+    timeEpoch?: number;
+    http: { method: string; path?: string };
+    authorizer?: { iam?: { userArn?: string } };
+  };
+}
+
 /** True for an API Gateway HTTP API (payload 2.0) event, false for a direct invocation. */
 export function isHttpApiEvent(event: unknown): boolean {
   const http = (event as { requestContext?: { http?: { method?: unknown } } } | null)?.requestContext?.http;

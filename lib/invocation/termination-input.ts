@@ -16,7 +16,7 @@ import {
   type TerminationRequest,
   type Trigger,
 } from '../termination/termination-request.js';
-import { isHttpApiEvent, jsonBody } from './http-response.js';
+import { type HttpEvent, isHttpApiEvent, jsonBody } from './http-response.js';
 
 const TERMINATION_REQUESTED = 'PAM Session Termination Requested';
 
@@ -52,19 +52,6 @@ export type TerminationInput =
     /** What makes a repeat of this trigger the same trigger (lib/invocation/once-per-trigger.ts); none for HTTP. */
     idempotencyKey?: string;
   };
-
-export interface HttpEvent {
-  routeKey?: string;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  pathParameters?: Record<string, unknown>;
-  requestContext: {
-    requestId?: string;
-    timeEpoch?: number;
-    http: { method: string };
-    authorizer?: { iam?: { userArn?: string } };
-  };
-}
 
 interface EventBridgeEvent {
   id: string;

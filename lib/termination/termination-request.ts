@@ -71,7 +71,8 @@ export function triggerKind(trigger: Trigger): TriggerKind {
 /** More ids than this in one request is refused: it is a mistake or an attack, not an incident. */
 export const MAX_SESSION_IDS = 100;
 
-const text = (field: string, max: number) =>
+/** A required text field: at most `max` characters as sent, not blank once trimmed. */
+export const text = (field: string, max: number) =>
   z
     .string({ error: `${field} must be a string` })
     // The length as sent, before trimming: what docs/openapi.yaml's maxLength says.
