@@ -64,6 +64,8 @@ export function localAwsEnv(stack: {
     AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventBridge.url,
     AWS_ENDPOINT_URL_S3: stack.s3.url,
     EXPORT_BUCKET: stack.s3.bucket,
+    // Tests and benches run the indexer when they need an index: one update a call, not one every 30 s.
+    INDEX_UPDATES_PER_MINUTE: '1',
     ...(stack.sns ? { AWS_ENDPOINT_URL_SNS: stack.sns.url, ALARM_TOPIC_ARN: stack.sns.topicArn } : {}),
     ...(stack.securityHub ? { AWS_ENDPOINT_URL_SECURITYHUB: stack.securityHub.url } : {}),
     ...(stack.dynamodb

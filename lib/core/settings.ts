@@ -183,6 +183,8 @@ export const terminationSettings = settingsArea(() => ({
   // retry for as long (serverless.yml); Lambda's asynchronous retries last at most 6 hours.
   maxEventAgeMs: integer('MAX_EVENT_AGE_MINUTES', 60, { min: 1, max: 360 }) * 60_000,
   dropConcurrency: integer('DROP_CONCURRENCY', 8, { min: 1 }),
+  // Lookups after a DELETE until PAM shows the session ended (the outcome's `confirmed`); 0: never checked.
+  endedCheckAttempts: integer('ENDED_CHECK_ATTEMPTS', 3, { min: 0, max: 10 }),
   // The widest origin_ip block a termination request may name: a slip such as /8 would reach far too many.
   minPrefixLengthIpv4: integer('MIN_PREFIX_LENGTH_IPV4', 16, { min: 0, max: 32 }),
   minPrefixLengthIpv6: integer('MIN_PREFIX_LENGTH_IPV6', 48, { min: 0, max: 128 }),
@@ -272,6 +274,9 @@ export const indexSettings = settingsArea(() => ({
 export const indexerSettings = settingsArea(() => ({
   fullListIntervalMs: integer('INDEX_FULL_LIST_MINUTES', 60, { min: 1 }) * 60_000,
   maxLookupsPerMinute: integer('INDEX_MAX_LOOKUPS_PER_MINUTE', 1_200, { min: 1 }),
+  // The schedule's shortest rate is a minute: each run updates the index this often, evenly spaced, so that it is
+  // never older than 60 s / N + one update. Updates after the first only refresh by lookup.
+  updatesPerMinute: integer('INDEX_UPDATES_PER_MINUTE', 2, { min: 1, max: 6 }),
 }));
 
 /** How the export writes. */

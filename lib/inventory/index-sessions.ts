@@ -141,7 +141,9 @@ function lookupBudget(previous: ActiveIndex, nowMs: number, maxPerMinute: number
 type Refresh =
   | { index: ActiveIndex; lookups: number; newSessions: number }
   /** A full list instead; `spent`: the lookups a refresh sent before it gave up, and the minute's count with them. */
-  | { fallback: string; spent?: { lookups: number; window: LookupWindow } };
+  | { fallback: string; spent?: { lookups: number; window: LookupWindow } }
+  /** Not now: this minute's lookups are spent, a later update has a new minute's (a list would load PAM more). */
+  | { postponed: string };
 
 type LookupWindow = ActiveIndex['lookup_window'];
 
@@ -165,9 +167,8 @@ async function refreshIndex(
   const budget = lookupBudget(previous, nowMs, maxLookupsPerMinute);
   const needed = previous.active.length + stopAfterMisses;
   if (budget.left < needed) {
-    return {
-      fallback: `a refresh needs at least ${needed} lookups (${previous.active.length} active sessions and ${stopAfterMisses} past the newest), ${budget.left} are left this minute of INDEX_MAX_LOOKUPS_PER_MINUTE (${maxLookupsPerMinute})`,
-    };
+    const why = `a refresh needs at least ${needed} lookups (${previous.active.length} active sessions and ${stopAfterMisses} past the newest), ${budget.left} are left this minute of INDEX_MAX_LOOKUPS_PER_MINUTE (${maxLookupsPerMinute})`;
+    return needed <= maxLookupsPerMinute ? { postponed: why } : { fallback: why };
   }
   const refreshedAt = new Date(nowMs);
   const seenEndedAt = refreshedAt.toISOString();
@@ -266,7 +267,9 @@ function summaryOf(s3Uri: string, index: ActiveIndex): IndexSummary {
  * (no numeric ids, a PAM that refuses the route, more than INDEX_MAX_LOOKUPS_PER_MINUTE) every run lists, but a slow PAM Core is not listed
  * back to back: after a list that took D, the next waits at least D after it ended.
  */
-export async function indexSessions(options: PamCallOptions & { now?: () => number } = {}): Promise<IndexSummary> {
+export async function indexSessions(
+  options: PamCallOptions & { now?: () => number; refreshOnly?: boolean } = {},
+): Promise<IndexSummary> {
   const bucket = inventoryBucket();
   const now = options.now ?? Date.now;
   const s3Uri = `s3://${bucket}/${INDEX_KEY}`;
@@ -274,12 +277,13 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
   running = true;
   try {
     const previous = await previousIndex(bucket);
+    if (options.refreshOnly && !previous) return skip(s3Uri, 'no index to refresh yet');
     let lookupWindow = previous?.lookup_window;
     if (previous) {
       const fullListedAt = Date.parse(previous.full_listed_at ?? previous.listed_at);
       const nextListAllowed = fullListedAt + 2 * previous.list_duration_ms;
       const fullListDue = now() >= Math.max(nextListAllowed, fullListedAt + indexerSettings().fullListIntervalMs);
-      if (!fullListDue) {
+      if (!fullListDue || options.refreshOnly) {
         const startedAt = now();
         const highest = previous.highest_id;
         const refresh: Refresh =
@@ -301,6 +305,9 @@ export async function indexSessions(options: PamCallOptions & { now?: () => numb
           logger.info('Active-session index refreshed by lookup', { ...summary });
           return summary;
         }
+        if ('postponed' in refresh) return skip(s3Uri, `${refresh.postponed}: the next update refreshes`);
+        if (options.refreshOnly)
+          return skip(s3Uri, `not refreshed by lookup (${refresh.fallback}): the next run lists`);
         recordFullListFallback('index_sessions', refresh.fallback);
         if (refresh.spent) {
           recordIndexLookups(refresh.spent.lookups);

@@ -18,6 +18,8 @@ export interface SingleTerminationResponse {
   resolved_from: Outcome['resolved_from'];
   index_age_ms: number | null;
   event_age_ms: number;
+  /** For `terminated`: whether PAM shows the session ended when looked up after the DELETE (null: it could not tell). */
+  confirmed?: boolean | null;
   containment?: PublishedContainment;
 }
 
@@ -83,6 +85,7 @@ function singleResponse(
         resolved_from: outcome.resolved_from,
         index_age_ms: outcome.index_age_ms,
         event_age_ms: outcome.event_age_ms,
+        ...(outcome.confirmed !== undefined ? { confirmed: outcome.confirmed } : {}),
         ...publishedContainment(containment),
       };
     case 'skipped_protected':

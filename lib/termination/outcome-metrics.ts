@@ -10,6 +10,8 @@ export const TIME_TO_CUT = 'TimeToCut';
 export const TRIGGER_DIMENSION = 'trigger';
 export const WRITE_BACK_FAILED = 'WriteBackFailed';
 export const RECORD_WRITE_FAILED = 'RecordWriteFailed';
+/** A terminated session PAM still showed active after every recheck. */
+export const TERMINATION_UNCONFIRMED = 'TerminationUnconfirmed';
 
 /** CloudWatch metrics (EMF in the logs), for dashboards and alarms. */
 const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
@@ -17,12 +19,13 @@ const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 /**
  * One count per outcome kind (terminated, blocked…), published at once; and TimeToCut: for each
  * terminated session, milliseconds from the triggering event (or the request) to PAM's answer to
- * the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke). The errors behind
+ * the DELETE, by kind of trigger (guardduty, securityhub, request, http, invoke); TerminationUnconfirmed,
+ * terminated sessions PAM still showed active after the DELETE. The errors behind
  * failed outcomes are counted by code. A dry run never counts `failed`: nothing was to be done.
  */
 export function publishOutcomeMetrics(
   trigger: string,
-  outcomes: Array<Pick<Outcome, 'outcome' | 'event_age_ms' | 'error'>>,
+  outcomes: Array<Pick<Outcome, 'outcome' | 'event_age_ms' | 'error' | 'confirmed'>>,
   dryRun: boolean,
 ): void {
   if (outcomes.length === 0) return;
@@ -32,6 +35,8 @@ export function publishOutcomeMetrics(
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   }
   for (const [outcome, count] of counts) metrics.addMetric(outcome, MetricUnit.Count, count);
+  const unconfirmed = outcomes.filter((outcome) => outcome.confirmed === false).length;
+  if (unconfirmed > 0) metrics.addMetric(TERMINATION_UNCONFIRMED, MetricUnit.Count, unconfirmed);
   if (counts.size > 0) metrics.publishStoredMetrics();
   countErrors(outcomes.flatMap(({ outcome, error }) => (outcome === 'failed' && error ? [error] : [])));
   for (const outcome of outcomes) {

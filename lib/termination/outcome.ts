@@ -46,6 +46,11 @@ export interface Outcome {
   index_age_ms: number | null;
   /** From the triggering event's time (or the request's arrival) to this outcome: for `terminated`, PAM's answer. */
   event_age_ms: number;
+  /**
+   * For `terminated` only: whether PAM shows the session ended when looked up after the DELETE
+   * (true), still active after every recheck (false), or could not tell (null).
+   */
+  confirmed?: boolean | null;
   /** Behind a `failed` outcome: what the caller is answered with (kept out of reports and audit events). */
   error?: ResponderError;
 }

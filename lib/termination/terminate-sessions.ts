@@ -7,6 +7,7 @@ import { recordTerminated } from '../inventory/termination-records.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
 import { prefetchPamConnection } from '../pam/pam-secret.js';
 import { keepBlockedRequest } from './blocked-requests.js';
+import { checkEnded } from './check-ended.js';
 import { writeBackToFindings } from './finding-write-back.js';
 import { confirmActive, sessionsSinceIndex } from './fresh-sessions.js';
 import { resolveLive } from './live-resolution.js';
@@ -156,11 +157,12 @@ export async function terminateSessions(
   const { bucket } = indexSettings();
   const pam = options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
   const { actions, listFailure } = await resolveAndAct(request, settings, dryRun, await readKnown(), pam);
-  const outcomes = await settleRefusals(await actions.settled(), {
+  const settled = await settleRefusals(await actions.settled(), {
     bucket,
     options: pam,
     listFailed: listFailure !== undefined,
   });
+  const outcomes = await checkEnded(settled, settings.endedCheckAttempts, pam);
   const matchingFailed = listFailure !== undefined && request.criteria.length > 0;
   // Nothing was done: the failure is the whole response.
   if (listFailure && matchingFailed && outcomes.length === 0) throw listFailure;

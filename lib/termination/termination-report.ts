@@ -66,6 +66,7 @@ function auditEvent(outcome: Outcome, context: ReportContext): AuditEvent {
       resolved_from: outcome.resolved_from,
       index_age_ms: outcome.index_age_ms,
       event_age_ms: outcome.event_age_ms,
+      ...(outcome.confirmed !== undefined ? { confirmed: outcome.confirmed } : {}),
       ...context,
     },
   };

@@ -166,9 +166,10 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
         resolved_from: ref('ResolvedFrom'),
         index_age_ms: ref('IndexAge'),
         event_age_ms: ref('EventAge'),
+        confirmed: ref('Confirmed'),
         containment: ref('Containment'),
       },
-      ['containment'],
+      ['confirmed', 'containment'],
     ),
   },
   ResolvedFrom: {
@@ -183,6 +184,10 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     ...count,
     description: "From the request's arrival (or the event's time) to this outcome: for `terminated`, PAM's answer.",
   },
+  Confirmed: nullable('boolean', {
+    description:
+      'For `terminated` only: whether the PAM Core shows the session ended when looked up after the DELETE (`true`), still active after every recheck (`false`, alarmed), or could not tell (`null`: no numeric id, no lookup route, `ENDED_CHECK_ATTEMPTS` 0).',
+  }),
   SessionFacts: object({
     id: nullable('string'),
     user: nullable('string'),
@@ -200,8 +205,9 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
       resolved_from: ref('ResolvedFrom'),
       index_age_ms: ref('IndexAge'),
       event_age_ms: ref('EventAge'),
+      confirmed: ref('Confirmed'),
     },
-    ['message'],
+    ['message', 'confirmed'],
   ),
   Trigger: object(
     {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRulePatterns } from '../../infra/event-patterns/rules.js';
 import { SESSION_COLUMNS } from '../../lib/sessions/remote-session.js';
+import { TERMINATION_UNCONFIRMED } from '../../lib/termination/outcome-metrics.js';
 import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 import { conditionValues, resolveIfs } from '../support/template-conditions.js';
 
@@ -190,7 +191,7 @@ describe('the generated CloudFormation', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'PamSessionResponder',
       POWERTOOLS_SERVICE_NAME: 'pam-session-responder-dev',
     });
-    for (const name of ['TerminationBlockedAlarm', 'TerminationFailedAlarm']) {
+    for (const name of ['TerminationBlockedAlarm', 'TerminationFailedAlarm', 'TerminationUnconfirmedAlarm']) {
       expect(resources[name]?.Properties, name).toMatchObject({
         Namespace: 'PamSessionResponder',
         Dimensions: [{ Name: 'service', Value: 'pam-session-responder-dev' }],
@@ -204,6 +205,7 @@ describe('the generated CloudFormation', () => {
     }
     expect(resources.TerminationBlockedAlarm?.Properties.MetricName).toBe('blocked');
     expect(resources.TerminationFailedAlarm?.Properties.MetricName).toBe('failed');
+    expect(resources.TerminationUnconfirmedAlarm?.Properties.MetricName).toBe(TERMINATION_UNCONFIRMED);
   });
 
   it('encrypts the alarm topic with a key of its own that CloudWatch alarms of this account may use', () => {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { dropEvent, lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, pamSecretString, randomCredentials } from '../../infra/local/local-pam.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
+import { emfRecords } from '../support/emf.js';
 import { asJson } from '../support/json-result.js';
 import { type Handler, startLocalHandlers } from '../support/local-handlers.js';
 import { captureOutput } from '../support/output-capture.js';
@@ -36,7 +37,7 @@ const activeSession = () => {
   if (!session) throw new Error('the simulator ran out of active sessions');
   return session;
 };
-const pamRequests = (endpoint: 'list' | 'drop') =>
+const pamRequests = (endpoint: 'list' | 'drop' | 'lookup') =>
   local.pam.requests.filter((request) => request.endpoint === endpoint);
 
 describe('list over real HTTP against the simulator', () => {
@@ -95,13 +96,36 @@ describe('drop over real HTTP against the simulator', () => {
         resolved_from: 'live',
         index_age_ms: null,
         event_age_ms: expect.any(Number),
+        confirmed: true,
       },
     });
+    // Confirmed by one lookup of its numeric id after the DELETE.
+    const [dropped] = pamRequests('drop');
+    const lookups = pamRequests('lookup');
+    expect(lookups.map((request) => request.path)).toEqual([`/api/session/remotesessions/${target.id}`]);
+    expect(lookups[0]?.receivedAt).toBeGreaterThan(dropped?.receivedAt ?? Number.POSITIVE_INFINITY);
     const after = asJson(await list(listEvent({ active: 'true' }), lambdaContext())).body;
     expect(after.sessions.map((s: { session_id: string }) => s.session_id)).not.toContain(target.session_id);
     expect(pamRequests('drop')).toEqual([
       expect.objectContaining({ path: `/iso/session/drop/${target.session_id}`, status: 200 }),
     ]);
+  });
+
+  it('says confirmed false, and counts TerminationUnconfirmed, when PAM accepts the drop but keeps the session open', async () => {
+    const target = activeSession();
+    const accepted = { status: 200, message: 'Sessão interrompida com sucesso', error: false, error_code: 0 };
+    local.pam.injectFault('drop', { kind: 'status', status: 200, body: JSON.stringify({ response: accepted }) });
+    const mark = output.text().length;
+    const { statusCode, body } = asJson(await drop(dropEvent(target.session_id), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body).toMatchObject({ session_id: target.session_id, status: 'terminated', confirmed: false });
+    // Asked ENDED_CHECK_ATTEMPTS (3) times, each after the DELETE.
+    expect(pamRequests('lookup')).toHaveLength(3);
+    const unconfirmed = emfRecords(output.text().slice(mark)).filter((record) =>
+      record.metrics.some(({ Name }) => Name === 'TerminationUnconfirmed'),
+    );
+    expect(unconfirmed.map((record) => record.values.TerminationUnconfirmed)).toEqual([1]);
+    expect(local.pam.sessions.find((session) => session.session_id === target.session_id)?.end).toBeNull();
   });
 
   it('takes a direct invocation and returns the same object', async () => {
@@ -112,6 +136,7 @@ describe('drop over real HTTP against the simulator', () => {
       resolved_from: 'live',
       index_age_ms: null,
       event_age_ms: expect.any(Number),
+      confirmed: true,
     });
   });
 

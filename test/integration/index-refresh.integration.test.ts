@@ -4,6 +4,7 @@ import { lambdaContext } from '../../infra/local/lambda-events.js';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
 import { INDEX_KEY } from '../../lib/inventory/active-index.js';
+import { indexSessions as updateIndex } from '../../lib/inventory/index-sessions.js';
 import { emfRecords } from '../support/emf.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { captureOutput } from '../support/output-capture.js';
@@ -164,6 +165,32 @@ describe('index-sessions between full lists', () => {
     expect(await run()).toMatchObject({ kind: 'refresh' });
   });
 
+  it("a run's later updates only refresh: not a list even when one is due, nothing when lookups cannot answer", async () => {
+    const first = await fullList();
+    await putIndex({ ...first, full_listed_at: new Date(Date.now() - 61 * 60_000).toISOString() });
+    expect(await updateIndex({ refreshOnly: true })).toMatchObject({ kind: 'refresh' });
+    expect(lists()).toEqual([]);
+
+    const refreshed = await readIndex();
+    local.pam.requests.length = 0;
+    local.pam.injectFault('lookup', {
+      kind: 'status',
+      status: 404,
+      body: JSON.stringify({ message: 'no Route matched with those values' }),
+    });
+    expect(await updateIndex({ refreshOnly: true })).toMatchObject({
+      skipped: expect.stringMatching(
+        /^not refreshed by lookup \(PAM Core does not serve the one-session lookup.*the next run lists$/,
+      ),
+    });
+    expect(lists()).toEqual([]);
+    expect(await readIndex()).toEqual(refreshed);
+
+    await local.s3.clear();
+    expect(await updateIndex({ refreshOnly: true })).toMatchObject({ skipped: 'no index to refresh yet' });
+    expect(local.pam.requests.filter((request) => request.endpoint !== 'lookup')).toEqual([]);
+  });
+
   it('lists instead, and counts FullListFallback, when PAM refuses the lookup route', async () => {
     await fullList();
     local.pam.injectFault('lookup', {
@@ -194,6 +221,17 @@ describe('index-sessions between full lists', () => {
     expect((await readIndex()).lookup_window.lookups).toBe(8);
   });
 
+  it('lists instead when a refresh needs more lookups than a whole minute allows', async () => {
+    await fullList();
+    const perRefresh = activeIds(local.pam.sessions).length + 5;
+    process.env.INDEX_MAX_LOOKUPS_PER_MINUTE = String(perRefresh - 1);
+    const mark = output.text().length;
+    expect(await run()).toMatchObject({ kind: 'full_list' });
+    expect(lookedUp()).toEqual([]);
+    expect(lists()).toHaveLength(1);
+    expect(metricsSince(mark)).toContainEqual(['FullListFallback', 1]);
+  });
+
   it('fails loudly, writing nothing, when a lookup fails otherwise', async () => {
     const first = await fullList();
     process.env.PAM_MAX_ATTEMPTS = '1';
@@ -202,22 +240,26 @@ describe('index-sessions between full lists', () => {
     expect(await readIndex()).toEqual(first);
   });
 
-  it('keeps within INDEX_MAX_LOOKUPS_PER_MINUTE, counting the earlier runs of the minute, and lists beyond it', async () => {
+  it('keeps within INDEX_MAX_LOOKUPS_PER_MINUTE, counting the earlier runs of the minute, and waits beyond it', async () => {
     await fullList();
     const perRefresh = activeIds(local.pam.sessions).length + 5;
     process.env.INDEX_MAX_LOOKUPS_PER_MINUTE = String(2 * perRefresh - 1);
     expect(await run()).toMatchObject({ kind: 'refresh', lookups: perRefresh, lookups_this_minute: perRefresh });
     local.pam.requests.length = 0;
+    const before = await readIndex();
     const mark = output.text().length;
-    expect(await run()).toMatchObject({ kind: 'full_list' });
-    expect(lookedUp()).toEqual([]);
-    expect(lists()).toHaveLength(1);
-    expect(metricsSince(mark)).toContainEqual(['FullListFallback', 1]);
-    expect(output.text().slice(mark)).toMatch(
-      new RegExp(`needs at least ${perRefresh} lookups [^"]*, ${perRefresh - 1} are left this minute`),
-    );
+    // A list would load PAM more than the lookups the minute has no room for: the next update refreshes.
+    expect(await run()).toMatchObject({
+      skipped: expect.stringMatching(
+        new RegExp(`needs at least ${perRefresh} lookups .*, ${perRefresh - 1} are left this minute`),
+      ),
+    });
+    expect(local.pam.requests).toEqual([]);
+    expect(metricsSince(mark)).toContainEqual(['IndexRunSkipped', 1]);
+    expect(metricsSince(mark)).not.toContainEqual(['FullListFallback', 1]);
+    expect(await readIndex()).toEqual(before);
 
-    // The full list keeps the minute's count; a new minute, a new budget.
+    // A new minute, a new budget.
     const index = await readIndex();
     expect(index.lookup_window.lookups).toBe(perRefresh);
     await putIndex({

@@ -379,6 +379,7 @@ describe('the audit trail', () => {
       resolved_from: 'live',
       index_age_ms: null,
       event_age_ms: expect.any(Number),
+      confirmed: true,
       reason: "Notable event 'Impossible travel' for aoliveira (urgency: critical)",
       requested_by: 'analyst:maria.souza',
       dry_run: false,
