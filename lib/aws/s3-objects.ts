@@ -1,12 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
 
-/** Small S3 objects: the index a termination reads, the records it writes. */
-export interface S3Read {
-  etag: string | undefined;
-  lastModified: Date | undefined;
-  /** Empty for HEAD. */
-  body: string;
-}
+export type { S3Read };
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 let loaded: Promise<{ module: S3Module; s3: S3Client }> | undefined;
@@ -40,6 +35,19 @@ export async function readS3Object(
   const object = await s3.send(new module.GetObjectCommand(input), { abortSignal });
   const body = (await object.Body?.transformToString('utf8')) ?? '';
   return { etag: object.ETag, lastModified: object.LastModified, body };
+}
+
+/**
+ * The index's GET: signed by hand where signedGetRoute proves it builds the SDK's URL, else through
+ * the S3 client; the same errors either way (NoSuchKey, NotModified…).
+ */
+export async function readIndexObject(
+  bucket: string,
+  key: string,
+  options: { ifNoneMatch?: string; timeoutMs: number },
+): Promise<S3Read> {
+  const route = signedGetRoute(bucket);
+  return route ? signedS3Get(route, key, options) : readS3Object('GET', bucket, key, options);
 }
 
 /** PUTs a small object, within `timeoutMs`. */

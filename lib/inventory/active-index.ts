@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { readS3Object } from '../aws/s3-objects.js';
+import { readIndexObject } from '../aws/s3-objects.js';
 import { indexSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';
@@ -131,7 +131,7 @@ let confirmedAt = 0;
 async function fetchIndex(bucket: string): Promise<IndexView> {
   const known = cached?.bucket === bucket ? cached : undefined;
   try {
-    const object = await readS3Object('GET', bucket, INDEX_KEY, {
+    const object = await readIndexObject(bucket, INDEX_KEY, {
       ...(known ? { ifNoneMatch: known.etag } : {}),
       timeoutMs: INDEX_READ_TIMEOUT_MS,
     });

@@ -237,7 +237,8 @@ describe('a termination by id, with a fresh index', () => {
     const response = await drop({ session_id: target.session_id }, lambdaContext());
     expect(response).toMatchObject({ session_id: target.session_id, status: 'terminated', resolved_from: 'index' });
     expect(response.index_age_ms).toBeGreaterThanOrEqual(0);
-    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['drop']);
+    // The lookup after the DELETE confirms the session ended (`confirmed`).
+    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['drop', 'lookup']);
   });
 
   it('decides from the copy this container holds while it is fresh, and refreshes it after the DELETE', async () => {
@@ -316,7 +317,7 @@ describe('an unusable index', () => {
     const target = id();
     const response = await drop({ session_id: target }, lambdaContext());
     expect(response).toMatchObject({ status: 'terminated', resolved_from: 'live', index_age_ms: null });
-    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['list', 'drop']);
+    expect(local.pam.requests.map((r) => r.endpoint)).toEqual(['list', 'drop', 'lookup']);
     const warning = output
       .text()
       .split('\n')

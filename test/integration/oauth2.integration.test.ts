@@ -77,6 +77,7 @@ describe('OAuth 2.0 client credentials', () => {
         resolved_from: 'live',
         index_age_ms: null,
         event_age_ms: expect.any(Number),
+        confirmed: true,
       },
     });
     expect(local.pam.requests.map((request) => `${request.endpoint} ${request.status}`)).toEqual([
@@ -84,6 +85,7 @@ describe('OAuth 2.0 client credentials', () => {
       'token 200',
       'list 200',
       'drop 200',
+      'lookup 200',
     ]);
   });
 
