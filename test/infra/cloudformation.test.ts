@@ -564,7 +564,7 @@ describe('the inventory export infrastructure', () => {
     ]);
   });
 
-  it('rewrites the active-session index every minute, one run at a time, dropping ticks it cannot take', () => {
+  it('updates the active-session index twice a minute from one run a minute, one run at a time, dropping ticks it cannot take', () => {
     const [[, schedule]] = ofType('AWS::Events::Rule').filter(([name]) => name.startsWith('IndexDashsessions')) as [
       [string, Resource],
     ];
@@ -582,7 +582,13 @@ describe('the inventory export infrastructure', () => {
       EXPORT_BUCKET: { Ref: 'InventoryBucket' },
       INDEX_FULL_LIST_MINUTES: '60',
       INDEX_MAX_LOOKUPS_PER_MINUTE: '1200',
+      INDEX_UPDATES_PER_MINUTE: '2',
     });
+    // A run waits 30 s for its second update: the function must be allowed that and the update after it.
+    expect(fn('IndexDashsessions').Properties.Timeout).toBeGreaterThanOrEqual(60);
+    for (const name of ['Drop', 'Confirm'] as const) {
+      expect(fn(name).Properties.Environment.Variables.ENDED_CHECK_ATTEMPTS).toBe('3');
+    }
     const config = ofType('AWS::Lambda::EventInvokeConfig')
       .map(([, resource]) => resource)
       .find((resource) => resource.Properties.FunctionName.Ref === 'IndexDashsessionsLambdaFunction');
