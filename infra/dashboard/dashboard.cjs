@@ -33,6 +33,7 @@ const ALARMS = [
   'AuditLogRuleFailedAlarm',
   'TerminationBlockedAlarm',
   'TerminationFailedAlarm',
+  'TerminationUnconfirmedAlarm',
   'PamUnauthorizedAlarm',
   'PamSecretUnreadableAlarm',
   'IndexStaleAlarm',
@@ -124,10 +125,11 @@ function dashboardBody({ namespace, service, stage, indexMaxAgeSeconds }) {
         },
       },
       widget(0, 2, 12, 6, {
-        title: 'Outcomes per kind, and failed write-backs to Security Hub (count per 5 min)',
+        title:
+          'Outcomes per kind, terminations PAM did not confirm, failed write-backs to Security Hub (count per 5 min)',
         stat: 'Sum',
         period: 300,
-        metrics: [...OUTCOMES, 'WriteBackFailed'].map((name) => own(name, { label: name })),
+        metrics: [...OUTCOMES, 'TerminationUnconfirmed', 'WriteBackFailed'].map((name) => own(name, { label: name })),
       }),
       {
         type: 'alarm',

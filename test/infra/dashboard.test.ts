@@ -14,7 +14,12 @@ import {
 } from '../../lib/core/errors.js';
 import { INVENTORY_METRICS } from '../../lib/inventory/inventory-metrics.js';
 import { OUTCOME_KINDS } from '../../lib/termination/outcome.js';
-import { TIME_TO_CUT, TRIGGER_DIMENSION, WRITE_BACK_FAILED } from '../../lib/termination/outcome-metrics.js';
+import {
+  TERMINATION_UNCONFIRMED,
+  TIME_TO_CUT,
+  TRIGGER_DIMENSION,
+  WRITE_BACK_FAILED,
+} from '../../lib/termination/outcome-metrics.js';
 import { TRIGGER_KINDS } from '../../lib/termination/termination-request.js';
 import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 
@@ -164,7 +169,12 @@ describe('the CloudWatch dashboard', () => {
     const namespace = environment.POWERTOOLS_METRICS_NAMESPACE;
     const service = environment.POWERTOOLS_SERVICE_NAME;
     // What lib/ emits with the service as its only dimension, and TimeToCut, also by trigger.
-    const counts = new Set<string>([...OUTCOME_KINDS, WRITE_BACK_FAILED, ...Object.values(INVENTORY_METRICS)]);
+    const counts = new Set<string>([
+      ...OUTCOME_KINDS,
+      WRITE_BACK_FAILED,
+      TERMINATION_UNCONFIRMED,
+      ...Object.values(INVENTORY_METRICS),
+    ]);
     const queueNames = Object.entries(template.Resources)
       .filter(([, resource]) => resource.Type === 'AWS::SQS::Queue')
       .map(([logicalId]) => placeholder(`${logicalId}.QueueName`, {}, template.Resources));
@@ -216,7 +226,8 @@ describe('the CloudWatch dashboard', () => {
           Object.entries(dimensions).every(([key, value]) => row.dimensions[key] === value) &&
           (stat === undefined || row.stat === stat),
       );
-    for (const name of [...OUTCOME_KINDS, WRITE_BACK_FAILED]) expect(shown(name, {}, 'Sum'), name).toBe(true);
+    for (const name of [...OUTCOME_KINDS, WRITE_BACK_FAILED, TERMINATION_UNCONFIRMED])
+      expect(shown(name, {}, 'Sum'), name).toBe(true);
     for (const trigger of TRIGGER_KINDS)
       for (const stat of ['p50', 'p95', 'Maximum'])
         expect(shown(TIME_TO_CUT, { [TRIGGER_DIMENSION]: trigger }, stat), `${trigger} ${stat}`).toBe(true);
