@@ -47,16 +47,6 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
   throw new Error(`Nothing answered on ${url} within ${timeoutMs / 1000} s`);
 }
 
-/** The index the first run writes, once it is there (s3rver serves path-style GETs without a signature). */
-async function firstIndex(url: string): Promise<{ active: unknown[]; history_size: number }> {
-  for (let waited = 0; waited < 60_000; waited += 200) {
-    const response = await fetch(url);
-    if (response.ok) return (await response.json()) as { active: unknown[]; history_size: number };
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('index-sessions wrote no index within 60 s');
-}
-
 /**
  * The whole product on one machine: the unchanged bundles behind serverless-offline's HTTP API,
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
@@ -123,6 +113,9 @@ async function main(): Promise<void> {
       String(LAMBDA_PORT),
       '--param',
       `pamSecretName=${local.secretId}`,
+      // One update a run: a run's 30 s pause before its second would hold the first index and Ctrl+C back.
+      '--param',
+      'indexUpdatesPerMinute=1',
       // serverless-offline cannot check IAM (SigV4) authorization; in AWS the routes require it.
       '--noAuth',
     ],
@@ -165,13 +158,11 @@ async function main(): Promise<void> {
   // An unknown filter is refused before PAM is called: the probe loads the function without
   // listing what may be a million sessions, again each time a probe times out.
   await waitForHttp(`${base}/sessions?readiness=probe`, offline);
-  // The schedule runs the indexer every minute; the first index is written now, so terminations use it at once. The
-  // run goes on updating it within the minute, as in AWS: it is invoked as the schedule does (asynchronously).
-  await fetch(
+  // The schedule runs the indexer every minute; the first index is written now, so terminations use it at once.
+  const indexed = await fetch(
     `http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-index-sessions/invocations`,
-    { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'Event' } },
-  );
-  const indexed = await firstIndex(`${local.s3.url}/${local.s3.bucket}/index/active-sessions.json`);
+    { method: 'POST', body: '{}' },
+  ).then((response) => response.json() as Promise<{ active?: number; history_size?: number }>);
   const example = local.pam.sessions.find((session) => session.end === null)?.session_id ?? '<session_id>';
   console.log(`
 pam-session-responder is running locally (Ctrl+C stops it)
@@ -183,7 +174,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   Scheduler          ${local.scheduler.url}   (reactivation schedules: GET ${local.scheduler.url}/schedules)
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
   API document       ${fileURLToPath(new URL('../../docs/openapi.yaml', import.meta.url))}   (OpenAPI 3.1)
-  Active-session index  s3://${local.s3.bucket}/index/active-sessions.json   (${indexed.active.length} active of ${indexed.history_size}; updated twice a minute)
+  Active-session index  s3://${local.s3.bucket}/index/active-sessions.json   (${indexed.active} active of ${indexed.history_size}; updated every minute)
   (locally the routes take no IAM signature; deployed, they require one)
 
 Try:

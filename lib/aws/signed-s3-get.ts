@@ -2,6 +2,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pRetry, { AbortError } from 'p-retry';
 import { http, https } from '../core/node-http.js';
+import { type AwsSdkEnvironment, awsSdkEnvironment } from '../core/settings.js';
 
 /** Small S3 objects: the index a termination reads, the records it writes. */
 export interface S3Read {
@@ -45,7 +46,10 @@ const ATTEMPTS = 3;
 const enabled = (value: string | undefined) => value?.trim().toLowerCase() === 'true';
 
 /** Where the signed GET goes for this bucket, or undefined when the SDK must send it. */
-export function signedGetRoute(bucket: string, env: NodeJS.ProcessEnv = process.env): SignedGetRoute | undefined {
+export function signedGetRoute(
+  bucket: string,
+  env: AwsSdkEnvironment = awsSdkEnvironment(),
+): SignedGetRoute | undefined {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN } = env;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!accessKeyId || !secretAccessKey || !region || !AWS_PARTITION_REGION.test(region)) return undefined;

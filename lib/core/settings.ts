@@ -287,3 +287,26 @@ export const exportSettings = settingsArea(() => ({
   partSize: integer('EXPORT_PART_SIZE_MIB', 5, { min: 5, max: 64 }) * 1024 * 1024,
   workers: optionalInteger('EXPORT_WORKERS', { min: 1, max: 8 }),
 }));
+
+/** The AWS SDK's own variables that decide where and how a request to S3 goes (lib/aws/signed-s3-get.ts decides from them as the SDK does). */
+const AWS_SDK_VARIABLES = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_USE_FIPS_ENDPOINT',
+  'AWS_USE_DUALSTACK_ENDPOINT',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+] as const;
+
+export type AwsSdkEnvironment = Partial<Record<(typeof AWS_SDK_VARIABLES)[number], string>>;
+
+/** Those variables as they are now: read each time, as the SDK's credential and endpoint providers do. */
+export function awsSdkEnvironment(): AwsSdkEnvironment {
+  return Object.fromEntries(
+    AWS_SDK_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
+  );
+}

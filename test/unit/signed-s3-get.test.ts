@@ -103,7 +103,7 @@ describe('the index GET signed by hand sends what the S3 client sends', () => {
           ...CREDENTIALS,
           ...(withToken ? {} : { AWS_SESSION_TOKEN: undefined }),
           ...env,
-        } as NodeJS.ProcessEnv;
+        } as Record<string, string>;
         const sdk = await sdkRequest(all, bucket, '"9b2cf535f27731c974343645a3985328"');
         const route = signedGetRoute(bucket, all);
         if (!route) throw new Error('refused a route the SDK serves');
