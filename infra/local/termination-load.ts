@@ -5,7 +5,7 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 export interface LoadResult {
   seconds: number;
-  outcomes: Array<{ session_id: string; outcome: string }>;
+  outcomes: Array<{ session_id: string; outcome: string; confirmed?: boolean | null }>;
 }
 
 /**
