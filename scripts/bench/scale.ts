@@ -188,32 +188,24 @@ export async function scaleBench(): Promise<string[]> {
         const fullList = indexer.runs[0] as Run;
         const fullListSeconds = (fullList.endedAt - fullList.startedAt) / 1000;
 
-        await refreshIndex();
-        const indexedIds = take(1 + WARM);
-        const indexed = timesToCut(
-          simulator,
-          await runFunction(
-            script,
-            'drop',
-            indexedIds.map((id) => ({ session_id: id })),
-            env,
-          ),
-          indexedIds,
-        );
+        /** The drop asked for each of these session ids in turn, in one fresh process. */
+        const dropByIds = async (ids: string[]) =>
+          timesToCut(
+            simulator,
+            await runFunction(
+              script,
+              'drop',
+              ids.map((id) => ({ session_id: id })),
+              env,
+            ),
+            ids,
+          );
 
         await refreshIndex();
-        const newById = await openNew(1 + WARM);
-        const byIdIds = newById.map((session) => session.session_id);
-        const byId = timesToCut(
-          simulator,
-          await runFunction(
-            script,
-            'drop',
-            byIdIds.map((id) => ({ session_id: id })),
-            env,
-          ),
-          byIdIds,
-        );
+        const indexed = await dropByIds(take(1 + WARM));
+
+        await refreshIndex();
+        const byId = await dropByIds((await openNew(1 + WARM)).map((session) => session.session_id));
 
         await refreshIndex();
         const newByMatch = await openNew(1 + WARM);
