@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback-server.js';
+import { closeServer, listenOnLoopback, withBody } from './loopback-server.js';
 
 /** A schedule as the stand-in keeps it. */
 export interface RecordedSchedule {
@@ -42,10 +42,8 @@ export async function startSchedulerStandIn(
 ): Promise<SchedulerStandIn> {
   const schedules = new Map<string, RecordedSchedule>();
   const calls: SchedulerStandIn['calls'] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+  const server = createServer(
+    withBody((req, res, body) => {
       const reply = (status: number, body: unknown, errorType?: string) => {
         res.writeHead(status, {
           'content-type': 'application/json',
@@ -62,7 +60,7 @@ export async function startSchedulerStandIn(
         return reply(404, { Message: `${req.method} ${url.pathname} is not supported` }, 'ResourceNotFoundException');
       const decoded = decodeURIComponent(name);
       if (req.method === 'POST') {
-        const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+        const input = JSON.parse(body || '{}') as {
           GroupName?: string;
           ScheduleExpression: string;
           ScheduleExpressionTimezone?: string;
@@ -99,8 +97,8 @@ export async function startSchedulerStandIn(
         return reply(200, {});
       }
       return reply(405, { Message: `${req.method} is not supported` }, 'ValidationException');
-    });
-  });
+    }),
+  );
   const port = await listenOnLoopback(server, options.port);
 
   async function fireDue(now = Number.POSITIVE_INFINITY) {

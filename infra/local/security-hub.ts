@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback-server.js';
+import { closeServer, listenOnLoopback, withBody } from './loopback-server.js';
 
 export interface FindingUpdate {
   FindingIdentifiers: Array<{ Id: string; ProductArn: string }>;
@@ -26,10 +26,8 @@ export async function startSecurityHubStandIn(
 ): Promise<SecurityHubStandIn> {
   const updates: FindingUpdate[] = [];
   let failures = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+  const server = createServer(
+    withBody((req, res, body) => {
       const json = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() });
         res.end(JSON.stringify(body));
@@ -43,15 +41,15 @@ export async function startSecurityHubStandIn(
         res.setHeader('x-amzn-errortype', 'TooManyRequestsException');
         return json(429, { Message: 'Rate exceeded', Code: 'TooManyRequestsException' });
       }
-      const update = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FindingUpdate;
+      const update = JSON.parse(body) as FindingUpdate;
       updates.push(update);
       options.onUpdate?.(update);
       return json(200, {
         ProcessedFindings: update.FindingIdentifiers,
         UnprocessedFindings: [],
       });
-    });
-  });
+    }),
+  );
   const port = await listenOnLoopback(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,

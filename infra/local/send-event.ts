@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../../lib/core/errors.js';
 import { matchesEventPattern } from '../event-patterns/event-pattern.js';
 import { loadRulePatterns } from '../event-patterns/rules.js';
 import { invokeLocally } from './local-invoke.js';
@@ -65,6 +66,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(errorMessage(error));
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback-server.js';
+import { closeServer, listenOnLoopback, withBody } from './loopback-server.js';
 
 export interface PublishedNotice {
   topicArn: string;
@@ -25,11 +25,9 @@ export async function startSnsStandIn(
 ): Promise<SnsStandIn> {
   const topicArn = 'arn:aws:sns:us-east-1:000000000000:pam-session-responder-local-alarms';
   const notices: PublishedNotice[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const server = createServer(
+    withBody((_req, res, body) => {
+      const form = new URLSearchParams(body);
       if (form.get('Action') !== 'Publish' || form.get('TopicArn') !== topicArn) {
         res.writeHead(400, { 'content-type': 'text/xml' });
         res.end(
@@ -51,8 +49,8 @@ export async function startSnsStandIn(
       res.end(
         `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
       );
-    });
-  });
+    }),
+  );
   const port = await listenOnLoopback(server);
   return { url: `http://127.0.0.1:${port}`, topicArn, notices, close: () => closeServer(server) };
 }

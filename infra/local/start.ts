@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../lib/core/errors.js';
 import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
 import { EVENTBRIDGE_PORT, LAMBDA_PORT, SCHEDULER_PORT, SECURITYHUB_PORT } from './local-invoke.js';
@@ -193,6 +194,6 @@ Try:
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(errorMessage(error));
   process.exit(1);
 });

@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
-import { closeServer, listenOnLoopback } from '../local/loopback-server.js';
+import { closeServer, listenOnLoopback, withBody } from '../local/loopback-server.js';
 import { type CredentialApi, credentialApi } from './credentials.js';
 import { hmacSha1Signature, signatureBaseString } from './oauth1-verify.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
@@ -519,19 +519,8 @@ export async function startPamSimulator(options: PamSimulatorOptions): Promise<P
   const inFlight = new Set<Promise<unknown>>();
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const receivedAt = performance.timeOrigin + performance.now();
-    const chunks: Buffer[] = [];
-    let done: () => void = () => undefined;
-    const handled = new Promise<void>((resolve) => {
-      done = resolve;
-    });
+    const handled = withBody((request, response, body) => handle(request, response, body, receivedAt))(req, res);
     inFlight.add(handled);
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', () => done());
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8'), receivedAt)
-        .catch(() => res.destroy())
-        .finally(() => done());
-    });
     void handled.then(() => inFlight.delete(handled));
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);

@@ -1,6 +1,7 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
+import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { auditSettings } from '../core/settings.js';
 import { isTransientAwsError } from './aws-errors.js';
@@ -67,7 +68,7 @@ async function sendBatch(entries: PutEventsRequestEntry[]): Promise<number> {
   } catch (error) {
     logger.error('Audit events could not be published', {
       failed: pending.length,
-      reason: error instanceof Error ? error.message : String(error),
+      reason: errorMessage(error),
     });
     return pending.length;
   }

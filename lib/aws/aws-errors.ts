@@ -1,4 +1,11 @@
-import { ConfigurationError, ResponderError, StorageUnavailableError } from '../core/errors.js';
+import { ConfigurationError, ResponderError, responderErrorClass } from '../core/errors.js';
+
+/** S3 failed for a reason that may pass (throttling, a network error, a 5xx). */
+export class StorageUnavailableError extends responderErrorClass(
+  'StorageUnavailableError',
+  'storage_unavailable',
+  503,
+) {}
 
 /** The SDK's error names (S3, Secrets Manager, Powertools' wrapper) that retrying cannot fix. */
 const NOT_FOUND = new Set(['NoSuchBucket', 'ResourceNotFoundException', 'ParameterNotFoundError']);
@@ -60,12 +67,13 @@ export function storageFailure(error: unknown, bucket: string): ResponderError {
   const name = error instanceof Error ? error.name : 'unknown error';
   switch (awsFailureKind(name)) {
     case 'not_found':
-      return new ConfigurationError(`Bucket "${bucket}" does not exist (check EXPORT_BUCKET)`);
+      return new ConfigurationError(`Bucket "${bucket}" does not exist (check EXPORT_BUCKET)`, { cause: error });
     case 'operator_must_act':
       return new ConfigurationError(
         `Not allowed to use bucket "${bucket}": ${name} (check the function's IAM role and the bucket policy)`,
+        { cause: error },
       );
     default:
-      return new StorageUnavailableError(`S3 failed for bucket "${bucket}": ${name}`);
+      return new StorageUnavailableError(`S3 failed for bucket "${bucket}": ${name}`, { cause: error });
   }
 }

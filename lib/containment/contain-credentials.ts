@@ -1,4 +1,4 @@
-import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
+import { ResponderError } from '../core/errors.js';
 import { type ContainAction, containmentSettings, indexSettings, type TerminationSettings } from '../core/settings.js';
 import { terminatedAmong } from '../inventory/termination-records.js';
 import type { PamCredential } from '../pam/credential-api.js';
@@ -6,6 +6,7 @@ import type { PamCallOptions } from '../pam/pam-client.js';
 import { parseAccountName, protects } from '../sessions/account-name.js';
 import { splitDevice } from '../sessions/remote-session.js';
 import type { Outcome } from '../termination/outcome.js';
+import { TerminationIncompleteError } from '../termination/termination-errors.js';
 import type { TerminationReport } from '../termination/termination-report.js';
 import type { TerminationRequest } from '../termination/termination-request.js';
 import type {
@@ -81,7 +82,8 @@ async function subjectsOf(
       byKey.set(key, subject);
     } catch (error) {
       // The list could not be read: this credential cannot be told, which is a failure, not a guess.
-      const failure = error instanceof ResponderError ? error : new TerminationIncompleteError(String(error));
+      const failure =
+        error instanceof ResponderError ? error : new TerminationIncompleteError(String(error), { cause: error });
       subject = {
         facts: { id: null, username: session.credential, device: host },
         sessionIds: [],
@@ -119,7 +121,8 @@ async function contain(
           : await quarantineCredential(subject.credential.id, settings, { ...options, reason: request.reason });
       outcomes.push({ ...base, ...result, contained_age_ms: ageOf(request) });
     } catch (caught) {
-      const error = caught instanceof ResponderError ? caught : new TerminationIncompleteError(String(caught));
+      const error =
+        caught instanceof ResponderError ? caught : new TerminationIncompleteError(String(caught), { cause: caught });
       outcomes.push({
         ...base,
         outcome: 'failed',

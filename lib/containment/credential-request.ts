@@ -1,9 +1,10 @@
 import { deleteSchedule } from '../aws/scheduler.js';
-import { CredentialNotFoundError, PamApiError } from '../core/errors.js';
 import { containmentSettings } from '../core/settings.js';
 import { CREDENTIAL_ERRORS, credentialErrorCode, deactivateCredential } from '../pam/credential-api.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
+import { PamApiError } from '../pam/pam-errors.js';
 import type { Trigger } from '../termination/termination-request.js';
+import { CredentialNotFoundError } from './containment-errors.js';
 import type { ContainmentOutcome } from './containment-outcome.js';
 import { reportContainment } from './containment-report.js';
 import { reactivateCredential, reactivationScheduleName, scheduleReactivation } from './quarantine.js';
@@ -33,7 +34,7 @@ export interface CredentialResponse {
 function notFound(error: unknown, id: string): unknown {
   if (credentialErrorCode(error) !== CREDENTIAL_ERRORS.notFound) return error;
   const said = error instanceof PamApiError ? `: ${error.message}` : '';
-  return new CredentialNotFoundError(`PAM does not know credential ${id} (1007)${said}`);
+  return new CredentialNotFoundError(`PAM does not know credential ${id} (1007)${said}`, { cause: error });
 }
 
 async function quarantine(request: CredentialRequest, options: PamCallOptions) {

@@ -1,6 +1,6 @@
 import { awsErrorName } from '../aws/aws-errors.js';
 import { createSchedule, deleteSchedule, isScheduleConflict } from '../aws/scheduler.js';
-import { ConfigurationError, TerminationIncompleteError } from '../core/errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import type { ContainmentSettings } from '../core/settings.js';
 import {
   activateCredential,
@@ -9,6 +9,7 @@ import {
   deactivateCredential,
 } from '../pam/credential-api.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
+import { TerminationIncompleteError } from '../termination/termination-errors.js';
 import type { StepResult } from './rotate.js';
 
 /** One schedule per credential: a redelivery finds it taken (ConflictException) instead of making a second. */

@@ -1,6 +1,6 @@
-import { PamApiError } from '../core/errors.js';
 import { CREDENTIAL_ERRORS, credentialErrorCode, releaseCustody, takeCustody } from '../pam/credential-api.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
+import { PamApiError } from '../pam/pam-errors.js';
 import type { ContainmentOutcomeKind } from './containment-outcome.js';
 
 export interface StepResult {

@@ -95,8 +95,8 @@ export function parseActiveIndex(text: string): IndexView {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch {
-    throw new CorruptIndexError('it is not valid JSON');
+  } catch (error) {
+    throw new CorruptIndexError('it is not valid JSON', { cause: error });
   }
   const parsed = indexSchema.safeParse(json);
   if (!parsed.success) {

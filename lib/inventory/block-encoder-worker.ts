@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorMessage } from '../core/errors.js';
 import type { EncoderMessage, EncoderWorkerData } from './block-encoder-pool.js';
 import { encodeBlock } from './export-block.js';
 
@@ -17,7 +18,7 @@ parentPort?.on('message', (job: EncoderMessage) => {
     const compressed = new Uint8Array(result.compressed);
     parentPort?.postMessage({ id: job.id, result: { ...result, compressed } }, [compressed.buffer]);
   } catch (error) {
-    parentPort?.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
+    parentPort?.postMessage({ id: job.id, error: errorMessage(error) });
   } finally {
     Atomics.add(finished, index, 1);
   }

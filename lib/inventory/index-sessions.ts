@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { awsErrorName, storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
+import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexerSettings, inventoryBucket, lookupSettings } from '../core/settings.js';
 import { type PamCallOptions, streamRemoteSessionBlocks } from '../pam/pam-client.js';
@@ -44,7 +45,7 @@ async function previousIndex(bucket: string): Promise<ActiveIndex | undefined> {
   } catch (error) {
     if (awsErrorName(error) !== 'NoSuchKey') {
       logger.warn('The previous index could not be read; building a new one from scratch', {
-        reason: error instanceof Error ? error.message : String(error),
+        reason: errorMessage(error),
       });
     }
     return undefined;

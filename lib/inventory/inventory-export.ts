@@ -4,6 +4,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { publishAuditEvents } from '../aws/audit-trail.js';
 import { storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
+import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { exportSettings, inventoryBucket } from '../core/settings.js';
 import { type PamCallOptions, streamRemoteSessionBlocks } from '../pam/pam-client.js';
@@ -63,7 +64,9 @@ export async function exportInventory(
   });
   const uploaded = upload.done();
   // An upload that fails while the list is still streaming stops the writer instead of leaving it waiting.
-  uploaded.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+  uploaded.catch((error: unknown) =>
+    body.destroy(error instanceof Error ? error : new Error(String(error), { cause: error })),
+  );
 
   const pool = new BlockEncoderPool(options.workerUrl, workers);
   const inFlight: Array<Promise<EncodedBlock>> = [];
@@ -114,11 +117,11 @@ export async function exportInventory(
     await uploaded;
   } catch (error) {
     // Failing the body makes the upload abort its multipart upload (leavePartsOnError: false) before it settles.
-    body.destroy(error instanceof Error ? error : new Error(String(error)));
+    body.destroy(error instanceof Error ? error : new Error(String(error), { cause: error }));
     await uploaded.catch((uploadError: unknown) => {
       if (uploadError !== error) {
         logger.warn('The upload ended with another error; the bucket lifecycle removes incomplete uploads', {
-          reason: uploadError instanceof Error ? uploadError.message : String(uploadError),
+          reason: errorMessage(uploadError),
         });
       }
     });

@@ -4,12 +4,12 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
-import { SnapshotNotFoundError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { inventoryBucket } from '../core/settings.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { passesFilter, type SessionFilter } from '../sessions/session-filter.js';
 import { EXPORT_PREFIX, exportTimeOf } from './export-key.js';
+import { SnapshotNotFoundError } from './inventory-errors.js';
 import { encodeCursor, type PageCursor, SessionPage } from './session-page.js';
 
 export interface SnapshotListResponse {

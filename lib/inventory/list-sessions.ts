@@ -1,7 +1,9 @@
-import { PamApiError, StorageUnavailableError, ValidationError } from '../core/errors.js';
+import { StorageUnavailableError } from '../aws/aws-errors.js';
+import { ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings } from '../core/settings.js';
 import { streamRemoteSessionBlocks } from '../pam/pam-client.js';
+import { PamApiError } from '../pam/pam-errors.js';
 import { MalformedRecords } from '../sessions/malformed-records.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { decodeSessionValue, parseSessionBlock } from '../sessions/session-block.js';
@@ -120,11 +122,14 @@ async function indexPage(
 
 function slowListAdvice(error: unknown): unknown {
   if (!(error instanceof PamApiError) || error.kind !== 'timeout') return error;
-  return new PamApiError({
-    kind: 'timeout',
-    retryable: false,
-    message: `${error.message}; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export`,
-  });
+  return new PamApiError(
+    {
+      kind: 'timeout',
+      retryable: false,
+      message: `${error.message}; the live list is too slow for this API: GET /sessions?active=true answers from the active-session index and GET /sessions?source=snapshot from the newest inventory export`,
+    },
+    { cause: error },
+  );
 }
 
 /**

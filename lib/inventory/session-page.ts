@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { ResponseTooLargeError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import type { SessionFilter } from '../sessions/session-filter.js';
+import { ResponseTooLargeError } from './inventory-errors.js';
 
 /** Lambda refuses a response over 6 MB (6,291,456 bytes); the sessions of a page stay under this. */
 export const MAX_PAGE_BYTES = 5 * 1024 * 1024;

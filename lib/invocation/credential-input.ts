@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { CredentialRequest, CredentialResponse } from '../containment/credential-request.js';
-import { TerminationIncompleteError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { parseCredentialId } from '../pam/credential-api.js';
+import { TerminationIncompleteError } from '../termination/termination-errors.js';
 import { text } from '../termination/termination-request.js';
 import { type HttpEvent, isHttpApiEvent, jsonBody, jsonResponse } from './http-response.js';
 

@@ -1,7 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { PamApiError, ResponderError, ValidationError } from '../core/errors.js';
+import { ResponderError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { PamApiError } from '../pam/pam-errors.js';
 
 /** What the handlers read of an API Gateway HTTP API (payload 2.0) event behind the IAM authorizer. */
 export interface HttpEvent {

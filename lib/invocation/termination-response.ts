@@ -1,13 +1,13 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ContainmentOutcome, ContainmentReport } from '../containment/containment-outcome.js';
+import { ValidationError } from '../core/errors.js';
+import { PamApiError } from '../pam/pam-errors.js';
+import type { Outcome } from '../termination/outcome.js';
 import {
-  PamApiError,
   ProtectedSessionError,
   SessionNotFoundError,
   TerminationIncompleteError,
-  ValidationError,
-} from '../core/errors.js';
-import type { Outcome } from '../termination/outcome.js';
+} from '../termination/termination-errors.js';
 import type { TerminationReport } from '../termination/termination-report.js';
 import { jsonResponse } from './http-response.js';
 import type { TerminationInput } from './termination-input.js';

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
-import { PamApiError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { pamSettings } from '../core/settings.js';
 import { type PamResponse, readText } from './http-transport.js';
 import { callPam, type Operation, type PamCallOptions, type ResponseReader, readEnvelope } from './pam-client.js';
+import { PamApiError } from './pam-errors.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import type { PamConnection } from './pam-secret.js';
 

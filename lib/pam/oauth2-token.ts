@@ -1,6 +1,6 @@
-import { PamApiError } from '../core/errors.js';
 import { type PamResponse, readText, send } from './http-transport.js';
 import { networkFailure } from './network-failure.js';
+import { PamApiError } from './pam-errors.js';
 import { parsePamResponse } from './pam-response.js';
 
 const TOKEN_PATH = '/iso/oauth2/token';
@@ -72,6 +72,7 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
+    // No cause: the parser's message quotes the body, which may echo the client secret.
     throw new PamApiError({
       kind: 'bad_response',
       retryable: false,

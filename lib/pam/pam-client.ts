@@ -1,5 +1,4 @@
 import pRetry, { AbortError } from 'p-retry';
-import { PamApiError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { type PamSettings, pamSettings } from '../core/settings.js';
 import { type ElementBlock, JsonArrayStreamParser, JsonStreamError } from '../sessions/json-array-stream.js';
@@ -11,6 +10,7 @@ import { type PamResponse, readText, send } from './http-transport.js';
 import { errorCode, networkFailure } from './network-failure.js';
 import { createOAuth1Signer } from './oauth1.js';
 import { bearerToken } from './oauth2-token.js';
+import { PamApiError } from './pam-errors.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
 import { loadPamConnection, type PamConnection } from './pam-secret.js';
 
@@ -37,12 +37,15 @@ function brokeOff(error: unknown, timeoutMs: number, response: PamResponse, what
   const failure = networkFailure(response.timedOut() ? new DOMException('', 'TimeoutError') : error, timeoutMs);
   if (failure.kind === 'timeout') return failure;
   const status = response.statusCode;
-  return new PamApiError({
-    kind: 'bad_response',
-    status,
-    retryable: false,
-    message: `${what} broke off before its end (${errorCode(error)})`,
-  });
+  return new PamApiError(
+    {
+      kind: 'bad_response',
+      status,
+      retryable: false,
+      message: `${what} broke off before its end (${errorCode(error)})`,
+    },
+    { cause: error },
+  );
 }
 
 /** What to do with PAM's answer once its status and headers are in. */
@@ -187,13 +190,16 @@ export async function callPam<T>(operation: Operation, options: PamCallOptions, 
     return await sendWithRetries(refreshed, operation, deadline, read, settings, true);
   } catch (error) {
     if (error instanceof PamApiError && error.kind === 'unauthorized') {
-      throw new PamApiError({
-        kind: 'unauthorized',
-        retryable: false,
-        status: error.status,
-        pamMessage: error.pamMessage,
-        message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${settings.secretId}`,
-      });
+      throw new PamApiError(
+        {
+          kind: 'unauthorized',
+          retryable: false,
+          status: error.status,
+          pamMessage: error.pamMessage,
+          message: `PAM Core refused the OAuth credentials (HTTP ${error.status ?? 401}) even after re-reading the secret: check the A2A application's keys in ${settings.secretId}`,
+        },
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -238,12 +244,15 @@ export async function* streamRemoteSessionBlocks(
   } catch (error) {
     if (error instanceof PamApiError) throw error;
     if (error instanceof JsonStreamError) {
-      throw new PamApiError({
-        kind: 'bad_response',
-        status: response.statusCode,
-        retryable: false,
-        message: `PAM Core's session list is not valid JSON: ${error.message}`,
-      });
+      throw new PamApiError(
+        {
+          kind: 'bad_response',
+          status: response.statusCode,
+          retryable: false,
+          message: `PAM Core's session list is not valid JSON: ${error.message}`,
+        },
+        { cause: error },
+      );
     }
     throw brokeOff(error, timeoutMs, response, "PAM Core's session list");
   } finally {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { PamApiError } from '../core/errors.js';
+import { PamApiError } from './pam-errors.js';
 
 const flag = z.nullish(z.union([z.boolean(), z.number(), z.string()]));
 const code = z.nullish(z.union([z.number(), z.string()]));
@@ -82,6 +82,7 @@ export function parsePamResponse(
   try {
     json = JSON.parse(body);
   } catch {
+    // No cause: the parser's message quotes the body, which may hold a password (the credential API).
     throw new PamApiError({
       kind: status === 401 ? 'unauthorized' : 'bad_response',
       status,

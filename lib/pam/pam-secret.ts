@@ -1,10 +1,11 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
 import { awsErrorName, awsFailureKind } from '../aws/aws-errors.js';
-import { ConfigurationError, SecretsUnavailableError } from '../core/errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { pamSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import type { OAuth1Credentials } from './oauth1.js';
+import { SecretsUnavailableError } from './pam-errors.js';
 
 const DEFAULT_LIST_PATH = '/api/session/remotesessions';
 const DEFAULT_DROP_PATH = '/iso/session/drop/{session_id}';
@@ -146,6 +147,7 @@ export function parsePamSecret(secretId: string, secretString: string): PamConne
   try {
     json = JSON.parse(secretString);
   } catch {
+    // No cause: the parser's message quotes the secret.
     throw new ConfigurationError(`Secret "${secretId}" is not valid JSON`);
   }
   const parsed = pamSecretSchema.safeParse(json);

@@ -1,7 +1,8 @@
-import { PamApiError, type PamFailure, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { lookupSettings, pamSettings } from '../core/settings.js';
 import { normaliseRemoteSession, type RemoteSession } from '../sessions/remote-session.js';
 import { type PamCallOptions, requestEnvelope } from './pam-client.js';
+import { PamApiError, type PamFailure } from './pam-errors.js';
 
 /** PAM's error codes for `GET /api/session/remotesessions/{id}` (vendor docs, v3.32+). */
 const SESSION_NOT_FOUND = 1002;
@@ -29,8 +30,9 @@ export class LookupUnavailableError extends PamApiError {
   constructor(
     readonly reason: 'route_refused' | 'id_refused',
     failure: PamFailure,
+    options?: ErrorOptions,
   ) {
-    super(failure);
+    super(failure, options);
   }
 }
 
@@ -44,20 +46,28 @@ function classify(error: unknown, id: string): PamApiError | Error | undefined {
   if (!(error instanceof PamApiError)) return error as Error;
   if (error.pamErrorCode === SESSION_NOT_FOUND) return undefined;
   if (error.pamErrorCode === UNEXPECTED_IDENTIFIER_TYPE) {
-    return new LookupUnavailableError('id_refused', {
-      ...failureOf(error),
-      message: `PAM Core refused to look up session id ${id} (1003: Unexpected identifier type): ${error.message}`,
-    });
+    return new LookupUnavailableError(
+      'id_refused',
+      {
+        ...failureOf(error),
+        message: `PAM Core refused to look up session id ${id} (1003: Unexpected identifier type): ${error.message}`,
+      },
+      { cause: error },
+    );
   }
   const noRoute = error.kind === 'bad_response' && NO_ROUTE.test(error.pamMessage ?? '');
   const refusedStatus =
     (error.kind === 'bad_response' || error.kind === 'rejected') && ROUTE_REFUSED_STATUSES.has(error.status ?? 0);
   if (noRoute || refusedStatus) {
-    return new LookupUnavailableError('route_refused', {
-      ...failureOf(error),
-      retryable: false,
-      message: `PAM Core does not serve the one-session lookup (check lookup_path in the secret): ${error.message}`,
-    });
+    return new LookupUnavailableError(
+      'route_refused',
+      {
+        ...failureOf(error),
+        retryable: false,
+        message: `PAM Core does not serve the one-session lookup (check lookup_path in the secret): ${error.message}`,
+      },
+      { cause: error },
+    );
   }
   return error;
 }

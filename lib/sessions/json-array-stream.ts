@@ -24,8 +24,8 @@ enum State {
 function parseOrThrow(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
-  } catch {
-    throw new JsonStreamError(`${what} is not valid JSON`);
+  } catch (error) {
+    throw new JsonStreamError(`${what} is not valid JSON`, { cause: error });
   }
 }
 

@@ -1,7 +1,8 @@
-import { AlreadyConfirmedError, BlockedRequestNotFoundError, ConfigurationError } from '../core/errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { idempotencySettings } from '../core/settings.js';
 import type { Outcome } from './outcome.js';
+import { AlreadyConfirmedError, BlockedRequestNotFoundError } from './termination-errors.js';
 import type { TerminationRequest } from './termination-request.js';
 
 /** A blocked request may be confirmed within this long: later, what it matched may no longer be what an analyst saw. */
@@ -86,9 +87,15 @@ export async function claimBlockedRequest(triggerId: string, confirmedBy: string
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const { Item } = await client.send(new module.GetCommand({ TableName: tableName, Key: keyOf(triggerId) }));
     if (Item?.confirmed_by)
-      throw new AlreadyConfirmedError(`the blocked request ${triggerId} was already confirmed by ${Item.confirmed_by}`);
+      throw new AlreadyConfirmedError(
+        `the blocked request ${triggerId} was already confirmed by ${Item.confirmed_by}`,
+        {
+          cause: error,
+        },
+      );
     throw new BlockedRequestNotFoundError(
       `no request with trigger id ${triggerId} was blocked in the last ${CONFIRM_WITHIN_MS / 60_000} minutes`,
+      { cause: error },
     );
   }
 }

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
 import { isNumericSessionId, LookupUnavailableError, lookupSessions } from '../pam/session-lookup.js';
@@ -58,7 +59,7 @@ export async function checkEnded(
     });
   } catch (error) {
     if (!(error instanceof StillActive)) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       if (error instanceof LookupUnavailableError) logger.info('Terminated sessions not checked', { reason });
       else logger.warn('Could not check that terminated sessions ended', { reason });
     }

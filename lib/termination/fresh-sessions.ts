@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { ActiveIndex } from '../inventory/active-index.js';
 import { recordFullListFallback } from '../inventory/inventory-metrics.js';
@@ -134,7 +135,7 @@ export async function settleRefusedDrops(outcomes: Outcome[], options: PamCallOp
       options,
     );
   } catch (error) {
-    logger.warn('Could not re-check failed drops', { reason: error instanceof Error ? error.message : String(error) });
+    logger.warn('Could not re-check failed drops', { reason: errorMessage(error) });
     return outcomes;
   }
   return outcomes.map((outcome) =>

@@ -1,10 +1,10 @@
-import { SessionNotFoundError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
 import type { IndexView } from '../inventory/active-index.js';
 import { type AccountName, parseAccountName, protects } from '../sessions/account-name.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import { sessionMatches } from '../sessions/session-match.js';
 import { type Outcome, type OutcomeKind, type ResolvedFrom, sessionFacts } from './outcome.js';
+import { SessionNotFoundError } from './termination-errors.js';
 import type { TerminationRequest } from './termination-request.js';
 
 /** What is known before the PAM Core is asked anything. */

@@ -1,7 +1,7 @@
-import { PamApiError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { terminatedAmong } from '../inventory/termination-records.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
+import { PamApiError } from '../pam/pam-errors.js';
 import { settleRefusedDrops } from './fresh-sessions.js';
 import type { Outcome } from './outcome.js';
 import { terminatedMessage } from './resolve-targets.js';

@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
-import { ResponderError, TerminationIncompleteError } from '../core/errors.js';
+import { ResponderError } from '../core/errors.js';
 import type { TerminationSettings } from '../core/settings.js';
 import { dropSession, type PamCallOptions } from '../pam/pam-client.js';
 import type { RemoteSession } from '../sessions/remote-session.js';
 import type { Outcome, ResolvedFrom } from './outcome.js';
 import type { Target, TargetResolver } from './resolve-targets.js';
+import { TerminationIncompleteError } from './termination-errors.js';
 import type { TerminationRequest } from './termination-request.js';
 
 /** How many sessions one request may terminate: MAX_SESSIONS_PER_EVENT, unless an analyst confirmed it. */

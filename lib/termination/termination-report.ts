@@ -1,8 +1,8 @@
 import { type AuditEvent, publishAuditEvents } from '../aws/audit-trail.js';
-import { SessionNotFoundError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { notifyBlocked } from './blocked-notice.js';
 import type { Outcome, OutcomeKind } from './outcome.js';
+import { SessionNotFoundError } from './termination-errors.js';
 import { type TerminationRequest, type Trigger, triggerKind } from './termination-request.js';
 
 export interface TerminationReport {

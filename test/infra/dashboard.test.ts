@@ -3,16 +3,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../lib/aws/aws-errors.js';
 import { CODE_DIMENSION, ERRORS_METRIC } from '../../lib/core/error-metrics.js';
-import {
-  ConfigurationError,
-  PamApiError,
-  type PamFailureKind,
-  SecretsUnavailableError,
-  StorageUnavailableError,
-  TerminationIncompleteError,
-} from '../../lib/core/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
 import { INVENTORY_METRICS } from '../../lib/inventory/inventory-metrics.js';
+import { PamApiError, type PamFailureKind, SecretsUnavailableError } from '../../lib/pam/pam-errors.js';
 import { OUTCOME_KINDS } from '../../lib/termination/outcome.js';
 import {
   TERMINATION_UNCONFIRMED,
@@ -20,6 +15,7 @@ import {
   TRIGGER_DIMENSION,
   WRITE_BACK_FAILED,
 } from '../../lib/termination/outcome-metrics.js';
+import { TerminationIncompleteError } from '../../lib/termination/termination-errors.js';
 import { TRIGGER_KINDS } from '../../lib/termination/termination-request.js';
 import { packageTemplate, type Resource, type Template } from '../support/package-template.js';
 

@@ -1,18 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext, siemTerminationRequest } from '../../infra/local/lambda-events.js';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { forgetCredentialList } from '../../lib/containment/credential-lookup.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
+import { resetLocalPam } from '../support/local-reset.js';
 
 let local: LocalPam;
 let drop: Handler;
 
+const OLDER_PATH = '/iso/pam/credential';
+
 // An older PAM Core: the credential API under /iso/pam/credential, named so in the secret's credential_path.
 beforeAll(async () => {
-  local = await startLocalPam({ credentialPath: '/iso/pam/credential' });
+  local = await startLocalPam({ credentialPath: OLDER_PATH });
   Object.assign(process.env, local.env, { PAM_RETRY_BASE_DELAY_MS: '5', QUARANTINE_MINUTES: '0' });
   drop = await loadHandler('drop');
+});
+
+// Each test from the seeded PAM Core and the secret naming the older path: one may name another.
+beforeEach(async () => {
+  await resetLocalPam(local);
+  local.secrets.putSecret(
+    local.secretId,
+    pamSecretString(local.pam.url, local.credentials, { credential_path: OLDER_PATH }),
+  );
+  forgetCachedSecret();
+  forgetCredentialList();
 });
 
 afterAll(async () => {
@@ -45,7 +59,6 @@ describe('the credential API of older versions (/iso/pam/credential)', () => {
   it('a secret naming the newer path on an older PAM Core gets Kong’s 404: a failure, never a guess', async () => {
     local.secrets.putSecret(local.secretId, pamSecretString(local.pam.url, local.credentials));
     forgetCachedSecret();
-    forgetCredentialList();
     const session = local.pam.sessions.find((s) => s.user === 'jsilva' && s.end === null);
     await expect(
       drop(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
-import { SecretsUnavailableError } from '../../lib/core/errors.js';
+import { SecretsUnavailableError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
 
 /** A Secrets Manager that takes every request and never responds. */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { type PamSimulator, startPamSimulator } from '../../infra/pam-simulator/server.js';
-import { PamApiError, ValidationError } from '../../lib/core/errors.js';
+import { ValidationError } from '../../lib/core/errors.js';
 import { createOAuth1Signer } from '../../lib/pam/oauth1.js';
+import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { LookupUnavailableError, lookupSession } from '../../lib/pam/session-lookup.js';
 import { normaliseRemoteSession } from '../../lib/sessions/remote-session.js';

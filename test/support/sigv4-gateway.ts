@@ -3,6 +3,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { readBody } from '../../infra/local/loopback-server.js';
 
 export interface SigV4Credentials {
   accessKeyId: string;
@@ -103,27 +104,21 @@ export async function verifySigV4(
   return undefined;
 }
 
-function readRequest(req: IncomingMessage): Promise<SignedRequest> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', reject);
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'https://gateway.invalid');
-      resolve({
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: Object.fromEntries(
-          Object.entries(req.headers).map(([name, value]) => [
-            name,
-            Array.isArray(value) ? value.join(',') : String(value),
-          ]),
-        ),
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-    });
-  });
+async function readRequest(req: IncomingMessage): Promise<SignedRequest> {
+  const body = await readBody(req);
+  const url = new URL(req.url ?? '/', 'https://gateway.invalid');
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: Object.fromEntries(
+      Object.entries(req.headers).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(',') : String(value),
+      ]),
+    ),
+    body,
+  };
 }
 
 export interface SigV4Gateway {

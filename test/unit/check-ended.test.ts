@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { PamApiError } from '../../lib/core/errors.js';
+import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { LookupUnavailableError } from '../../lib/pam/session-lookup.js';
 import type { RemoteSession } from '../../lib/sessions/remote-session.js';
 import { checkEnded } from '../../lib/termination/check-ended.js';

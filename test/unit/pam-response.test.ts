@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PamApiError } from '../../lib/core/errors.js';
+import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { parsePamResponse } from '../../lib/pam/pam-response.js';
 
 const envelope = (fields: Record<string, unknown>) => JSON.stringify({ response: fields });

@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, SecretsUnavailableError } from '../../lib/core/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
+import { SecretsUnavailableError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection, type PamConnection, parsePamSecret } from '../../lib/pam/pam-secret.js';
 
 const secret = {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { PamApiError } from '../../lib/core/errors.js';
 import { terminationSettings } from '../../lib/core/settings.js';
 import { type ActiveIndex, type IndexReading, parseActiveIndex } from '../../lib/inventory/active-index.js';
+import { PamApiError } from '../../lib/pam/pam-errors.js';
 import type { RemoteSession } from '../../lib/sessions/remote-session.js';
 import { terminateSessions } from '../../lib/termination/terminate-sessions.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { closeServer, listenOnLoopback } from '../../infra/local/loopback-server.js';
+import { closeServer, listenOnLoopback, withBody } from '../../infra/local/loopback-server.js';
 import { recordTerminated, terminatedAmong } from '../../lib/inventory/termination-records.js';
 
 interface Received {
@@ -14,15 +14,13 @@ interface Received {
 const received: Received[] = [];
 const objects = new Map<string, string>();
 let statuses: number[] = [];
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
+const server = createServer(
+  withBody((req, res, body) => {
     const request = {
       method: req.method ?? '',
       url: req.url ?? '',
       headers: req.headers,
-      body: Buffer.concat(chunks).toString(),
+      body: body,
     };
     received.push(request);
     const next = statuses.shift();
@@ -40,8 +38,8 @@ const server = createServer((req, res) => {
         ? ''
         : `<Error><Code>${status === 403 ? 'AccessDenied' : 'InternalError'}</Code></Error>`,
     );
-  });
-});
+  }),
+);
 let port = 0;
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
-import { sessionsOpenedSince } from '../lib/pam/session-tail.js';
-import { confirmActive } from '../lib/termination/fresh-sessions.js';
+import { sessionsOpenedSince } from '../../lib/pam/session-tail.js';
+import { confirmActive } from '../../lib/termination/fresh-sessions.js';
+import { now } from './clock.js';
 
 /**
  * The lookup pieces alone, in a fresh process, before the drop uses them: how long finding a session
@@ -7,7 +8,6 @@ import { confirmActive } from '../lib/termination/fresh-sessions.js';
  * the walk's end, as a match must), and how long confirming one session's state takes. The first
  * walk warms the connection and reads the secret. Prints one JSON line.
  */
-const now = () => performance.timeOrigin + performance.now();
 const start = Number(process.env.BENCH_WALK_FROM);
 const targets = (process.env.BENCH_WALK_TARGETS ?? '').split(',').filter(Boolean);
 const confirm = JSON.parse(process.env.BENCH_CONFIRM ?? '[]') as Array<{ session_id: string; id: string }>;

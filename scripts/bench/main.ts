@@ -1,26 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { type BundleInfo, buildFunctions } from '../infra/build/bundles.js';
-import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import {
-  type LocalPam,
-  localAwsEnv,
-  pamSecretString,
-  randomCredentials,
-  startLocalPam,
-} from '../infra/local/local-pam.js';
-import { startS3StandIn } from '../infra/local/s3.js';
-import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
-import { driveTerminations } from '../infra/local/termination-load.js';
-import { generateSessions, type SimulatedSession } from '../infra/pam-simulator/seed-sessions.js';
-import { criticalBench } from './bench-critical.js';
-import { startSimulatorProcess } from './bench-processes.js';
-import { scaleBench } from './bench-scale.js';
+import { type BundleInfo, buildFunctions } from '../../infra/build/bundles.js';
+import type { LocalPam } from '../../infra/local/local-pam.js';
+import { driveTerminations } from '../../infra/local/termination-load.js';
+import { generateSessions, type SimulatedSession } from '../../infra/pam-simulator/seed-sessions.js';
+import { criticalBench } from './critical.js';
+import { bundlePath, bundleScript, runScript } from './processes.js';
+import { scaleBench } from './scale.js';
+import { startBenchStack, startLocalPamHere, startSimulatorProcess } from './stack.js';
+import { median, ratio } from './statistics.js';
 
 // Figures and ratios measured in one run on this machine; no pass/fail here, docs/bench.md records them.
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -31,10 +22,6 @@ const PARTS = new Set(
 const LOAD_REQUESTS = 1_000;
 const LOAD_CONCURRENCY = 50;
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 function timeProcess(args: string[]): number {
@@ -71,14 +58,7 @@ function coldStarts(bundles: BundleInfo[]) {
  */
 let dropStack: Promise<LocalPam> | undefined;
 async function dropStackServing(sessions: SimulatedSession[]): Promise<LocalPam> {
-  dropStack ??= startLocalPam().then((local) => {
-    Object.assign(process.env, local.env, {
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
-    return local;
-  });
+  dropStack ??= startLocalPamHere('WARN');
   const local = await dropStack;
   local.pam.sessions.splice(0, local.pam.sessions.length, ...sessions);
   local.pam.sessionsChanged();
@@ -123,46 +103,26 @@ async function runChild(script: string, mode: string, env: Record<string, string
   const [command, args] = pinned
     ? ['taskset', ['-c', '0', process.execPath, script, mode]]
     : [process.execPath, [script, mode]];
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env, ...nodeOptions },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`bench child ${mode} exited with ${code}`);
-  return JSON.parse(output.trim().split('\n').pop() ?? '{}') as ChildResult;
+  return (await runScript<ChildResult>(command, args, { ...env, ...nodeOptions })).output;
 }
 
 /** The export against `fetch` + `JSON.parse` of the whole list, each in a fresh process, alternating, on the same server. */
 async function exportBench() {
-  const childScript = 'dist/bench/bench-child.mjs';
-  await build({
-    entryPoints: ['scripts/bench-child.ts'],
-    outfile: childScript,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  const credentials = randomCredentials();
-  const secrets = await startSecretsManagerStandIn();
-  const eventBridge = await startEventBridgeStandIn();
-  const s3 = await startS3StandIn({ bucket: 'bench-inventory' });
+  const childScript = 'dist/bench/export-child.mjs';
+  await bundleScript('scripts/bench/export-child.ts', childScript);
+  const stack = await startBenchStack({ bucket: 'bench-inventory' });
   const rows: string[] = [];
   try {
     for (const size of EXPORT_SIZES) {
-      const simulator = await startSimulatorProcess(size, credentials);
+      const simulator = await startSimulatorProcess(size, stack.credentials);
       try {
-        secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
         const env = {
-          ...localAwsEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 }),
+          ...stack.serve(simulator.url),
           POWERTOOLS_LOG_LEVEL: 'WARN',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           BENCH_PAM_URL: simulator.url,
-          BENCH_EXPORT_BUNDLE: fileURLToPath(new URL('../dist/export/index.mjs', import.meta.url)),
-          BENCH_PAM_CREDENTIALS: JSON.stringify(credentials),
+          BENCH_EXPORT_BUNDLE: bundlePath('export'),
+          BENCH_PAM_CREDENTIALS: JSON.stringify(stack.credentials),
         };
         // The first request renders the list in the simulator; keep that out of both measurements.
         await runChild(childScript, 'baseline', env);
@@ -186,7 +146,7 @@ async function exportBench() {
               .toString()
               .padStart(8)} sessions/s  peak RSS ${peak(exported).toFixed(0).padStart(4)} MB` +
             `   fetch+JSON.parse ${mbps(baseline).toFixed(1).padStart(6)} MB/s  peak RSS ${peak(baseline).toFixed(0).padStart(5)} MB` +
-            `   ratio ${(mbps(exported) / mbps(baseline)).toFixed(2)}` +
+            `   ratio ${ratio(mbps(exported), mbps(baseline))}` +
             `   CPU s export ${median(exported.map((r) => r.cpuSeconds)).toFixed(1)} / baseline ${median(baseline.map((r) => r.cpuSeconds)).toFixed(1)}`,
         );
       } finally {
@@ -194,7 +154,7 @@ async function exportBench() {
       }
     }
   } finally {
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+    await stack.close();
   }
   return rows;
 }
@@ -213,7 +173,7 @@ if (PARTS.has('functions')) {
     `\ncold start (median time to start node and import the bundle)\n  bare node -e 0  ${cold.bare.toFixed(1)} ms`,
   );
   for (const [name, ms] of cold.perBundle)
-    console.log(`  ${name.padEnd(14)} ${ms.toFixed(1)} ms   ${(ms / cold.bare).toFixed(2)}x bare node`);
+    console.log(`  ${name.padEnd(14)} ${ms.toFixed(1)} ms   ${ratio(ms, cold.bare)} bare node`);
 
   // Warm figures: the critical part, against a bare signed DELETE.
 }

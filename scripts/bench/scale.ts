@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { httpApiEvent, siemTerminationRequest } from '../infra/local/lambda-events.js';
-import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
-import { startS3StandIn } from '../infra/local/s3.js';
-import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
+import { httpApiEvent, siemTerminationRequest } from '../../infra/local/lambda-events.js';
 import {
   generateSessions,
   pamTimestamp,
   type SimulatedSession,
   sessionHash,
-} from '../infra/pam-simulator/seed-sessions.js';
-import { createOAuth1Signer } from '../lib/pam/oauth1.js';
-import { benchEnv, bundleScript, runScript, type SimulatorProcess, startSimulatorProcess } from './bench-processes.js';
+} from '../../infra/pam-simulator/seed-sessions.js';
+import { createOAuth1Signer } from '../../lib/pam/oauth1.js';
+import { bundlePath, bundleScript, runScript } from './processes.js';
+import { benchEnv, type SimulatorProcess, startBenchStack, startSimulatorProcess } from './stack.js';
+import { median, ms, ratio } from './statistics.js';
 
 /**
  * `npm run bench -- scale`: time to cut against PAM histories of 1,000 and 1,000,000 sessions with
@@ -30,11 +27,8 @@ const WARM = Number(process.env.BENCH_SCALE_WARM ?? 3);
 /** index-sessions runs once a minute (EventBridge's shortest rate) and updates the index this often within it. */
 const SCHEDULE_MS = 60_000;
 const UPDATES_PER_MINUTE = Number(
-  /indexUpdatesPerMinute: (\d+)/.exec(readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8'))?.[1],
+  /indexUpdatesPerMinute: (\d+)/.exec(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'))?.[1],
 );
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
 
 interface Run {
   startedAt: number;
@@ -58,7 +52,7 @@ async function runFunction(
   const { spawnedAt, output: run } = await runScript<Omit<ChildRun, 'spawnedAt'>>(
     process.execPath,
     ['--enable-source-maps', script],
-    { ...env, BENCH_BUNDLE: bundle(name), BENCH_EVENTS: JSON.stringify(events) },
+    { ...env, BENCH_BUNDLE: bundlePath(name), BENCH_EVENTS: JSON.stringify(events) },
   );
   for (const { result } of run.runs) {
     if (result?.errorType) throw new Error(`${name} failed: ${result.errorType}: ${result.errorMessage}`);
@@ -76,9 +70,6 @@ async function primeList(url: string, credentials: Parameters<typeof createOAuth
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   return bytes;
 }
-
-const ms = (value: number) =>
-  `${value >= 1000 ? (value / 1000).toFixed(2) : value.toFixed(1)} ${value >= 1000 ? 's' : 'ms'}`;
 
 /** A session opened now, after every other: the next numeric id, an origin address of its own. */
 function openedSession(id: number): SimulatedSession {
@@ -160,23 +151,20 @@ const pathRow = (label: string, figures: PathFigures) =>
   `    ${label.padEnd(26)} cold ${ms(figures.cold).padStart(9)}  warm p50 ${ms(figures.warm).padStart(9)}  peak RSS ${figures.rss.toFixed(0).padStart(3)} MB  PAM per warm cut: ${figures.warmRequests} (cold: ${figures.coldRequests})`;
 
 export async function scaleBench(): Promise<string[]> {
-  const script = 'dist/bench/bench-handler-child.mjs';
-  await bundleScript('scripts/bench-handler-child.ts', script);
-  const lookupScript = 'dist/bench/bench-lookup-child.mjs';
-  await bundleScript('scripts/bench-lookup-child.ts', lookupScript);
-  const credentials = randomCredentials();
-  const secrets = await startSecretsManagerStandIn();
-  const eventBridge = await startEventBridgeStandIn();
-  const s3 = await startS3StandIn({ bucket: 'bench-inventory' });
+  const script = 'dist/bench/handler-child.mjs';
+  await bundleScript('scripts/bench/handler-child.ts', script);
+  const lookupScript = 'dist/bench/lookup-child.mjs';
+  await bundleScript('scripts/bench/lookup-child.ts', lookupScript);
+  const stack = await startBenchStack({ bucket: 'bench-inventory' });
+  const { credentials } = stack;
   const rows: string[] = [];
   const results: Array<{ size: number; byId: PathFigures; byMatch: PathFigures; indexed: PathFigures }> = [];
   try {
     for (const size of SIZES) {
-      await s3.clear();
+      await stack.s3.clear();
       const simulator = await startSimulatorProcess(size, credentials, ACTIVE);
       try {
-        secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
-        const { env } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3 });
+        const { env } = benchEnv(stack.serve(simulator.url));
         // Back-to-back refreshes stand for one a minute: the per-minute budget would count them together.
         const indexerEnv = { ...env, INDEX_MAX_LOOKUPS_PER_MINUTE: '1000000' };
         const listBytes = await primeList(simulator.url, credentials);
@@ -204,32 +192,24 @@ export async function scaleBench(): Promise<string[]> {
         const fullList = indexer.runs[0] as Run;
         const fullListSeconds = (fullList.endedAt - fullList.startedAt) / 1000;
 
-        await refreshIndex();
-        const indexedIds = take(1 + WARM);
-        const indexed = timesToCut(
-          simulator,
-          await runFunction(
-            script,
-            'drop',
-            indexedIds.map((id) => ({ session_id: id })),
-            env,
-          ),
-          indexedIds,
-        );
+        /** The drop asked for each of these session ids in turn, in one fresh process. */
+        const dropByIds = async (ids: string[]) =>
+          timesToCut(
+            simulator,
+            await runFunction(
+              script,
+              'drop',
+              ids.map((id) => ({ session_id: id })),
+              env,
+            ),
+            ids,
+          );
 
         await refreshIndex();
-        const newById = await openNew(1 + WARM);
-        const byIdIds = newById.map((session) => session.session_id);
-        const byId = timesToCut(
-          simulator,
-          await runFunction(
-            script,
-            'drop',
-            byIdIds.map((id) => ({ session_id: id })),
-            env,
-          ),
-          byIdIds,
-        );
+        const indexed = await dropByIds(take(1 + WARM));
+
+        await refreshIndex();
+        const byId = await dropByIds((await openNew(1 + WARM)).map((session) => session.session_id));
 
         await refreshIndex();
         const newByMatch = await openNew(1 + WARM);
@@ -320,15 +300,15 @@ export async function scaleBench(): Promise<string[]> {
       }
     }
   } finally {
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close()]);
+    await stack.close();
   }
   const smallest = results[0];
   const largest = results.at(-1);
   if (smallest && largest && largest !== smallest) {
-    const ratio = (pick: (figures: (typeof results)[number]) => PathFigures) =>
-      `${(pick(largest).warm / pick(smallest).warm).toFixed(2)}x (${ms(pick(largest).warm - pick(smallest).warm)} more)`;
+    const growth = (pick: (figures: (typeof results)[number]) => PathFigures) =>
+      `${ratio(pick(largest).warm, pick(smallest).warm)} (${ms(pick(largest).warm - pick(smallest).warm)} more)`;
     rows.push(
-      `  ratios ${largest.size} / ${smallest.size}, warm: indexed ${ratio((f) => f.indexed)}, opened since by id ${ratio((f) => f.byId)}, by match ${ratio((f) => f.byMatch)} (target <= 1.5x or within 50 ms)`,
+      `  ratios ${largest.size} / ${smallest.size}, warm: indexed ${growth((f) => f.indexed)}, opened since by id ${growth((f) => f.byId)}, by match ${growth((f) => f.byMatch)} (target <= 1.5x or within 50 ms)`,
     );
   }
   return rows;

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { now } from './clock.js';
 
 /**
  * The floor: the least any implementation must do to cut a session. A fresh process reads the
@@ -9,7 +10,6 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
  * BENCH_PACE_MS. Prints one JSON
  * line with when each DELETE was sent and answered (epoch ms, comparable with the simulator's).
  */
-const now = () => performance.timeOrigin + performance.now();
 const encode = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 

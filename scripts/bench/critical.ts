@@ -1,15 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { startDynamoDbStandIn } from '../infra/local/dynamodb.js';
-import { startEventBridgeStandIn } from '../infra/local/eventbridge.js';
-import { pamSecretString, randomCredentials } from '../infra/local/local-pam.js';
-import { startS3StandIn } from '../infra/local/s3.js';
-import { startSecretsManagerStandIn } from '../infra/local/secrets-manager.js';
-import { generateSessions } from '../infra/pam-simulator/seed-sessions.js';
-import { benchEnv, bundleScript, runScript, startSimulatorProcess } from './bench-processes.js';
+import { generateSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { bundlePath, bundleScript, runScript } from './processes.js';
+import { benchEnv, startBenchStack, startSimulatorProcess } from './stack.js';
+import { median, ms, percentile, ratio } from './statistics.js';
 
 /**
  * `npm run bench -- critical`: the critical path against the floor, as ratios in one run. The
- * floor (scripts/bench-floor-child.ts) reads the secret with the Secrets Manager client and sends
+ * floor (scripts/bench/floor-child.ts) reads the secret with the Secrets Manager client and sends
  * one signed DELETE with node:http; time to cut is until the simulator (its own process) receives
  * the DELETE: from the process's spawn (cold) or the handler's entry (warm).
  */
@@ -31,11 +27,6 @@ const PACED_DROPS = EARLY[1];
 const HISTORY = 7_000;
 const OPEN = 6_600;
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
-const median = (values: number[]) => percentile(values, 0.5);
-const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-
 interface ChildOutput {
   drops?: Array<{ id: string; sentAt: number; answeredAt: number }>;
   runs?: Array<{
@@ -48,26 +39,19 @@ interface ChildOutput {
 const runChild = (script: string, env: Record<string, string>) =>
   runScript<ChildOutput>(process.execPath, [script], env);
 
-/** drop in a fresh process, as a Lambda container runs it. */
-const runDrop = (env: Record<string, string>) =>
-  runChild('dist/bench/bench-handler-child.mjs', { ...env, BENCH_BUNDLE: bundle('drop') });
+const floorScript = 'dist/bench/floor-child.mjs';
+const handlerScript = 'dist/bench/handler-child.mjs';
 
-const bundle = (name: string) => fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url));
+/** drop in a fresh process, as a Lambda container runs it. */
+const runDrop = (env: Record<string, string>) => runChild(handlerScript, { ...env, BENCH_BUNDLE: bundlePath('drop') });
 
 export async function criticalBench(): Promise<string[]> {
-  const floorScript = 'dist/bench/bench-floor-child.mjs';
-  const handlerScript = 'dist/bench/bench-handler-child.mjs';
-  await bundleScript('scripts/bench-floor-child.ts', floorScript);
-  await bundleScript('scripts/bench-handler-child.ts', handlerScript);
-  const credentials = randomCredentials();
-  const secrets = await startSecretsManagerStandIn();
-  const eventBridge = await startEventBridgeStandIn();
-  const s3 = await startS3StandIn({ bucket: 'bench-critical' });
-  const dynamodb = await startDynamoDbStandIn();
-  const simulator = await startSimulatorProcess(HISTORY, credentials, OPEN);
+  await bundleScript('scripts/bench/floor-child.ts', floorScript);
+  await bundleScript('scripts/bench/handler-child.ts', handlerScript);
+  const stack = await startBenchStack({ bucket: 'bench-critical', dynamodb: true });
+  const simulator = await startSimulatorProcess(HISTORY, stack.credentials, OPEN);
   try {
-    secrets.putSecret('bench/pam', pamSecretString(simulator.url, credentials));
-    const { env, noIndex } = benchEnv({ secretId: 'bench/pam', secrets, eventBridge, s3, dynamodb });
+    const { env, noIndex } = benchEnv(stack.serve(simulator.url));
     const open = generateSessions(HISTORY, { activeCount: OPEN })
       .filter((session) => session.end === null)
       .map((session) => session.session_id);
@@ -77,7 +61,7 @@ export async function criticalBench(): Promise<string[]> {
       if (at === undefined) throw new Error(`no DELETE arrived for ${id}`);
       return at;
     };
-    await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundle('index-sessions'), BENCH_EVENTS: '[{}]' });
+    await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundlePath('index-sessions'), BENCH_EVENTS: '[{}]' });
 
     const cold = { floor: [] as number[], indexed: [] as number[], live: [] as number[] };
     for (let run = 0; run < COLD_RUNS; run += 1) {
@@ -138,7 +122,6 @@ export async function criticalBench(): Promise<string[]> {
       IDEMPOTENCY_TABLE: '',
     });
 
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     const floorCold = median(cold.floor);
     const bareCut = median(bareToArrival);
     const bareTrip = median(bareRoundTrip);
@@ -160,6 +143,6 @@ export async function criticalBench(): Promise<string[]> {
     ];
   } finally {
     simulator.stop();
-    await Promise.all([secrets.close(), eventBridge.close(), s3.close(), dynamodb.close()]);
+    await stack.close();
   }
 }

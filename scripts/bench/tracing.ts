@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildFunctions } from '../infra/build/bundles.js';
+import { pathToFileURL } from 'node:url';
+import { buildFunctions } from '../../infra/build/bundles.js';
+import { bundlePath } from './processes.js';
+import { median } from './statistics.js';
 
 /**
- * npx tsx scripts/bench-tracing.ts: what the tracing param costs a cold start. Each function's bundle is loaded in a
+ * npx tsx scripts/bench/tracing.ts: what the tracing param costs a cold start. Each function's bundle is loaded in a
  * fresh process with POWERTOOLS_TRACE_ENABLED=false and =true, alternately, RUNS times each, as Lambda's init would
  * (its handler module imported, top-level awaits included, in an environment that says it is Lambda); `node -e 0` is
  * the floor. Reported: medians of the import alone (measured inside the process) and of the whole process.
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const FUNCTIONS = ['list', 'drop', 'export', 'index-sessions'];
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** The environment a Lambda function would see, with nothing it could reach: no credentials, no secret, no bucket. */
 function lambdaEnvironment(name: string, traced: boolean): NodeJS.ProcessEnv {
@@ -30,7 +30,7 @@ function lambdaEnvironment(name: string, traced: boolean): NodeJS.ProcessEnv {
 }
 
 function coldStart(name: string, traced: boolean): { importMs: number; processMs: number } {
-  const bundle = pathToFileURL(fileURLToPath(new URL(`../dist/${name}/index.mjs`, import.meta.url))).href;
+  const bundle = pathToFileURL(bundlePath(name)).href;
   const script = `const t=performance.now();await import(${JSON.stringify(bundle)});process.stdout.write(String(performance.now()-t));process.exit(0)`;
   const started = performance.now();
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

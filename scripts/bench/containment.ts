@@ -1,10 +1,12 @@
 import { pathToFileURL } from 'node:url';
-import { lambdaContext, siemTerminationRequest } from '../infra/local/lambda-events.js';
-import { startLocalPam } from '../infra/local/local-pam.js';
-import { seedSessions } from '../infra/pam-simulator/seed-sessions.js';
+import { lambdaContext, siemTerminationRequest } from '../../infra/local/lambda-events.js';
+import { seedSessions } from '../../infra/pam-simulator/seed-sessions.js';
+import { bundlePath } from './processes.js';
+import { startLocalPamHere } from './stack.js';
+import { median } from './statistics.js';
 
 /**
- * npx tsx scripts/bench-containment.ts: time to contain on the local stack. The built drop bundle (npm run build)
+ * npx tsx scripts/bench/containment.ts: time to contain on the local stack. The built drop bundle (npm run build)
  * against the simulator and the stand-ins, each run a SIEM request stamped at its arrival asking to rotate and
  * quarantine the credential of one active session: from the arrival to PAM's answer to the last containment call
  * (contained_age_ms), and to drop's response. The first run is the container's first (cold); the median is of the
@@ -17,24 +19,11 @@ interface DropReport {
   containment?: { outcomes: Array<{ outcome: string; contained_age_ms: number }> };
 }
 type Handler = (event: unknown, context: unknown) => Promise<DropReport>;
-const bundle = (name: string) => pathToFileURL(new URL(`../dist/${name}/index.mjs`, import.meta.url).pathname).href;
+const bundle = (name: string) => pathToFileURL(bundlePath(name)).href;
 
-const local = await startLocalPam();
-Object.assign(process.env, local.env, {
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-});
+const local = await startLocalPamHere('SILENT');
 const { handler: drop } = (await import(bundle('drop'))) as { handler: Handler };
 const { handler: index } = (await import(bundle('index-sessions'))) as { handler: Handler };
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 const contained: number[] = [];
 const responded: number[] = [];

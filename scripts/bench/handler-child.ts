@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { siemTerminationRequest } from '../infra/local/lambda-events.js';
+import { siemTerminationRequest } from '../../infra/local/lambda-events.js';
+import { now } from './clock.js';
 
 /**
  * One function in a fresh process, as a Lambda container runs it: imports the bundle
@@ -7,7 +8,6 @@ import { siemTerminationRequest } from '../infra/local/lambda-events.js';
  * when each invocation started and ended (epoch ms, comparable with the simulator's arrival times),
  * what it returned, and the process's CPU time and peak RSS. With BENCH_PACE_MS, an invocation starts that long after the previous one did (or once it completed).
  */
-const now = () => performance.timeOrigin + performance.now();
 const listed = JSON.parse(process.env.BENCH_EVENTS ?? '[]') as Array<{ session_id?: string }>;
 /**
  * BENCH_EVENT_SHAPE=siem: each `{session_id}` is sent as a SIEM's termination request on EventBridge,

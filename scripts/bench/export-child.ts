@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { createOAuth1Signer, type OAuth1Credentials } from '../lib/pam/oauth1.js';
+import { createOAuth1Signer, type OAuth1Credentials } from '../../lib/pam/oauth1.js';
 
 /**
  * One measured run in a fresh process, so its peak RSS is its own: `baseline` is fetch + JSON.parse

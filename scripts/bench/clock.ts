@@ -1,0 +1,2 @@
+/** Epoch milliseconds with sub-millisecond precision, comparable across the bench's processes. */
+export const now = () => performance.timeOrigin + performance.now();
