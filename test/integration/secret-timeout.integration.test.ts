@@ -32,7 +32,7 @@ describe('a Secrets Manager that does not respond', () => {
     await expect(read).rejects.toThrow(SecretsUnavailableError);
     await expect(read).rejects.toThrow(/Secret "pam\/a2a" could not be read right now/);
     expect(silent).toHaveLength(3);
-    // 3 attempts of 3 s and the SDK's backoff between them: well under a minute, never the Lambda timeout.
-    expect(Date.now() - started).toBeLessThan(45_000);
-  }, 60_000);
+    // 3 attempts of 3 s and the SDK's backoff between them (about 10 s): 5 times that, never the Lambda timeout.
+    expect(Date.now() - started).toBeLessThan(50_000);
+  }, 70_000);
 });
