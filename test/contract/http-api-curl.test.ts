@@ -161,7 +161,9 @@ describe("docs/http-api.md's curl --aws-sigv4 lines, run as written", () => {
     },
   );
 
-  it('terminated the session the DELETE named, through the real handler', () => {
+  it('terminated the session the DELETE named, through the real handler', async () => {
+    // Run here too: in any order, this test must not lean on the one above having sent it.
+    expect((await curl(curlLines[1] ?? '')).status).toBe(200);
     expect(
       local.pam.requests.filter((request) => request.endpoint === 'drop').map((request) => request.path),
     ).toContain(`/iso/session/drop/${sessionId}`);
