@@ -17,6 +17,7 @@ export default defineConfig({
       'test/unit/**/*.test.ts',
       'test/integration/fresh-sessions.integration.test.ts',
       'test/integration/once-per-trigger.integration.test.ts',
+      'test/integration/blocked-requests.integration.test.ts',
       'test/integration/session-lookup.integration.test.ts',
       'test/integration/guardrail-boundaries.integration.test.ts',
       'test/integration/containment.integration.test.ts',
