@@ -63,7 +63,7 @@ describe('blocked requests', () => {
   it('keeps what the cap blocked, expiring 15 minutes after the block, and lets it be claimed once', async () => {
     const before = Date.now();
     await blocked.keepBlockedRequest(request('event-1', 'analyst@example.com'), outcomes('11', '12'));
-    const [item] = await dynamodb.items();
+    const [item] = (await dynamodb.items()) as Array<Record<string, { S?: string; N?: string }>>;
     expect(item?.id).toEqual({ S: 'blocked#event-1' });
     const blockedAt = Number(item?.blocked_at?.N);
     expect(blockedAt).toBeGreaterThanOrEqual(before);
