@@ -18,6 +18,7 @@ export default defineConfig({
       'test/integration/fresh-sessions.integration.test.ts',
       'test/integration/once-per-trigger.integration.test.ts',
       'test/integration/blocked-requests.integration.test.ts',
+      'test/integration/active-index-reading.integration.test.ts',
       'test/integration/session-lookup.integration.test.ts',
       'test/integration/guardrail-boundaries.integration.test.ts',
       'test/integration/containment.integration.test.ts',

@@ -29,6 +29,7 @@ const corruption = (value: unknown) => {
     parseActiveIndex(typeof value === 'string' ? value : JSON.stringify(value));
   } catch (error) {
     expect(error).toBeInstanceOf(CorruptIndexError);
+    expect((error as Error).name).toBe('CorruptIndexError');
     return (error as Error).message;
   }
   return undefined;
@@ -48,6 +49,10 @@ describe('parseActiveIndex', () => {
     expect(corruption('{"version":')).toBe('it is not valid JSON');
     expect(corruption(index({ version: 2 }))).toMatch(/^version: /);
     expect(corruption(index({ list_duration_ms: -1 }))).toMatch(/^list_duration_ms: /);
+    // The first problem only, named by its full path.
+    const nested = corruption(index({ lookup_window: { started_at: 'now', lookups: 1 }, malformed: -1 }));
+    expect(nested).toMatch(/^lookup_window\.started_at: /);
+    expect(nested).not.toContain('malformed');
   });
 
   const malformed: Array<[string, Record<string, unknown> | null | string]> = [
@@ -67,12 +72,14 @@ describe('parseActiveIndex', () => {
 
   it.each(malformed)('refuses an active entry with %s, naming its position', (_, entry) => {
     expect(corruption(index({ active: [active, entry] }))).toBe('active.1: not a session');
+    expect(corruption(index({ active: [entry, active] }))).toBe('active.0: not a session');
   });
 
   it.each(malformed)('refuses an ended entry with %s, naming its position', (_, entry) => {
     const withSeen =
       entry !== null && typeof entry === 'object' ? { ...entry, seen_ended_at: ended.seen_ended_at } : entry;
     expect(corruption(index({ recently_ended: [ended, withSeen] }))).toBe('recently_ended.1: not a session');
+    expect(corruption(index({ recently_ended: [withSeen, ended] }))).toBe('recently_ended.0: not a session');
   });
 
   it('takes a session with null fields and no port, and requires a readable seen_ended_at of an ended one only', () => {
