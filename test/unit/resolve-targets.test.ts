@@ -120,6 +120,14 @@ describe('TargetResolver', () => {
     expect(messages[1]).toBe('credential "oracle" is protected (PROTECTED_CREDENTIALS)');
   });
 
+  it('reads each list of protected names as it is now, never as another list with the same letters', () => {
+    const known = { index: view([session({ session_id: '15', user: 'bc' })]), indexAgeMs: 0 };
+    const first = new TargetResolver(request(['15']), settings(['ab', 'c']), known).fromKnown();
+    expect(first.map(summary)).toEqual([{ id: '15', candidate: true, from: 'index', byId: true }]);
+    const second = new TargetResolver(request(['15']), settings(['a', 'bc']), known).fromKnown();
+    expect(second.map(summary)).toEqual([{ id: '15', decided: 'skipped_protected', from: 'index' }]);
+  });
+
   it('acts on a session no protected entry covers, and on one without a user or credential', () => {
     const anonymous = session({ session_id: '14', user: null, credential: null });
     const resolver = new TargetResolver(request(['12', '14']), settings(['alice', 'root'], ['alice']), {
@@ -205,7 +213,9 @@ describe('TargetResolver', () => {
       message: 'list broke off',
       error,
     });
-    expect(listFailed).toMatchObject([{ session_id: '98', outcome: 'failed', message: 'list broke off', error }]);
+    expect(listFailed).toMatchObject([
+      { session_id: '98', outcome: 'failed', resolved_from: 'live', message: 'list broke off', error },
+    ]);
 
     const blocked = new TargetResolver(request(['98']), settings(), known).unresolved('blocked', { message: 'held' });
     expect(blocked).toMatchObject([{ session_id: '98', outcome: 'blocked', resolved_from: 'index', message: 'held' }]);
