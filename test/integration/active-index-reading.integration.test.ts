@@ -141,6 +141,16 @@ describe("readActiveIndex: the container's copy", () => {
     expect([...(changed.view?.active.keys() ?? [])]).toEqual(['7', '8']);
   });
 
+  it('drops a held copy whose object is gone: only a 304 keeps it', async () => {
+    const listed = Date.now();
+    await put(JSON.stringify(index(listed)));
+    await activeIndex.readActiveIndex();
+    const { s3: client } = await import('../../lib/aws/s3-client.js');
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: KEY }));
+    expect(await reason(() => listed + 700_000)).toBe(`s3://${BUCKET}/${KEY} does not exist yet`);
+  });
+
   it("never takes one bucket's copy for another's, even when the objects are the same", async () => {
     const { s3: client } = await import('../../lib/aws/s3-client.js');
     const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
