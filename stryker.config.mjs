@@ -8,7 +8,14 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: ['lib/sessions/**/*.ts', 'lib/termination/**/*.ts', 'lib/pam/**/*.ts', 'lib/inventory/active-index.ts'],
+  mutate: [
+    'lib/sessions/**/*.ts',
+    'lib/termination/**/*.ts',
+    'lib/pam/**/*.ts',
+    'lib/inventory/active-index.ts',
+    'lib/containment/**/*.ts',
+    'lib/invocation/once-per-trigger.ts',
+  ],
   coverageAnalysis: 'perTest',
   // Module-level constants: a mutant of one is run against every test (77% of the time for 25% of the mutants).
   ignoreStatic: true,

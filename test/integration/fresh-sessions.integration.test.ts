@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
+import { PamApiError } from '../../lib/core/errors.js';
 import type { ActiveIndex } from '../../lib/inventory/active-index.js';
+import { recordTerminated } from '../../lib/inventory/termination-records.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import {
   confirmActive,
@@ -10,6 +12,7 @@ import {
   settleRefusedDrops,
 } from '../../lib/termination/fresh-sessions.js';
 import { type Outcome, sessionFacts } from '../../lib/termination/outcome.js';
+import { settleRefusals } from '../../lib/termination/settle-refusals.js';
 import { emfRecords } from '../support/emf.js';
 import { captureOutput } from '../support/output-capture.js';
 
@@ -193,5 +196,64 @@ describe('settleRefusedDrops', () => {
     local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '{"response":{"error":true,"status":500}}' });
     const outcomes = [failed(byUser('jsilva', false))];
     expect(await settleRefusedDrops(outcomes)).toEqual(outcomes);
+  });
+});
+
+describe('settleRefusals', () => {
+  const refused = (session: RemoteSession, kind: 'rejected' | 'timeout'): Outcome => ({
+    session_id: session.session_id,
+    outcome: 'failed',
+    session: sessionFacts(session),
+    message: kind === 'rejected' ? 'PAM Core answered HTTP 500 (error_code 1)' : 'no answer in 8000 ms',
+    resolved_from: 'live',
+    index_age_ms: null,
+    event_age_ms: 20,
+    error: new PamApiError({ kind, message: 'refused', retryable: kind === 'timeout' }),
+  });
+  const bucket = () => local.env.EXPORT_BUCKET;
+
+  it("settles a refused drop this deployment's records show terminated from the records, asking PAM nothing", async () => {
+    // Open on PAM's side still (its list lags): the record of this deployment's own DELETE decides.
+    const open = byUser('aoliveira', true);
+    await recordTerminated(bucket(), [open.session_id], 'event-1');
+    const settled = await settleRefusals([refused(open, 'rejected')], {
+      bucket: bucket(),
+      options: {},
+      listFailed: false,
+    });
+    expect(settled).toHaveLength(1);
+    expect(settled[0]).toMatchObject({ outcome: 'already_ended', error: undefined });
+    expect(settled[0]?.message).toMatch(/^terminated by this deployment at \d{4}-\d\d-\d\dT/);
+    expect(endpoints()).toEqual([]);
+  });
+
+  it('never takes the records for an unanswered drop: PAM is asked, and a session still open stays failed', async () => {
+    const open = byUser('mchen', true);
+    await recordTerminated(bucket(), [open.session_id], 'event-2');
+    const outcome = refused(open, 'timeout');
+    const settled = await settleRefusals([outcome], { bucket: bucket(), options: {}, listFailed: false });
+    expect(settled).toEqual([outcome]);
+    expect(endpoints()).toEqual(['lookup']);
+  });
+
+  it('asks PAM about a refused drop without a record, unless the list failed', async () => {
+    const ended = byUser('jsilva', false);
+    const outcomes = [refused(ended, 'rejected')];
+    expect(
+      (await settleRefusals(outcomes, { bucket: bucket(), options: {}, listFailed: false })).map((o) => o.outcome),
+    ).toEqual(['already_ended']);
+    expect(endpoints()).toEqual(['lookup']);
+    local.pam.requests.length = 0;
+    expect(await settleRefusals(outcomes, { bucket: bucket(), options: {}, listFailed: true })).toEqual(outcomes);
+    expect(endpoints()).toEqual([]);
+  });
+
+  it('leaves alone what is not a failed drop of a found session', async () => {
+    const open = byUser('aoliveira', true);
+    const notFound: Outcome = { ...refused(open, 'rejected'), session: null };
+    const terminated: Outcome = { ...refused(open, 'rejected'), outcome: 'terminated', error: undefined };
+    const outcomes = [notFound, terminated];
+    expect(await settleRefusals(outcomes, { bucket: bucket(), options: {}, listFailed: false })).toBe(outcomes);
+    expect(endpoints()).toEqual([]);
   });
 });

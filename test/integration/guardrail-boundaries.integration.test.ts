@@ -86,7 +86,7 @@ const outcomes = (report: Report) =>
   Object.fromEntries(report.outcomes.map((o) => [o.session_id, `${o.outcome} (${o.resolved_from})`]));
 const expected = (sessions: SimulatedSession[], outcome: string) =>
   Object.fromEntries(sessions.map((s) => [s.session_id, outcome]));
-const calls = (endpoint: 'list' | 'drop') => stack.local.pam.requests.filter((r) => r.endpoint === endpoint);
+const calls = (endpoint: 'list' | 'drop' | 'lookup') => stack.local.pam.requests.filter((r) => r.endpoint === endpoint);
 const droppedIds = () =>
   calls('drop')
     .map((r) => r.path.split('/').pop())
@@ -105,12 +105,17 @@ describe('the cap, on the live list (no index)', () => {
   it('blocks a match of the cap + 1 whole, dropping none', async () => {
     const targets = sessionsOf('cap-user', CAP + 1);
     serve([...targets, session('someone-else')]);
-    const report = await stack.drop(matchEvent({ user: 'cap-user' }), lambdaContext());
+    const event = matchEvent({ user: 'cap-user' });
+    const report = await stack.drop(event, lambdaContext());
     expect(outcomes(report)).toEqual(expected(targets, 'blocked (live)'));
     expect(report.outcomes[0].message).toBe(
       `${CAP + 1} sessions matched, more than MAX_SESSIONS_PER_EVENT (${CAP}): none was terminated, a human decides`,
     );
     expect(calls('drop')).toEqual([]);
+    // Kept for an analyst's confirmation: exactly the sessions blocked.
+    const kept = (await stack.local.dynamodb.items()).find((item) => JSON.stringify(item.id).includes(event.id));
+    const keptIds = (kept?.session_ids as { L?: Array<{ S: string }> } | undefined)?.L?.map((id) => id.S).sort();
+    expect(keptIds).toEqual(ids(targets));
   });
 
   it('terminates exactly the cap of sessions named by id', async () => {
@@ -129,6 +134,9 @@ describe('the cap, on the index', () => {
     const report = await stack.drop(matchEvent({ user: 'cap-user' }), lambdaContext());
     expect(outcomes(report)).toEqual(expected(targets, 'terminated (index)'));
     expect(droppedIds()).toEqual(ids(targets));
+    // Not over the cap: the index's candidates are not looked up first (only ids above the index's highest are).
+    const lookedUp = calls('lookup').map((r) => r.path.split('/').pop());
+    for (const target of targets) expect(lookedUp).not.toContain(target.id);
   });
 
   it('blocks a match of the cap + 1 whole, sending nothing: each candidate confirmed active by one lookup first', async () => {
@@ -150,8 +158,12 @@ describe('the cap, on the index', () => {
     serve(rest);
     await writeIndex();
     forgetCachedIndex();
-    const overCap = await stack.drop(idsEvent(ids(rest)), lambdaContext());
-    expect(outcomes(overCap)).toEqual(expected(rest, 'blocked (live)'));
+    const unknown = sessionHash('boundary-never-opened');
+    const overCap = await stack.drop(idsEvent([...ids(rest), unknown]), lambdaContext());
+    expect(outcomes(overCap)).toEqual({ ...expected(rest, 'blocked (live)'), [unknown]: 'blocked (index)' });
+    expect(overCap.outcomes.find((o: { session_id: string }) => o.session_id === unknown)?.message).toBe(
+      'not looked up: the request was blocked as a whole',
+    );
     expect(calls('drop')).toEqual([]);
   });
 });

@@ -42,9 +42,16 @@ describe('guardDutyFindingArn', () => {
       'arn:aws-us-gov:guardduty:us-gov-west-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/7ec4b1e0',
     );
     expect(guardDutyFindingArn({ ...parts, partition: undefined })).toMatch(/^arn:aws:guardduty:/);
+    expect(guardDutyFindingArn({ ...parts, partition: '' })).toMatch(/^arn:aws:guardduty:/);
+    expect(guardDutyFindingArn({ ...parts, arn: '' })).toMatch(/^arn:aws-us-gov:guardduty:/);
   });
 
   it('refuses to guess without the parts', () => {
-    expect(() => guardDutyFindingArn({ ...parts, detectorId: undefined })).toThrow(ValidationError);
+    for (const missing of ['region', 'accountId', 'detectorId'] as const) {
+      expect(() => guardDutyFindingArn({ ...parts, [missing]: undefined })).toThrow(ValidationError);
+      expect(() => guardDutyFindingArn({ ...parts, [missing]: '' })).toThrow(
+        'GuardDuty finding 7ec4b1e0: without detail.arn, its ARN needs detail.region, detail.accountId and detail.service.detectorId',
+      );
+    }
   });
 });

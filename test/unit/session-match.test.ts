@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { parseAddress, parseBlock } from '../../lib/sessions/ip-address.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
-import { sessionMatches } from '../../lib/sessions/session-match.js';
+import { deviceProblem, sessionMatches } from '../../lib/sessions/session-match.js';
 
 function session(fields: Record<string, unknown>): RemoteSession {
   const result = normaliseRemoteSession({
@@ -72,6 +72,43 @@ describe('sessionMatches', () => {
   it('never selects anything with empty criteria', () => {
     expect(sessionMatches(s, {})).toBe(false);
     expect(sessionMatches(s, { user: undefined, device: '' })).toBe(false);
+  });
+
+  it('criteria of empty fields select nothing, even a session whose field is empty too', () => {
+    const blank = session({ protocol: '' });
+    expect(sessionMatches(blank, { protocol: '' })).toBe(false);
+  });
+
+  it('refuses a credential criterion the session does not have, whatever else matches', () => {
+    expect(sessionMatches(s, { credential: 'administrator' })).toBe(false);
+    expect(sessionMatches(s, { user: 'jsilva', credential: 'administrator' })).toBe(false);
+  });
+
+  it('ignores spaces around a protocol or a device, on either side', () => {
+    expect(sessionMatches(s, { protocol: ' SSH ' })).toBe(true);
+    expect(sessionMatches(session({ protocol: ' ssh ' }), { protocol: 'ssh' })).toBe(true);
+    expect(sessionMatches(s, { device: ' 10.66.33.17:22 ' })).toBe(true);
+  });
+
+  it('takes ports 1 and 65535 as ports', () => {
+    expect(sessionMatches(session({ device: '10.66.33.17:1' }), { device: '10.66.33.17:1' })).toBe(true);
+    expect(sessionMatches(session({ device: '10.66.33.17:65535' }), { device: '10.66.33.17:65535' })).toBe(true);
+    expect(deviceProblem('10.66.33.17:1')).toBeUndefined();
+    expect(deviceProblem('10.66.33.17:65535')).toBeUndefined();
+  });
+
+  it('reads a bracketed address only when the brackets are the whole host', () => {
+    const v6 = session({ device: '[2001:db8::1]:22' });
+    expect(sessionMatches(v6, { device: '[2001:db8::1]' })).toBe(true);
+    expect(sessionMatches(v6, { device: 'x[2001:db8::1]' })).toBe(false);
+    expect(sessionMatches(v6, { device: '[2001:db8::1]x' })).toBe(false);
+    expect(deviceProblem('x[2001:db8::1]')).toBeDefined();
+    expect(deviceProblem('[2001:db8::1]x')).toBeDefined();
+  });
+
+  it('says a device criterion with a port and no host has no host', () => {
+    expect(deviceProblem(':22')).toContain('no host');
+    expect(deviceProblem(' :22')).toContain('no host');
   });
 });
 

@@ -1,0 +1,107 @@
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../infra/local/dynamodb.js';
+import { captureOutput } from '../support/output-capture.js';
+
+// oncePerTrigger over a real DynamoDB-protocol server (dynalite), without the rest of the stack.
+let dynamodb: DynamoDbStandIn;
+let oncePerTrigger: typeof import('../../lib/invocation/once-per-trigger.js').oncePerTrigger;
+const output = captureOutput();
+const HANDLED_BEFORE = 'This trigger was handled before: its first response is returned, nothing was sent';
+
+const context = {
+  functionName: 'pam-session-responder-drop',
+  awsRequestId: 'request-1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+beforeAll(async () => {
+  dynamodb = await startDynamoDbStandIn();
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+    IDEMPOTENCY_TABLE: dynamodb.table,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  // The DynamoDB client reads its endpoint once, when its module loads.
+  ({ oncePerTrigger } = await import('../../lib/invocation/once-per-trigger.js'));
+});
+
+afterAll(async () => {
+  await dynamodb.close();
+});
+
+beforeEach(async () => {
+  process.env.IDEMPOTENCY_TABLE = dynamodb.table;
+  await dynamodb.clear();
+});
+
+/** A piece of work that counts its runs and responds with its run number. */
+function counted() {
+  let runs = 0;
+  return {
+    work: async () => ({ run: ++runs }),
+    runs: () => runs,
+  };
+}
+
+describe('oncePerTrigger', () => {
+  it('runs a trigger once: a second delivery gets the first response, with nothing run, and says so', async () => {
+    const { work, runs } = counted();
+    const before = output.text().split(HANDLED_BEFORE).length;
+    expect(await oncePerTrigger('event-1', context, work)).toEqual({ run: 1 });
+    expect(output.text().split(HANDLED_BEFORE).length).toBe(before);
+    expect(await oncePerTrigger('event-1', context, work)).toEqual({ run: 1 });
+    expect(runs()).toBe(1);
+    expect(output.text().split(HANDLED_BEFORE).length).toBe(before + 1);
+    expect(await dynamodb.items()).toHaveLength(1);
+  });
+
+  it('runs each trigger of its own', async () => {
+    const { work, runs } = counted();
+    expect(await oncePerTrigger('event-a', context, work)).toEqual({ run: 1 });
+    expect(await oncePerTrigger('event-b', context, work)).toEqual({ run: 2 });
+    expect(runs()).toBe(2);
+  });
+
+  it('keeps no record of a handling that threw: a retry runs again', async () => {
+    let attempt = 0;
+    const work = async () => {
+      attempt += 1;
+      if (attempt === 1) throw new Error('PAM did not answer');
+      return { attempt };
+    };
+    await expect(oncePerTrigger('event-2', context, work)).rejects.toThrow('PAM did not answer');
+    expect(await oncePerTrigger('event-2', context, work)).toEqual({ attempt: 2 });
+    expect(attempt).toBe(2);
+  });
+
+  it('without a key (an HTTP request), runs every time and keeps nothing', async () => {
+    const { work, runs } = counted();
+    await oncePerTrigger(undefined, context, work);
+    await oncePerTrigger(undefined, context, work);
+    expect(runs()).toBe(2);
+    expect(await dynamodb.items()).toHaveLength(0);
+  });
+
+  it('without IDEMPOTENCY_TABLE, runs every time', async () => {
+    delete process.env.IDEMPOTENCY_TABLE;
+    const { work, runs } = counted();
+    await oncePerTrigger('event-3', context, work);
+    await oncePerTrigger('event-3', context, work);
+    expect(runs()).toBe(2);
+    expect(await dynamodb.items()).toHaveLength(0);
+  });
+
+  it('follows a change of IDEMPOTENCY_TABLE: the records go to the table now named', async () => {
+    const { work } = counted();
+    await oncePerTrigger('event-4', context, work);
+    process.env.IDEMPOTENCY_TABLE = 'no-such-table';
+    // A table that does not exist fails the invocation: it is never taken for "not seen before".
+    await expect(oncePerTrigger('event-5', context, work)).rejects.toThrow();
+    process.env.IDEMPOTENCY_TABLE = dynamodb.table;
+    expect(await oncePerTrigger('event-4', context, work)).toEqual({ run: 1 });
+  });
+});
