@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../infra/local/dynamodb.js';
-import { AlreadyConfirmedError, BlockedRequestNotFoundError, ConfigurationError } from '../../lib/core/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
 import type { Outcome } from '../../lib/termination/outcome.js';
+import { AlreadyConfirmedError, BlockedRequestNotFoundError } from '../../lib/termination/termination-errors.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
 import { captureOutput } from '../support/output-capture.js';
 

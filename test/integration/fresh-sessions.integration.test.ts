@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalPam, startLocalPam } from '../../infra/local/local-pam.js';
 import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
-import { PamApiError } from '../../lib/core/errors.js';
 import type { ActiveIndex } from '../../lib/inventory/active-index.js';
 import { recordTerminated } from '../../lib/inventory/termination-records.js';
+import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import {
   confirmActive,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SessionNotFoundError } from '../../lib/core/errors.js';
 import { terminationSettings } from '../../lib/core/settings.js';
 import type { ActiveIndex, EndedSession, IndexView } from '../../lib/inventory/active-index.js';
 import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import type { MatchCriteria } from '../../lib/sessions/session-match.js';
 import { type Target, TargetResolver } from '../../lib/termination/resolve-targets.js';
+import { SessionNotFoundError } from '../../lib/termination/termination-errors.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
 
 function session(fields: Record<string, unknown>): RemoteSession {
