@@ -17,6 +17,8 @@ const pam = {
   listFailure: undefined as PamApiError | undefined,
   /** Drops PAM accepts without ending the session. */
   ignoredDrops: new Set<string>(),
+  /** Records of the list handed out so far (one block per record). */
+  listed: 0,
 };
 let reading: IndexReading = { usable: false, reason: 'no index' };
 const fallbacks: string[] = [];
@@ -51,7 +53,10 @@ vi.mock('../../lib/pam/pam-client.js', () => ({
   streamRemoteSessions: async function* () {
     pam.calls.push('list');
     if (pam.listFailure) throw pam.listFailure;
-    yield pam.sessions.map((session) => ({ ...session }));
+    for (const session of pam.sessions) {
+      pam.listed += 1;
+      yield [{ ...session }];
+    }
   },
 }));
 vi.mock('../../lib/pam/pam-secret.js', () => ({ prefetchPamConnection: async () => undefined }));
@@ -145,6 +150,7 @@ beforeEach(() => {
   pam.lookupRoute = true;
   pam.listFailure = undefined;
   pam.ignoredDrops.clear();
+  pam.listed = 0;
   reading = { usable: false, reason: 'no index' };
   fallbacks.length = 0;
 });
@@ -200,6 +206,29 @@ describe('terminateSessions', () => {
     const report = await terminateSessions(request({ sessionIds: [idOf('bob')] }), settings(), {});
     expect(report.outcomes).toEqual([expect.objectContaining({ outcome: 'terminated', resolved_from: 'live' })]);
     expect(pam.calls[0]).toBe('list');
+  });
+
+  it('stops reading the list once every id it seeks has arrived', async () => {
+    const report = await terminateSessions(request({ sessionIds: [idOf('alice')] }), settings(), {});
+    expect(kinds(report)).toEqual({ alice: 'terminated' });
+    expect(pam.listed).toBe(1);
+  });
+
+  it('without an index, blocks more ids than the cap whole and drops none; exactly the cap are terminated', async () => {
+    const three = [idOf('alice'), idOf('bob'), idOf('carol')];
+    const blocked = await terminateSessions(request({ sessionIds: three }), settings(), {});
+    expect(kinds(blocked)).toEqual({ alice: 'blocked', bob: 'blocked', carol: 'blocked' });
+    expect(pam.calls.filter((call) => call.startsWith('drop'))).toEqual([]);
+
+    const two = await terminateSessions(request({ sessionIds: three.slice(0, 2) }), settings(), {});
+    expect(kinds(two)).toEqual({ alice: 'terminated', bob: 'terminated' });
+  });
+
+  it('without an index, reads the whole list before acting on a match: over the cap, none is terminated', async () => {
+    const report = await terminateSessions(request({ criteria: [{ protocol: 'ssh' }] }), settings(), {});
+    expect(kinds(report)).toEqual({ alice: 'blocked', bob: 'blocked', carol: 'blocked' });
+    expect(pam.calls).toEqual(['list']);
+    expect(pam.listed).toBe(pam.sessions.length);
   });
 
   it("blocks a match over the cap whole, once PAM confirms the index's candidates are active, and drops none", async () => {
