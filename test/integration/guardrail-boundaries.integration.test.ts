@@ -134,9 +134,17 @@ describe('the cap, on the index', () => {
     const report = await stack.drop(matchEvent({ user: 'cap-user' }), lambdaContext());
     expect(outcomes(report)).toEqual(expected(targets, 'terminated (index)'));
     expect(droppedIds()).toEqual(ids(targets));
-    // Not over the cap: the index's candidates are not looked up first (only ids above the index's highest are).
-    const lookedUp = calls('lookup').map((r) => r.path.split('/').pop());
-    for (const target of targets) expect(lookedUp).not.toContain(target.id);
+    // Not over the cap: the index's candidates are not looked up before their DELETE (only ids above the index's
+    // highest are); each is looked up once after it, to confirm it ended.
+    const requests = stack.local.pam.requests;
+    for (const target of targets) {
+      const dropped = requests.findIndex((r) => r.endpoint === 'drop' && r.path.endsWith(`/${target.session_id}`));
+      const lookups = requests.flatMap((r, at) =>
+        r.endpoint === 'lookup' && r.path.endsWith(`/${target.id}`) ? [at] : [],
+      );
+      expect(lookups.length).toBe(1);
+      expect(lookups[0]).toBeGreaterThan(dropped);
+    }
   });
 
   it('blocks a match of the cap + 1 whole, sending nothing: each candidate confirmed active by one lookup first', async () => {
