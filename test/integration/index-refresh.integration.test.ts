@@ -58,6 +58,15 @@ async function fullList(): Promise<any> {
   return readIndex();
 }
 
+/**
+ * A full list a while ago: a list falling back right after one would wait for the last list's own duration again
+ * (a slow PAM is not listed back to back), which on a loaded machine can outlast the test's next step.
+ */
+async function fullListAWhileAgo(): Promise<void> {
+  const index = await fullList();
+  await putIndex({ ...index, full_listed_at: new Date(Date.now() - 10_000).toISOString() });
+}
+
 function opened(id: number, ended = false): SimulatedSession {
   return {
     ...(seedSessions()[0] as SimulatedSession),
@@ -192,7 +201,7 @@ describe('index-sessions between full lists', () => {
   });
 
   it('lists instead, and counts FullListFallback, when PAM refuses the lookup route', async () => {
-    await fullList();
+    await fullListAWhileAgo();
     local.pam.injectFault('lookup', {
       kind: 'status',
       status: 404,
@@ -205,7 +214,7 @@ describe('index-sessions between full lists', () => {
   });
 
   it('lists instead when more sessions opened than the budget leaves lookups for, counting those it sent', async () => {
-    await fullList();
+    await fullListAWhileAgo();
     const active = activeIds(local.pam.sessions).length;
     process.env.INDEX_MAX_LOOKUPS_PER_MINUTE = String(active + 8);
     local.pam.openSessions(Array.from({ length: 10 }, (_, index) => opened(13 + index)));
@@ -222,7 +231,7 @@ describe('index-sessions between full lists', () => {
   });
 
   it('lists instead when a refresh needs more lookups than a whole minute allows', async () => {
-    await fullList();
+    await fullListAWhileAgo();
     const perRefresh = activeIds(local.pam.sessions).length + 5;
     process.env.INDEX_MAX_LOOKUPS_PER_MINUTE = String(perRefresh - 1);
     const mark = output.text().length;
