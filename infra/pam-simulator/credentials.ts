@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { envelope } from './envelope.js';
 import type { SimulatedSession } from './seed-sessions.js';
 
 /** A credential as the simulator keeps it: one per username and device address its sessions used. */
@@ -43,20 +44,6 @@ export interface CredentialApi {
   reset(): void;
   handles(path: string): boolean;
   serve(method: string, path: string, res: ServerResponse): number;
-}
-
-function envelope(status: number, message: string, errorCode: number) {
-  const error = errorCode !== 0;
-  return {
-    status,
-    message,
-    error,
-    error_code: errorCode,
-    detail: '',
-    mensagem: message,
-    erro: error,
-    cod_erro: errorCode,
-  };
 }
 
 const newPassword = () => `P@${randomBytes(12).toString('base64url')}`;

@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OAuth1Credentials } from '../../lib/pam/oauth1.js';
 import { closeServer, listenOnLoopback, withBody } from '../local/loopback-server.js';
 import { type CredentialApi, credentialApi } from './credentials.js';
+import { envelope } from './envelope.js';
 import { hmacSha1Signature, signatureBaseString } from './oauth1-verify.js';
 import { pamDuration, pamTimestamp, type SimulatedSession, seedSessions } from './seed-sessions.js';
 
@@ -100,25 +101,6 @@ export interface PamSimulator {
 }
 
 const TIMESTAMP_WINDOW_SECONDS = 300;
-
-/**
- * PAM's response envelope, as the vendor pages show it (../shared/seeds/000_d9c2284402cf494c.txt and
- * 001_9330fd820b24a561.txt, "Encerrar uma sessão proxy" / "Terminate a proxy session": the 200 and the
- * 500 of the drop; 002_31771ed22dc073b2.txt: the list's, with `code`, `tenant` and `remote_sessions`).
- */
-function envelope(status: number, message: string, errorCode: number) {
-  const error = errorCode !== 0;
-  return {
-    status,
-    message,
-    error,
-    error_code: errorCode,
-    detail: '',
-    mensagem: message,
-    erro: error,
-    cod_erro: errorCode,
-  };
-}
 
 /** Parses `OAuth k="v", k2="v2"` into decoded parameters. */
 function parseOAuthHeader(header: string): Record<string, string> | undefined {
