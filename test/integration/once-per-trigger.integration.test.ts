@@ -140,4 +140,29 @@ describe('oncePerTrigger', () => {
     process.env.IDEMPOTENCY_EXPIRES_HOURS = '2';
     await expirationOf('event-8', 2);
   });
+
+  it('forgets a load that failed: the next trigger in the container loads again and runs', async () => {
+    const persistence = '@aws-lambda-powertools/idempotency/dynamodb';
+    let failures = 1;
+    vi.resetModules();
+    vi.doMock(persistence, async (importActual) => {
+      const actual = await importActual<typeof import('@aws-lambda-powertools/idempotency/dynamodb')>();
+      class FailingOnce extends actual.DynamoDBPersistenceLayer {
+        constructor(...options: ConstructorParameters<typeof actual.DynamoDBPersistenceLayer>) {
+          if (failures-- > 0) throw new Error('the persistence layer could not load');
+          super(...options);
+        }
+      }
+      return { ...actual, DynamoDBPersistenceLayer: FailingOnce };
+    });
+    try {
+      const fresh = await import('../../lib/invocation/once-per-trigger.js');
+      const { work, runs } = counted();
+      await expect(fresh.oncePerTrigger('event-9', context, work)).rejects.toThrow('could not load');
+      expect(runs()).toBe(0);
+      expect(await fresh.oncePerTrigger('event-9', context, work)).toEqual({ run: 1 });
+    } finally {
+      vi.doUnmock(persistence);
+    }
+  });
 });

@@ -21,6 +21,8 @@ const pam = {
   ignoredDrops: new Set<string>(),
   /** Records of the list handed out so far (one block per record). */
   listed: 0,
+  /** For each DELETE (by user), how many records of the list had been handed out when it was sent. */
+  listedAtDrop: {} as Record<string, number>,
 };
 let reading: IndexReading = { usable: false, reason: 'no index' };
 const fallbacks: string[] = [];
@@ -35,6 +37,7 @@ const refused = (message: string, extra: Partial<ConstructorParameters<typeof Pa
 vi.mock('../../lib/pam/pam-client.js', () => ({
   dropSession: async (sessionId: string) => {
     pam.calls.push(`drop ${sessionId.slice(0, 2)}`);
+    pam.listedAtDrop[pam.sessions.find((s) => s.session_id === sessionId)?.user ?? sessionId] = pam.listed;
     const session = pam.sessions.find((candidate) => candidate.session_id === sessionId);
     if (!session?.active) throw refused('An error occurred while droping session');
     if (pam.ignoredDrops.has(sessionId)) return;
@@ -171,6 +174,7 @@ beforeEach(() => {
   pam.listFailure = undefined;
   pam.ignoredDrops.clear();
   pam.listed = 0;
+  pam.listedAtDrop = {};
   reading = { usable: false, reason: 'no index' };
   fallbacks.length = 0;
   fallbackReasons.length = 0;
@@ -468,5 +472,22 @@ describe('terminateSessions', () => {
         trigger: expect.objectContaining({ event_id: 'e-1' }),
       }),
     );
+  });
+
+  it('without an index, sends the DELETE of a sought id as it arrives, up to exactly the cap', async () => {
+    const report = await terminateSessions(request({ sessionIds: [idOf('alice'), idOf('carol')] }), settings(), {});
+    expect(kinds(report)).toEqual({ alice: 'terminated', carol: 'terminated' });
+    // alice's DELETE is out before carol's record (the third) is read.
+    expect(pam.listedAtDrop.alice).toBeLessThan(3);
+  });
+
+  it('with an index, terminates a match the list shows as it arrives, before the rest of the list', async () => {
+    reading = indexOf(1);
+    pam.lookupRoute = false;
+    const report = await terminateSessions(request({ criteria: [{ origin_ip: '10.0.0.2' }] }), settings(), {});
+    expect(kinds(report)).toEqual({ bob: 'terminated' });
+    // bob's DELETE is out before the list's last record is read; the list is still read to its end.
+    expect(pam.listedAtDrop.bob).toBeLessThan(pam.sessions.length);
+    expect(pam.listed).toBe(pam.sessions.length);
   });
 });
