@@ -418,4 +418,18 @@ describe('the rules at their edges (mutation survivors, issue 24)', () => {
     delete detail.service.resourceRole;
     expect(guardDutyTargets(detail, RULES).reason).toMatch(/, resource role not given\): /);
   });
+
+  it('lists the accounts that may act (or none), and names every VPC of an instance out of DEVICE_VPCS', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    const none = { ...RULES, scope: { ...SCOPE, accounts: new Set<string>() } };
+    expect(guardDutyTargets(detail, none).ignored).toMatch(/is not one whose findings act \(none: FINDING_ACCOUNTS/);
+    const others = { ...RULES, scope: { ...SCOPE, accounts: new Set(['210987654321', '111122223333']) } };
+    expect(guardDutyTargets(detail, others).ignored).toMatch(/act \(210987654321, 111122223333: FINDING_ACCOUNTS/);
+    const [eni] = detail.resource.instanceDetails.networkInterfaces;
+    detail.resource.instanceDetails.networkInterfaces.push({ ...eni, vpcId: 'vpc-0fedcba9876543210' });
+    const elsewhere = { ...RULES, scope: { ...SCOPE, deviceVpcs: new Set(['vpc-0aaaaaaaaaaaaaaaa']) } };
+    expect(guardDutyTargets(detail, elsewhere).ignored).toBe(
+      'instance i-0a1b2c3d4e5f60718 is in vpc-0123456789abcdef0, vpc-0fedcba9876543210, not in DEVICE_VPCS',
+    );
+  });
 });
