@@ -181,6 +181,11 @@ export async function terminateSessions(
     code: listFailure.code,
     message: `the live list could not be read to its end (${listFailure.message}): sessions it would have matched were not terminated`,
   };
-  logger.warn('Termination incomplete', { ...incomplete, trigger: request.trigger });
+  // `message` is the logger's own key: the text goes in `reason`, or the line would lose it.
+  logger.warn('Termination incomplete', {
+    code: incomplete.code,
+    reason: incomplete.message,
+    trigger: request.trigger,
+  });
   return { ...report, incomplete };
 }

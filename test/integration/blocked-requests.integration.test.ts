@@ -88,8 +88,18 @@ describe('blocked requests', () => {
     delete process.env.IDEMPOTENCY_TABLE;
     await blocked.keepBlockedRequest(request('event-3'), outcomes('11'));
     expect(await dynamodb.items()).toEqual([]);
-    await expect(blocked.claimBlockedRequest('event-3', 'lead')).rejects.toBeInstanceOf(ConfigurationError);
+    const claim = blocked.claimBlockedRequest('event-3', 'lead');
+    await expect(claim).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(claim).rejects.toThrow('IDEMPOTENCY_TABLE is not set: blocked requests are not kept');
     await expect(blocked.releaseBlockedRequest('event-3')).resolves.toBeUndefined();
+  });
+
+  it('passes on a DynamoDB failure of the claim: it is never taken for "not blocked"', async () => {
+    await blocked.keepBlockedRequest(request('event-6'), outcomes('11'));
+    // DynamoDB refuses an item over 400 KB: the update fails, the read after it would not.
+    const claim = blocked.claimBlockedRequest('event-6', 'x'.repeat(410_000));
+    await expect(claim).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(claim).rejects.not.toBeInstanceOf(BlockedRequestNotFoundError);
   });
 
   it('records who asked as null when nobody is named', async () => {

@@ -14,7 +14,7 @@ import {
 import { type Outcome, sessionFacts } from '../../lib/termination/outcome.js';
 import { settleRefusals } from '../../lib/termination/settle-refusals.js';
 import { emfRecords } from '../support/emf.js';
-import { captureOutput } from '../support/output-capture.js';
+import { captureOutput, jsonLinesWritten } from '../support/output-capture.js';
 
 let local: LocalPam;
 const output = captureOutput();
@@ -216,11 +216,22 @@ describe('settleRefusals', () => {
     // Open on PAM's side still (its list lags): the record of this deployment's own DELETE decides.
     const open = byUser('aoliveira', true);
     await recordTerminated(bucket(), [open.session_id], 'event-1');
-    const settled = await settleRefusals([refused(open, 'rejected')], {
-      bucket: bucket(),
-      options: {},
-      listFailed: false,
-    });
+    const { result: settled, lines } = await jsonLinesWritten(() =>
+      settleRefusals([refused(open, 'rejected')], {
+        bucket: bucket(),
+        options: {},
+        listFailed: false,
+      }),
+    );
+    // What PAM said is kept for the operator, in a warning naming the session.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'A refused drop of a session that had ended',
+        session_id: open.session_id,
+        reason: 'PAM Core answered HTTP 500 (error_code 1)',
+      }),
+    );
     expect(settled).toHaveLength(1);
     expect(settled[0]).toMatchObject({ outcome: 'already_ended', error: undefined });
     expect(settled[0]?.message).toMatch(/^terminated by this deployment at \d{4}-\d\d-\d\dT/);

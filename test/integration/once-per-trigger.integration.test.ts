@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../infra/local/dynamodb.js';
 import { captureOutput } from '../support/output-capture.js';
 
@@ -35,6 +36,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   process.env.IDEMPOTENCY_TABLE = dynamodb.table;
+  delete process.env.IDEMPOTENCY_EXPIRES_HOURS;
   await dynamodb.clear();
 });
 
@@ -103,5 +105,64 @@ describe('oncePerTrigger', () => {
     await expect(oncePerTrigger('event-5', context, work)).rejects.toThrow();
     process.env.IDEMPOTENCY_TABLE = dynamodb.table;
     expect(await oncePerTrigger('event-4', context, work)).toEqual({ run: 1 });
+  });
+
+  it('says which trigger was handled before', async () => {
+    const { work } = counted();
+    await oncePerTrigger('event-6', context, work);
+    const before = output.text().length;
+    await oncePerTrigger('event-6', context, work);
+    const line = output
+      .text()
+      .slice(before)
+      .split('\n')
+      .find((text) => text.includes(HANDLED_BEFORE));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ message: HANDLED_BEFORE, key: 'event-6' });
+  });
+
+  it('keeps a record for IDEMPOTENCY_EXPIRES_HOURS (24 unless set), under the trigger key alone', async () => {
+    const { work } = counted();
+    // A container reads the setting once, with its first trigger: each case is a fresh container.
+    const expirationOf = async (key: string, hours: number) => {
+      vi.resetModules();
+      const fresh = await import('../../lib/invocation/once-per-trigger.js');
+      const before = Date.now() / 1_000;
+      await fresh.oncePerTrigger(key, context, work);
+      const after = Date.now() / 1_000;
+      const digest = createHash('md5').update(JSON.stringify(key)).digest('base64');
+      const record = (await dynamodb.items()).find((item) => (item.id as { S: string }).S.endsWith(`#${digest}`));
+      expect(record, `the record of ${key}`).toBeDefined();
+      const expiration = Number((record?.expiration as { N: string } | undefined)?.N);
+      expect(expiration).toBeGreaterThanOrEqual(Math.floor(before + hours * 3_600));
+      expect(expiration).toBeLessThanOrEqual(Math.ceil(after + hours * 3_600));
+    };
+    await expirationOf('event-7', 24);
+    process.env.IDEMPOTENCY_EXPIRES_HOURS = '2';
+    await expirationOf('event-8', 2);
+  });
+
+  it('forgets a load that failed: the next trigger in the container loads again and runs', async () => {
+    const persistence = '@aws-lambda-powertools/idempotency/dynamodb';
+    let failures = 1;
+    vi.resetModules();
+    vi.doMock(persistence, async (importActual) => {
+      const actual = await importActual<typeof import('@aws-lambda-powertools/idempotency/dynamodb')>();
+      class FailingOnce extends actual.DynamoDBPersistenceLayer {
+        constructor(...options: ConstructorParameters<typeof actual.DynamoDBPersistenceLayer>) {
+          if (failures-- > 0) throw new Error('the persistence layer could not load');
+          super(...options);
+        }
+      }
+      return { ...actual, DynamoDBPersistenceLayer: FailingOnce };
+    });
+    try {
+      const fresh = await import('../../lib/invocation/once-per-trigger.js');
+      const { work, runs } = counted();
+      await expect(fresh.oncePerTrigger('event-9', context, work)).rejects.toThrow('could not load');
+      expect(runs()).toBe(0);
+      expect(await fresh.oncePerTrigger('event-9', context, work)).toEqual({ run: 1 });
+    } finally {
+      vi.doUnmock(persistence);
+    }
   });
 });

@@ -45,3 +45,19 @@ export function stopCapturing(): string {
   }
   return recorded.join('');
 }
+
+/** What `run` resolved to, and the JSON lines (Powertools logs, EMF metrics) written meanwhile. */
+export async function jsonLinesWritten<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; lines: Array<Record<string, unknown>> }> {
+  const output = captureOutput();
+  const before = output.text().length;
+  const result = await run();
+  const lines = output
+    .text()
+    .slice(before)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { result, lines };
+}

@@ -1,9 +1,10 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { LookupUnavailableError } from '../../lib/pam/session-lookup.js';
 import type { RemoteSession } from '../../lib/sessions/remote-session.js';
 import { checkEnded } from '../../lib/termination/check-ended.js';
 import type { Outcome, OutcomeKind } from '../../lib/termination/outcome.js';
+import { jsonLinesWritten } from '../support/output-capture.js';
 
 /** What the mocked PAM answers to each round of lookups: per numeric id, a session, "not found", or a failure. */
 type Answer = RemoteSession | undefined | Error;
@@ -64,9 +65,20 @@ const C = 'c'.repeat(40);
 
 const confirmedOf = (outcomes: Outcome[]) => Object.fromEntries(outcomes.map((o) => [o.session_id, o.confirmed]));
 
+/** The log lines written while `run` ran, as { level, message, reason }. */
+async function logsOf<T>(run: () => Promise<T>) {
+  const { result, lines } = await jsonLinesWritten(run);
+  return { result, logs: lines.map(({ level, message, reason }) => ({ level, message, reason })) };
+}
+
 beforeEach(() => {
   rounds.length = 0;
   asked.length = 0;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('checkEnded: whether PAM shows a terminated session ended', () => {
@@ -135,5 +147,80 @@ describe('checkEnded: whether PAM shows a terminated session ended', () => {
     const checked = await checkEnded([outcome('11', A)], 3, { deadline: Date.now() + 1_000 });
     expect(confirmedOf(checked)).toEqual({ [A]: false });
     expect(asked).toHaveLength(1);
+  });
+
+  it('leaves the other outcomes of a mixed report as they were, with no confirmation', async () => {
+    rounds.push({ '11': session('11', A, false) });
+    const failed = outcome('12', B, 'failed');
+    const checked = await checkEnded([outcome('11', A), failed], 3);
+    expect(checked[0]).toMatchObject({ session_id: A, confirmed: true });
+    expect(checked[1]).toEqual(failed);
+    expect(checked[1] !== undefined && 'confirmed' in checked[1]).toBe(false);
+  });
+
+  it('asks again when the deadline leaves room for the rechecks', async () => {
+    rounds.push({ '11': session('11', A, true) }, { '11': session('11', A, false) });
+    const checked = await checkEnded([outcome('11', A)], 3, { deadline: Date.now() + 60_000 });
+    expect(confirmedOf(checked)).toEqual({ [A]: true });
+    expect(asked).toHaveLength(2);
+  });
+
+  it('asks again only while the deadline is more than 1.5 s away (two rechecks and a margin)', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const active = { '11': session('11', A, true) };
+    rounds.push(active, active);
+    const atTheLimit = checkEnded([outcome('11', A)], 2, { deadline: Date.now() + 1_500 });
+    await vi.runAllTimersAsync();
+    expect(confirmedOf(await atTheLimit)).toEqual({ [A]: false });
+    expect(asked).toHaveLength(1);
+
+    asked.length = 0;
+    const checking = checkEnded([outcome('11', A)], 2, { deadline: Date.now() + 1_501 });
+    await vi.runAllTimersAsync();
+    expect(confirmedOf(await checking)).toEqual({ [A]: false });
+    expect(asked).toHaveLength(2);
+  });
+
+  it('spreads its rechecks: the first after 250 to 500 ms (randomised), the next twice as long', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const active = { '11': session('11', A, true) };
+    rounds.push(active, active, active);
+    const checking = checkEnded([outcome('11', A)], 3);
+    await vi.advanceTimersByTimeAsync(374);
+    expect(asked).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asked).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(749);
+    expect(asked).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asked).toHaveLength(3);
+    expect(confirmedOf(await checking)).toEqual({ [A]: false });
+  });
+
+  it('tells the operator why it could not check: a warning for a failed lookup, a note without a lookup route', async () => {
+    rounds.push({ '11': new PamApiError({ kind: 'timeout', message: 'PAM timed out', retryable: true }) });
+    const failed = await logsOf(() => checkEnded([outcome('11', A)], 3));
+    expect(failed.logs).toEqual([
+      { level: 'WARN', message: 'Could not check that terminated sessions ended', reason: 'PAM timed out' },
+    ]);
+
+    asked.length = 0;
+    rounds.length = 0;
+    rounds.push({
+      '11': new LookupUnavailableError('route_refused', { kind: 'rejected', message: 'no route', retryable: false }),
+    });
+    const unavailable = await logsOf(() => checkEnded([outcome('11', A)], 3));
+    expect(unavailable.logs).toHaveLength(1);
+    expect(unavailable.logs[0]).toMatchObject({ level: 'INFO', message: 'Terminated sessions not checked' });
+    expect(unavailable.logs[0]?.reason).toBeTruthy();
+  });
+
+  it('logs no failure for a session still active after every attempt: its confirmation says so', async () => {
+    const active = { '11': session('11', A, true) };
+    rounds.push(active, active);
+    const { result, logs } = await logsOf(() => checkEnded([outcome('11', A)], 2));
+    expect(confirmedOf(result)).toEqual({ [A]: false });
+    expect(logs).toEqual([]);
   });
 });

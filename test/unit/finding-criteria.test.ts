@@ -360,3 +360,76 @@ describe('finding keys (issue 19)', () => {
     ]);
   });
 });
+
+describe('the rules at their edges (mutation survivors, issue 24)', () => {
+  it('acts on a GuardDuty finding of exactly the threshold severity', () => {
+    const detail = eventFixture('guardduty-port-probe-low-severity').detail;
+    expect(guardDutyTargets(detail, { ...RULES, minSeverity: 2 }).ignored).toBeUndefined();
+    expect(guardDutyTargets(detail, { ...RULES, minSeverity: 2.1 }).ignored).toBe(
+      'severity 2 is below the threshold 2.1',
+    );
+  });
+
+  it('acts on an instance without network interfaces when no DEVICE_VPCS is set', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    delete detail.resource.instanceDetails.networkInterfaces;
+    expect(guardDutyTargets(detail, RULES).ignored).toBeUndefined();
+  });
+
+  it('acts on an instance with one interface in DEVICE_VPCS and another outside them', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    const [eni] = detail.resource.instanceDetails.networkInterfaces;
+    detail.resource.instanceDetails.networkInterfaces.push({ ...eni, vpcId: 'vpc-0fedcba9876543210' });
+    const scope = { ...SCOPE, deviceVpcs: new Set(['vpc-0fedcba9876543210']) };
+    expect(guardDutyTargets(detail, { ...RULES, scope }).ignored).toBeUndefined();
+  });
+
+  it('takes a note of ours at exactly UpdatedAt for its own write-back', () => {
+    const detail = eventFixture('securityhub-imported-write-back').detail;
+    detail.findings[0].Workflow.Status = 'NEW';
+    detail.findings[0].Note.UpdatedAt = detail.findings[0].UpdatedAt;
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).ignored).toMatch(/its last change is this product's own note/);
+  });
+
+  it("without GuardDuty's resource role, takes outbound traffic (Network.Direction OUT) for an actor: sessions into it", () => {
+    const detail = eventFixture('securityhub-imported-guardduty-copy').detail;
+    delete detail.findings[0].ProductFields['aws/guardduty/service/resourceRole'];
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+    ]);
+    // Without a direction either: both, as without a role.
+    delete detail.findings[0].Network.Direction;
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+      { origin_ip: '10.66.50.9' },
+    ]);
+  });
+
+  it('acts on a product that any one of SECURITYHUB_PRODUCTS allows', () => {
+    const detail = eventFixture('securityhub-imported-high').detail;
+    const rules = { ...IMPORTED, products: ['arn:aws:securityhub:*::product/aws/macie', ...IMPORTED.products] };
+    expect(securityHubTargets(detail, SCOPE, rules).ignored).toBeUndefined();
+  });
+
+  it('says when a GuardDuty finding gives no resource role', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    delete detail.service.resourceRole;
+    expect(guardDutyTargets(detail, RULES).reason).toMatch(/, resource role not given\): /);
+  });
+
+  it('lists the accounts that may act (or none), and names every VPC of an instance out of DEVICE_VPCS', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    const none = { ...RULES, scope: { ...SCOPE, accounts: new Set<string>() } };
+    expect(guardDutyTargets(detail, none).ignored).toMatch(/is not one whose findings act \(none: FINDING_ACCOUNTS/);
+    const others = { ...RULES, scope: { ...SCOPE, accounts: new Set(['210987654321', '111122223333']) } };
+    expect(guardDutyTargets(detail, others).ignored).toMatch(/act \(210987654321, 111122223333: FINDING_ACCOUNTS/);
+    const [eni] = detail.resource.instanceDetails.networkInterfaces;
+    detail.resource.instanceDetails.networkInterfaces.push({ ...eni, vpcId: 'vpc-0fedcba9876543210' });
+    const elsewhere = { ...RULES, scope: { ...SCOPE, deviceVpcs: new Set(['vpc-0aaaaaaaaaaaaaaaa']) } };
+    expect(guardDutyTargets(detail, elsewhere).ignored).toBe(
+      'instance i-0a1b2c3d4e5f60718 is in vpc-0123456789abcdef0, vpc-0fedcba9876543210, not in DEVICE_VPCS',
+    );
+  });
+});

@@ -3,8 +3,10 @@ import { terminationSettings } from '../../lib/core/settings.js';
 import { type ActiveIndex, type IndexReading, parseActiveIndex } from '../../lib/inventory/active-index.js';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import type { RemoteSession } from '../../lib/sessions/remote-session.js';
+import type { Outcome } from '../../lib/termination/outcome.js';
 import { terminateSessions } from '../../lib/termination/terminate-sessions.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
+import { jsonLinesWritten as written } from '../support/output-capture.js';
 
 /**
  * The orchestrator alone: resolve → act → report, over a PAM client mocked in memory (drop,
@@ -19,9 +21,15 @@ const pam = {
   ignoredDrops: new Set<string>(),
   /** Records of the list handed out so far (one block per record). */
   listed: 0,
+  /** For each DELETE (by user), how many records of the list had been handed out when it was sent. */
+  listedAtDrop: {} as Record<string, number>,
 };
 let reading: IndexReading = { usable: false, reason: 'no index' };
 const fallbacks: string[] = [];
+/** Why each full-list fallback was counted. */
+const fallbackReasons: string[] = [];
+/** What the AWS side was handed: the sessions kept as a blocked request, the records PAM's S3 refused. */
+const aws = { keptBlocked: [] as string[][], unrecorded: 0, secretReads: 0, indexReads: 0 };
 
 const refused = (message: string, extra: Partial<ConstructorParameters<typeof PamApiError>[0]> = {}) =>
   new PamApiError({ kind: 'rejected', status: 500, retryable: false, message, pamErrorCode: 1, ...extra });
@@ -29,6 +37,7 @@ const refused = (message: string, extra: Partial<ConstructorParameters<typeof Pa
 vi.mock('../../lib/pam/pam-client.js', () => ({
   dropSession: async (sessionId: string) => {
     pam.calls.push(`drop ${sessionId.slice(0, 2)}`);
+    pam.listedAtDrop[pam.sessions.find((s) => s.session_id === sessionId)?.user ?? sessionId] = pam.listed;
     const session = pam.sessions.find((candidate) => candidate.session_id === sessionId);
     if (!session?.active) throw refused('An error occurred while droping session');
     if (pam.ignoredDrops.has(sessionId)) return;
@@ -59,23 +68,37 @@ vi.mock('../../lib/pam/pam-client.js', () => ({
     }
   },
 }));
-vi.mock('../../lib/pam/pam-secret.js', () => ({ prefetchPamConnection: async () => undefined }));
+vi.mock('../../lib/pam/pam-secret.js', () => ({
+  prefetchPamConnection: async () => {
+    aws.secretReads += 1;
+  },
+}));
 vi.mock('../../lib/inventory/active-index.js', async (importActual) => ({
   ...(await importActual<typeof import('../../lib/inventory/active-index.js')>()),
-  readActiveIndex: async () => reading,
+  readActiveIndex: async () => {
+    aws.indexReads += 1;
+    return reading;
+  },
   indexRefreshed: async () => undefined,
 }));
 vi.mock('../../lib/inventory/inventory-metrics.js', () => ({
-  recordFullListFallback: (caller: string) => fallbacks.push(caller),
+  recordFullListFallback: (caller: string, reason: string) => {
+    fallbacks.push(caller);
+    fallbackReasons.push(reason);
+  },
 }));
 vi.mock('../../lib/inventory/termination-records.js', () => ({
-  recordTerminated: async () => 0,
+  recordTerminated: async () => aws.unrecorded,
   terminatedAmong: async () => new Map(),
 }));
 vi.mock('../../lib/aws/audit-trail.js', () => ({
   publishAuditEvents: async (events: unknown[]) => ({ published: events.length, failed: 0 }),
 }));
-vi.mock('../../lib/termination/blocked-requests.js', () => ({ keepBlockedRequest: async () => undefined }));
+vi.mock('../../lib/termination/blocked-requests.js', () => ({
+  keepBlockedRequest: async (_request: TerminationRequest, blocked: Outcome[]) => {
+    aws.keptBlocked.push(blocked.map((outcome) => outcome.session_id));
+  },
+}));
 vi.mock('../../lib/termination/blocked-notice.js', () => ({ notifyBlocked: async () => undefined }));
 vi.mock('../../lib/termination/finding-write-back.js', () => ({ writeBackToFindings: async () => undefined }));
 
@@ -151,8 +174,11 @@ beforeEach(() => {
   pam.listFailure = undefined;
   pam.ignoredDrops.clear();
   pam.listed = 0;
+  pam.listedAtDrop = {};
   reading = { usable: false, reason: 'no index' };
   fallbacks.length = 0;
+  fallbackReasons.length = 0;
+  Object.assign(aws, { keptBlocked: [], unrecorded: 0, secretReads: 0, indexReads: 0 });
 });
 
 describe('terminateSessions', () => {
@@ -316,5 +342,152 @@ describe('terminateSessions', () => {
     );
     expect(kinds(report)).toMatchObject({ alice: 'terminated' });
     expect(report.incomplete).toMatchObject({ code: 'pam_timeout' });
+  });
+
+  it('tells the operator why the index cannot decide', async () => {
+    reading = { usable: false, reason: 'the index is 900 s old' };
+    const { lines } = await written(() => terminateSessions(request({ sessionIds: [idOf('bob')] }), settings(), {}));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'The active-session index cannot decide; the live list will',
+        reason: 'the index is 900 s old',
+      }),
+    );
+  });
+
+  it('reads nothing for a request that names nothing: no index, no secret, no log', async () => {
+    const { result, lines } = await written(() => terminateSessions(request({}), settings(), {}));
+    expect(result.outcomes).toEqual([]);
+    expect(aws).toMatchObject({ secretReads: 0, indexReads: 0 });
+    expect(pam.calls).toEqual([]);
+    expect(lines.filter((line) => line.level === 'WARN')).toEqual([]);
+  });
+
+  it('says why a candidate of a stale index was not terminated', async () => {
+    reading = indexOf(4);
+    const carol = pam.sessions.find((s) => s.user === 'carol');
+    if (carol) Object.assign(carol, { active: false, end: '2026-12-07 01:59:00' });
+    const report = await terminateSessions(request({ criteria: [{ protocol: 'ssh' }] }), settings(), {});
+    expect(report.outcomes.find((o) => o.session?.user === 'carol')).toMatchObject({
+      outcome: 'already_ended',
+      message: 'the index showed it active; the PAM Core no longer does',
+    });
+  });
+
+  it('asks PAM nothing before the DELETEs when only sessions it spares push a match over the cap', async () => {
+    reading = indexOf(4);
+    const report = await terminateSessions(
+      request({ criteria: [{ protocol: 'ssh' }] }),
+      settings({ protectedUsers: ['carol'] }),
+      {},
+    );
+    expect(kinds(report)).toEqual({ alice: 'terminated', bob: 'terminated', carol: 'skipped_protected' });
+    expect(pam.calls.slice(0, 2).sort()).toEqual(['drop 11', 'drop 22']);
+  });
+
+  it('counts a full-list fallback, with its reason, only when an index was there to serve', async () => {
+    await terminateSessions(request({ sessionIds: [idOf('bob')] }), settings(), {});
+    expect(fallbacks).toEqual([]);
+
+    reading = indexOf(2);
+    pam.lookupRoute = false;
+    await terminateSessions(request({ sessionIds: [idOf('carol')] }), settings(), {});
+    expect(fallbackReasons).toContain('ids neither the index nor the sessions since it know');
+  });
+
+  it('reports the ids a failed list left unresolved as failed, with its message, and asks PAM nothing more', async () => {
+    pam.listFailure = new PamApiError({ kind: 'timeout', retryable: true, message: 'list timed out' });
+    reading = indexOf(1);
+    pam.lookupRoute = false;
+    const alice = pam.sessions.find((s) => s.user === 'alice');
+    if (alice) Object.assign(alice, { active: false, end: '2026-12-07 01:59:00' });
+    const report = await terminateSessions(request({ sessionIds: [idOf('alice'), idOf('carol')] }), settings(), {});
+    expect(report.outcomes.find((o) => o.session_id === idOf('carol'))).toMatchObject({
+      outcome: 'failed',
+      message: 'list timed out',
+    });
+    // The refused DELETE of alice is not settled by asking again a PAM whose list just failed.
+    expect(kinds(report)).toMatchObject({ alice: 'failed' });
+    expect(pam.calls.slice(pam.calls.indexOf('list') + 1)).toEqual([]);
+    // Ids alone: each has its own outcome, and the report is not "incomplete".
+    expect(report.incomplete).toBeUndefined();
+  });
+
+  it('keeps as a blocked request only the sessions that were blocked', async () => {
+    reading = indexOf(4);
+    await terminateSessions(request({ criteria: [{ protocol: 'ssh' }] }), settings(), {});
+    await terminateSessions(request({ sessionIds: [idOf('alice')] }), settings(), {});
+    expect(aws.keptBlocked.map((ids) => [...ids].sort())).toEqual([[idOf('alice'), idOf('bob'), idOf('carol')], []]);
+  });
+
+  it('counts the records S3 did not take (RecordWriteFailed), and nothing when it took them all', async () => {
+    reading = indexOf(4);
+    const recordFailures = (lines: Array<Record<string, unknown>>) =>
+      lines.filter((line) => 'RecordWriteFailed' in line).map((line) => line.RecordWriteFailed);
+    aws.unrecorded = 2;
+    const failing = await written(() => terminateSessions(request({ sessionIds: [idOf('alice')] }), settings(), {}));
+    expect(recordFailures(failing.lines)).toEqual([2]);
+
+    aws.unrecorded = 0;
+    const taken = await written(() => terminateSessions(request({ sessionIds: [idOf('bob')] }), settings(), {}));
+    expect(recordFailures(taken.lines)).toEqual([]);
+  });
+
+  it('keeps 2 s of the invocation for the report: PAM is not asked again after a DELETE when less is left', async () => {
+    reading = indexOf(4);
+    pam.ignoredDrops.add(idOf('alice'));
+    const report = await terminateSessions(
+      request({ sessionIds: [idOf('alice')] }),
+      settings({ endedCheckAttempts: 3 }),
+      { deadline: Date.now() + 3_400 },
+    );
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'terminated', confirmed: false });
+    expect(pam.calls.filter((call) => call.startsWith('lookup'))).toEqual(['lookup 1']);
+  });
+
+  it('says what an incomplete match missed, in the response and in a warning', async () => {
+    pam.listFailure = new PamApiError({ kind: 'timeout', retryable: true, message: 'list timed out' });
+    reading = indexOf(1);
+    pam.lookupRoute = false;
+    const { result, lines } = await written(() =>
+      terminateSessions(
+        request({ sessionIds: [idOf('alice')], criteria: [{ origin_ip: '10.0.0.3' }] }),
+        settings(),
+        {},
+      ),
+    );
+    const incomplete = {
+      code: 'pam_timeout',
+      message:
+        'the live list could not be read to its end (list timed out): sessions it would have matched were not terminated',
+    };
+    expect(result.incomplete).toEqual(incomplete);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'Termination incomplete',
+        code: incomplete.code,
+        reason: incomplete.message,
+        trigger: expect.objectContaining({ event_id: 'e-1' }),
+      }),
+    );
+  });
+
+  it('without an index, sends the DELETE of a sought id as it arrives, up to exactly the cap', async () => {
+    const report = await terminateSessions(request({ sessionIds: [idOf('alice'), idOf('carol')] }), settings(), {});
+    expect(kinds(report)).toEqual({ alice: 'terminated', carol: 'terminated' });
+    // alice's DELETE is out before carol's record (the third) is read.
+    expect(pam.listedAtDrop.alice).toBeLessThan(3);
+  });
+
+  it('with an index, terminates a match the list shows as it arrives, before the rest of the list', async () => {
+    reading = indexOf(1);
+    pam.lookupRoute = false;
+    const report = await terminateSessions(request({ criteria: [{ origin_ip: '10.0.0.2' }] }), settings(), {});
+    expect(kinds(report)).toEqual({ bob: 'terminated' });
+    // bob's DELETE is out before the list's last record is read; the list is still read to its end.
+    expect(pam.listedAtDrop.bob).toBeLessThan(pam.sessions.length);
+    expect(pam.listed).toBe(pam.sessions.length);
   });
 });
