@@ -29,6 +29,9 @@ describe('parseAccountName', () => {
     expect(parseAccountName('jsilva')).toEqual({ account: 'jsilva', domain: null });
     expect(parseAccountName('\\jsilva')).toEqual({ account: '\\jsilva', domain: null });
     expect(parseAccountName('jsilva@')).toEqual({ account: 'jsilva@', domain: null });
+    // A separator with nothing on one side splits nothing: the text is one account name.
+    expect(parseAccountName('CORP\\')).toEqual({ account: 'corp\\', domain: null });
+    expect(parseAccountName('@corp.example')).toEqual({ account: '@corp.example', domain: null });
   });
 });
 
@@ -53,6 +56,9 @@ describe('protects: errs towards protecting', () => {
     // Two domains of the same kind that differ are different domains.
     expect(protectedBy('CORP\\admin', 'OTHER\\admin')).toBe(false);
     expect(protectedBy('admin@corp.example', 'admin@other.example')).toBe(false);
+    // `.` (the machine) is a NetBIOS-style name: it may be a DNS domain's, not another NetBIOS one.
+    expect(protectedBy('.\\admin', 'admin@corp.example')).toBe(true);
+    expect(protectedBy('.\\admin', 'OTHER\\admin')).toBe(false);
   });
 
   it('never protects another account', () => {

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { normaliseRemoteSession, type RemoteSession, splitDevice } from '../../lib/sessions/remote-session.js';
+import {
+  looksActive,
+  normaliseRemoteSession,
+  type RemoteSession,
+  splitDevice,
+} from '../../lib/sessions/remote-session.js';
 import { vendorSessionRecord } from '../support/fixtures.js';
 
 function normalised(raw: unknown): RemoteSession {
@@ -37,11 +42,20 @@ describe('normaliseRemoteSession', () => {
     [undefined, true],
     ['', true],
     ['0000-00-00 00:00:00', true],
+    ['  ', true],
+    [' 0000-00-00 00:00:00 ', true],
     ['2024-05-06 16:07:59', false],
   ])('treats end %j as active=%s', (end, active) => {
     const record: Record<string, unknown> = { ...vendorSessionRecord, end };
     if (end === undefined) delete record.end;
     expect(normalised(record).active).toBe(active);
+  });
+
+  it('keeps the request and ITSM references PAM gives', () => {
+    expect(normalised({ ...vendorSessionRecord, request: 'REQ-4411', ITSM: 'CHG0031' })).toMatchObject({
+      request: 'REQ-4411',
+      ITSM: 'CHG0031',
+    });
   });
 
   it('accepts numbers where other versions send strings', () => {
@@ -153,10 +167,29 @@ describe('splitDevice', () => {
     ['2001:db8::10', '2001:db8::10', null],
     ['fileserver', 'fileserver', null],
     ['10.0.0.1:99999', '10.0.0.1', null],
+    ['10.0.0.1:0', '10.0.0.1', null],
+    ['10.0.0.1:65535', '10.0.0.1', 65535],
+    ['x[2001:db8::10]:22', 'x[2001:db8::10]:22', null],
+    ['[2001:db8::10]:22x', '[2001:db8::10]:22x', null],
+    ['   ', null, null],
     ['  10.0.0.1:22 ', '10.0.0.1', 22],
     ['', null, null],
     [null, null, null],
   ])('splits %j', (device, host, port) => {
     expect(splitDevice(device)).toEqual({ host, port });
+  });
+});
+
+describe('looksActive (the first look at a record as PAM sent it)', () => {
+  it.each([
+    [{}, true],
+    [{ end: null }, true],
+    [{ end: '' }, true],
+    [{ end: '  ' }, true],
+    [{ end: ' 0000-00-00 00:00:00 ' }, true],
+    [{ end: '2024-05-06 16:07:59' }, false],
+    [{ end: 20240506 }, false],
+  ])('%j looks active: %s', (record, active) => {
+    expect(looksActive(record)).toBe(active);
   });
 });
