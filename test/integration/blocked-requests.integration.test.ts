@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../infra/local/dynamodb.js';
+import type { DynamoDbStandIn } from '../../infra/local/dynamodb.js';
 import { ConfigurationError } from '../../lib/core/errors.js';
 import type { Outcome } from '../../lib/termination/outcome.js';
 import { AlreadyConfirmedError, BlockedRequestNotFoundError } from '../../lib/termination/termination-errors.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
+import { startDynamoDbHere } from '../support/dynamodb-here.js';
 import { captureOutput } from '../support/output-capture.js';
 
 // The blocked requests kept for their confirmation, over a real DynamoDB-protocol server (dynalite), in-process.
@@ -13,16 +14,7 @@ const output = captureOutput();
 const MINUTE = 60_000;
 
 beforeAll(async () => {
-  dynamodb = await startDynamoDbStandIn();
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
-    IDEMPOTENCY_TABLE: dynamodb.table,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-  // The DynamoDB client reads its endpoint once, when its module loads.
+  dynamodb = await startDynamoDbHere();
   blocked = await import('../../lib/termination/blocked-requests.js');
 });
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../infra/local/dynamodb.js';
+import type { DynamoDbStandIn } from '../../infra/local/dynamodb.js';
+import { startDynamoDbHere } from '../support/dynamodb-here.js';
 import { captureOutput } from '../support/output-capture.js';
 
 // oncePerTrigger over a real DynamoDB-protocol server (dynalite), without the rest of the stack.
@@ -17,16 +18,7 @@ const context = {
 } as unknown as Context;
 
 beforeAll(async () => {
-  dynamodb = await startDynamoDbStandIn();
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
-    IDEMPOTENCY_TABLE: dynamodb.table,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-  // The DynamoDB client reads its endpoint once, when its module loads.
+  dynamodb = await startDynamoDbHere();
   ({ oncePerTrigger } = await import('../../lib/invocation/once-per-trigger.js'));
 });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 
 /**
 /**
@@ -31,3 +32,18 @@ export const vendorSessionRecord = {
   request: null,
   ITSM: null,
 } as const;
+
+/** A session as the normaliser makes it: an open SSH session of jsilva's as root, with `fields` over it. */
+export function normalisedSession(fields: Record<string, unknown>): RemoteSession {
+  const result = normaliseRemoteSession({
+    user: 'jsilva',
+    credential: 'root',
+    device: '10.66.33.17:22',
+    origin_ip: '172.16.20.131',
+    protocol: 'ssh',
+    end: null,
+    ...fields,
+  });
+  if (!result.ok) throw new Error(result.reason);
+  return result.session;
+}

@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { terminationSettings } from '../../lib/core/settings.js';
 import type { ActiveIndex, EndedSession, IndexView } from '../../lib/inventory/active-index.js';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
+import type { RemoteSession } from '../../lib/sessions/remote-session.js';
 import type { MatchCriteria } from '../../lib/sessions/session-match.js';
 import { type Target, TargetResolver } from '../../lib/termination/resolve-targets.js';
 import { SessionNotFoundError } from '../../lib/termination/termination-errors.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
+import { normalisedSession } from '../support/fixtures.js';
 
-function session(fields: Record<string, unknown>): RemoteSession {
-  const result = normaliseRemoteSession({
-    user: 'jsilva',
-    credential: 'root',
-    device: '10.66.33.17:22',
-    origin_ip: '172.16.20.131',
-    protocol: 'ssh',
-    end: null,
-    ...fields,
-  });
-  if (!result.ok) throw new Error(result.reason);
-  return result.session;
-}
+const session = normalisedSession;
 
 function request(sessionIds: string[], criteria: MatchCriteria[] = [], occurredAt?: number): TerminationRequest {
   return {

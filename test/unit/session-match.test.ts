@@ -3,23 +3,11 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { parseAddress, parseBlock } from '../../lib/sessions/ip-address.js';
-import { normaliseRemoteSession, type RemoteSession } from '../../lib/sessions/remote-session.js';
 import { deviceProblem, sessionMatches } from '../../lib/sessions/session-match.js';
+import { normalisedSession } from '../support/fixtures.js';
 
-function session(fields: Record<string, unknown>): RemoteSession {
-  const result = normaliseRemoteSession({
-    session_id: 'abc',
-    user: 'jsilva',
-    credential: 'Root',
-    device: '10.66.33.17:22',
-    origin_ip: '172.16.20.131',
-    protocol: 'ssh',
-    end: null,
-    ...fields,
-  });
-  if (!result.ok) throw new Error(result.reason);
-  return result.session;
-}
+const session = (fields: Record<string, unknown>) =>
+  normalisedSession({ session_id: 'abc', credential: 'Root', ...fields });
 
 describe('sessionMatches', () => {
   const s = session({});
