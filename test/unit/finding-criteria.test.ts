@@ -433,3 +433,129 @@ describe('the rules at their edges (mutation survivors, issue 24)', () => {
     );
   });
 });
+
+describe('what the operator reads of a finding, and its less common shapes (mutation survivors, issue 24)', () => {
+  const imported = () => eventFixture('securityhub-imported-high').detail;
+  const TITLE = '10.20.4.18 is performing RDP brute force attacks against i-0c1d2e3f4a5b6c7d8.';
+
+  it('acts on a finding whose additionalInfo has no value, or a value that is not JSON: neither says sample', () => {
+    const detail = eventFixture('guardduty-rdp-bruteforce-inbound').detail;
+    detail.service.additionalInfo = { type: 'default' };
+    expect(guardDutyTargets(detail, RULES).ignored).toBeUndefined();
+    detail.service.additionalInfo = { value: 'sample', type: 'default' };
+    expect(guardDutyTargets(detail, RULES).ignored).toBeUndefined();
+  });
+
+  it('reads remote addresses with spaces around them as one, and skips a remoteIpDetails that is null', () => {
+    const detail = eventFixture('guardduty-port-probe-low-severity').detail;
+    const [probe] = detail.service.action.portProbeAction.portProbeDetails;
+    detail.service.action.portProbeAction.portProbeDetails = [
+      { ...probe, remoteIpDetails: null },
+      { ...probe, remoteIpDetails: { ipAddressV4: ' 203.0.113.77 ' } },
+      probe,
+    ];
+    expect(guardDutyTargets(detail, { ...RULES, minSeverity: 1 }).criteria).toEqual([{ origin_ip: '203.0.113.77' }]);
+  });
+
+  it('names an instance without an id "(no id)" when it is out of DEVICE_VPCS', () => {
+    const detail = eventFixture('guardduty-cryptocurrency-instance').detail;
+    delete detail.resource.instanceDetails.instanceId;
+    expect(guardDutyTargets(detail, { ...RULES, scope: inVpcs('vpc-0aaaaaaaaaaaaaaaa') }).ignored).toBe(
+      'instance (no id) is in vpc-0123456789abcdef0, not in DEVICE_VPCS',
+    );
+    const asff = imported();
+    delete asff.findings[0].Resources[0].Id;
+    expect(securityHubTargets(asff, inVpcs('vpc-0aaaaaaaaaaaaaaaa'), IMPORTED).ignored).toBe(
+      'no finding to act on: arn:aws:guardduty:us-east-1:123456789012:detector/2cb1a8e7d3f04b6c9e0a1b2c3d4e5f60/finding/3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f: instance (no id) is in vpc-0123456789abcdef0, not in DEVICE_VPCS',
+    );
+  });
+
+  it.each([
+    ['no ProductArn', (f: any) => delete f.ProductArn, /: product \(none\) is not in SECURITYHUB_PRODUCTS$/],
+    ['no Types', (f: any) => delete f.Types, /: its types \(none\) do not say intrusion \(TTPs\/, Effects\//],
+    ['no Severity', (f: any) => delete f.Severity, /: severity \(none\) is not HIGH or CRITICAL$/],
+    ['no Workflow', (f: any) => delete f.Workflow, /: workflow status is \(none\), not NEW$/],
+  ])('says what an imported finding with %s lacks', (_name, change, why) => {
+    const detail = imported();
+    change(detail.findings[0]);
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).ignored).toMatch(why);
+  });
+
+  it('takes an imported finding without RecordState for an active one', () => {
+    const detail = imported();
+    delete detail.findings[0].RecordState;
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).ignored).toBeUndefined();
+  });
+
+  it('with DEVICE_VPCS, acts on a finding that names no instance (its source address), and maps only the instances in them', () => {
+    const detail = imported();
+    delete detail.findings[0].Resources;
+    expect(securityHubTargets(detail, inVpcs('vpc-0aaaaaaaaaaaaaaaa'), IMPORTED).criteria).toEqual([
+      { origin_ip: '10.20.4.18' },
+    ]);
+    const custom = eventFixture('securityhub-custom-action').detail;
+    const [instance] = custom.findings[0].Resources;
+    custom.findings[0].Resources = [
+      instance,
+      {
+        ...instance,
+        Id: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0ffffffffffffffff',
+        Details: { AwsEc2Instance: { IpV4Addresses: ['10.99.0.5'], VpcId: 'vpc-0fedcba9876543210' } },
+      },
+    ];
+    const scope = inVpcs(instance.Details.AwsEc2Instance.VpcId);
+    const targets = securityHubTargets(custom, scope, undefined);
+    expect(targets.ignored).toBeUndefined();
+    expect(targets.criteria).not.toContainEqual({ device: '10.99.0.5' });
+    expect(targets.criteria.length).toBeGreaterThan(0);
+  });
+
+  it('names every instance of a finding out of DEVICE_VPCS, separated', () => {
+    const detail = imported();
+    const [instance] = detail.findings[0].Resources;
+    detail.findings[0].Resources.push({ ...instance, Id: 'i-2' });
+    expect(securityHubTargets(detail, inVpcs('vpc-0aaaaaaaaaaaaaaaa'), IMPORTED).ignored).toMatch(
+      /: instance arn:aws:ec2:us-east-1:123456789012:instance\/i-0c1d2e3f4a5b6c7d8, i-2 is in vpc-0123456789abcdef0, not in DEVICE_VPCS$/,
+    );
+  });
+
+  it("takes GuardDuty's own resource role over the traffic's direction", () => {
+    const detail = eventFixture('securityhub-imported-guardduty-copy').detail;
+    const finding = detail.findings[0];
+    finding.ProductFields['aws/guardduty/service/resourceRole'] = 'ACTOR';
+    finding.Network.Direction = 'IN';
+    expect(securityHubTargets(detail, SCOPE, IMPORTED).criteria).toEqual([
+      { device: '10.66.50.9' },
+      { device: '10.66.50.11' },
+    ]);
+  });
+
+  it('names a Security Hub event that is not one in its refusal', () => {
+    expect(() => securityHubTargets({ findings: [] }, SCOPE, undefined)).toThrow(/^Security Hub event: /);
+  });
+
+  it('reads, for an imported finding, "Security Hub: " and its title, with nothing left out to mention', () => {
+    expect(securityHubTargets(imported(), SCOPE, IMPORTED).reason).toBe(`Security Hub: ${TITLE}`);
+    const low = imported();
+    low.findings[0].Severity.Label = 'LOW';
+    expect(securityHubTargets(low, SCOPE, IMPORTED).reason).toBe(`Security Hub: ${TITLE}`);
+  });
+
+  it('titles several findings by their number, joins their ids, and lists each one left out', () => {
+    const detail = imported();
+    const [finding] = detail.findings;
+    const newer = { ...finding, Id: 'finding-b', UpdatedAt: '2026-11-23T09:07:00.000Z' };
+    const low = { ...finding, Id: 'low', Severity: { Label: 'LOW' } };
+    const archived = { ...finding, Id: 'archived', RecordState: 'ARCHIVED' };
+    const targets = securityHubTargets({ ...detail, findings: [newer, low, finding, archived] }, SCOPE, IMPORTED);
+    expect(targets.findingTitle).toBe('4 findings');
+    expect(targets.findingId).toBe(`finding-b, low, ${finding.Id}, archived`);
+    expect(targets.reason).toBe(
+      'Security Hub: 4 findings (2 of 4 findings left out: low: severity LOW is not HIGH or CRITICAL; archived: record state is ARCHIVED)',
+    );
+    // One key per finding version acted on, in the same order whatever the order of the findings.
+    const reversed = securityHubTargets({ ...detail, findings: [archived, finding, low, newer] }, SCOPE, IMPORTED);
+    expect(targets.findingKeys).toHaveLength(2);
+    expect(reversed.findingKeys).toEqual(targets.findingKeys);
+  });
+});
