@@ -5,7 +5,8 @@ import { ValidationError } from '../../lib/core/errors.js';
 import { createOAuth1Signer } from '../../lib/pam/oauth1.js';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
-import { LookupUnavailableError, lookupSession } from '../../lib/pam/session-lookup.js';
+import { LookupUnavailableError, lookupSession, lookupSessions } from '../../lib/pam/session-lookup.js';
+import { sessionsOpenedSince } from '../../lib/pam/session-tail.js';
 import { normaliseRemoteSession } from '../../lib/sessions/remote-session.js';
 
 let local: LocalPam;
@@ -158,5 +159,85 @@ describe('lookupSession', () => {
     process.env.PAM_SECRET_ID = 'other-path';
     expect(await lookupSession('2')).toMatchObject({ id: '2', session_id: otherPath.sessions[1]?.session_id });
     expect(lookups(otherPath).map((request) => request.path)).toEqual(['/api/pam/session/remotesessions/2']);
+  });
+});
+
+describe('what the operator reads of a lookup, and where PAM cannot answer one (mutation survivors, issue 24)', () => {
+  const KONG = JSON.stringify({ message: 'no Route matched with those values' });
+
+  it('says which id PAM refused, keeping its answer as the cause', async () => {
+    local.pam.injectFault('lookup', {
+      kind: 'status',
+      status: 400,
+      body: pamEnvelope(400, '1003: Unexpected identifier type', 1003),
+    });
+    const error = (await rejection(lookupSession('3'))) as LookupUnavailableError;
+    expect(error.message).toBe(
+      'PAM Core refused to look up session id 3 (1003: Unexpected identifier type): PAM Core answered HTTP 400 (error_code 1003): 1003: Unexpected identifier type',
+    );
+    expect(error.cause).toBeInstanceOf(PamApiError);
+    expect(error.cause).toMatchObject({ status: 400, pamErrorCode: 1003 });
+  });
+
+  it("takes Kong's 'no Route matched' as the route refused whatever its status, never to be retried, its answer the cause", async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 400, body: KONG });
+    const refused = (await rejection(lookupSession('3'))) as LookupUnavailableError;
+    expect(refused).toMatchObject({ reason: 'route_refused', status: 400, retryable: false });
+    expect(refused.cause).toMatchObject({ kind: 'bad_response', status: 400 });
+    // 503 may be retried by itself; once the attempts are spent, a missing route is not worth another.
+    local.pam.injectFault('lookup', { kind: 'status', status: 503, body: KONG }, 3);
+    expect(await rejection(lookupSession('3'))).toMatchObject({ reason: 'route_refused', retryable: false });
+    expect(lookups(local.pam).map((request) => request.status)).toEqual([400, 503, 503, 503]);
+  });
+
+  it("takes a 404 in PAM's own envelope as the route refused, but not PAM's words alone nor any page PAM breaks on", async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 404, body: pamEnvelope(404, 'Not found', 1) });
+    expect(await rejection(lookupSession('3'))).toMatchObject({ reason: 'route_refused', status: 404 });
+    local.pam.injectFault('lookup', {
+      kind: 'status',
+      status: 400,
+      body: pamEnvelope(400, 'No route matched for this session', 1),
+    });
+    const rejected = await rejection(lookupSession('3'));
+    expect(rejected).not.toBeInstanceOf(LookupUnavailableError);
+    expect(rejected).toMatchObject({ kind: 'rejected', status: 400 });
+    local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '<html>Internal Server Error</html>' });
+    const broken = await rejection(lookupSession('3'));
+    expect(broken).not.toBeInstanceOf(LookupUnavailableError);
+    expect(broken).toMatchObject({ kind: 'bad_response', status: 500 });
+  });
+
+  it('never retries an answer that is not the session asked for, and names an id it refuses', async () => {
+    local.pam.injectFault('lookup', {
+      kind: 'status',
+      status: 200,
+      body: JSON.stringify({ response: { status: 200 } }),
+    });
+    expect(await rejection(lookupSession('3'))).toMatchObject({ kind: 'bad_response', retryable: false });
+    expect(((await rejection(lookupSession('3a'))) as Error).message).toBe('session id "3a" is not a numeric id');
+  });
+
+  it('looks up several ids no more than LOOKUP_CONCURRENCY at a time', async () => {
+    process.env.LOOKUP_CONCURRENCY = '2';
+    try {
+      local.pam.injectFault('lookup', { kind: 'delay', ms: 300 }, 6);
+      const found = await lookupSessions(['1', '2', '3', '4', '5', '6']);
+      expect([...found.keys()].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
+      // No answer comes before 300 ms: only the first two can have been asked by then.
+      const [first] = lookups(local.pam).map((request) => request.receivedAt);
+      const early = lookups(local.pam).filter((request) => request.receivedAt < (first ?? 0) + 300);
+      expect(early).toHaveLength(2);
+    } finally {
+      delete process.env.LOOKUP_CONCURRENCY;
+    }
+  });
+
+  it('stops the walk above an id at its budget of lookups, saying it is incomplete', async () => {
+    const ids = local.pam.sessions.map((session) => Number(session.id));
+    const highest = Math.max(...ids);
+    const budgeted = await sessionsOpenedSince(highest - 4, { maxLookups: 2 });
+    expect(budgeted).toMatchObject({ lookups: 2, complete: false, highestId: highest - 2 });
+    const whole = await sessionsOpenedSince(highest - 4);
+    expect(whole).toMatchObject({ lookups: 4 + 5, complete: true, highestId: highest });
   });
 });

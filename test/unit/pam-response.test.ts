@@ -178,3 +178,73 @@ describe('parsePamResponse', () => {
     expect(error.message).toContain('[redacted]');
   });
 });
+
+describe('what PAM says, read to the letter (mutation survivors, issue 24)', () => {
+  it('reads each form of a true error flag, and only those', () => {
+    for (const flag of [true, 1, '1', 'true']) {
+      expect(failure(200, envelope({ status: 200, error: flag })).kind).toBe('rejected');
+      expect(failure(200, envelope({ status: 200, erro: flag })).kind).toBe('rejected');
+    }
+    for (const flag of [false, 0, '0', 'false', '', null]) {
+      expect(
+        parsePamResponse(200, 'application/json', envelope({ status: 200, error: flag, erro: flag })),
+      ).toBeTruthy();
+    }
+  });
+
+  it('takes an envelope status of 400 or more for a failure, whatever the HTTP status', () => {
+    expect(failure(200, envelope({ status: 400, message: 'Bad request' })).message).toBe(
+      'PAM Core answered HTTP 200: Bad request',
+    );
+    expect(parsePamResponse(200, 'application/json', envelope({ status: 399 }))).toBeTruthy();
+    expect(parsePamResponse(200, 'application/json', envelope({ status: '' }))).toBeTruthy();
+  });
+
+  it('trusts only a 2xx HTTP status', () => {
+    expect(parsePamResponse(200, 'application/json', dropOk)).toBeTruthy();
+    expect(parsePamResponse(299, 'application/json', dropOk)).toBeTruthy();
+    expect(failure(300, dropOk)).toMatchObject({ kind: 'rejected', status: 300 });
+    expect(failure(199, dropOk)).toMatchObject({ kind: 'rejected', status: 199 });
+  });
+
+  it('gives no error code where PAM gives none, and the Portuguese one where the English one is empty', () => {
+    for (const code of [null, '', undefined]) {
+      const error = failure(200, envelope({ status: 200, error: true, error_code: code, message: 'nope' }));
+      expect(error.pamErrorCode).toBeUndefined();
+      expect(error.message).toBe('PAM Core answered HTTP 200: nope');
+    }
+    expect(failure(200, envelope({ error: true, error_code: null, cod_erro: 5 })).pamErrorCode).toBe(5);
+    expect(failure(200, envelope({ error: true, error_code: '', cod_erro: '6' })).pamErrorCode).toBe(6);
+  });
+
+  it('quotes the first message that says something, and says when none does', () => {
+    for (const empty of [null, '', '   ']) {
+      const error = failure(500, envelope({ error: true, message: empty, mensagem: 'Falhou' }));
+      expect(error.pamMessage).toBe('Falhou');
+    }
+    const silent = failure(500, envelope({ error: true, message: null, detail: '  ' }));
+    expect(silent.pamMessage).toBeUndefined();
+    expect(silent.message).toBe('PAM Core answered HTTP 500: no message');
+  });
+
+  it('quotes a message on one line with single spaces, trimmed, cut after 200 characters only', () => {
+    const spaced = failure(502, JSON.stringify({ message: '  bad\n\n  gateway\t here  ' }));
+    expect(spaced.pamMessage).toBe('bad gateway here');
+    const exact = 'x'.repeat(200);
+    expect(failure(502, JSON.stringify({ message: exact })).pamMessage).toBe(exact);
+    expect(failure(502, JSON.stringify({ message: `${exact}yz` })).pamMessage).toBe(`${exact}…`);
+  });
+
+  it('says HTML only of a body that starts as a page, spaces before it or not', () => {
+    expect(failure(502, ' \n<html><body>Bad Gateway</body></html>').message).toBe(
+      'PAM Core answered HTTP 502 with an HTML page instead of JSON',
+    );
+    expect(failure(502, 'upstream said <b>no</b>').message).toBe(
+      'PAM Core answered HTTP 502 with a body that is not valid JSON (23 bytes, possibly truncated)',
+    );
+  });
+
+  it('says only that the envelope is missing when a gateway gives no message either', () => {
+    expect(failure(500, '{}').message).toBe("PAM Core's gateway answered HTTP 500 without PAM's response envelope");
+  });
+});
