@@ -20,6 +20,8 @@ export default defineConfig({
       'test/integration/blocked-requests.integration.test.ts',
       'test/integration/active-index-reading.integration.test.ts',
       'test/integration/session-lookup.integration.test.ts',
+      'test/integration/pam-client.integration.test.ts',
+      'test/integration/tls.integration.test.ts',
       'test/integration/guardrail-boundaries.integration.test.ts',
       'test/integration/containment.integration.test.ts',
     ],

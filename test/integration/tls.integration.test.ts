@@ -9,7 +9,10 @@ import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
 let ca: PrivateCa;
 let rightName: LocalPam;
 let wrongName: LocalPam;
+/** Serves OAuth 2.0 (its token endpoint too) over TLS. */
+let withTokens: LocalPam;
 let list: Handler;
+const client = { clientId: 'pam-session-responder', clientSecret: 'oauth2-tls-client-secret-5b2d' };
 
 // One secret stand-in serves the test; each case points the secret at one of the HTTPS simulators.
 function useSecret(pam: LocalPam, caCertificate?: string) {
@@ -24,13 +27,14 @@ beforeAll(async () => {
   ca = makePrivateCa();
   rightName = await startLocalPam({ tls: ca.serverFor('localhost') });
   wrongName = await startLocalPam({ tls: ca.serverFor('pam.other.example') });
+  withTokens = await startLocalPam({ tls: ca.serverFor('localhost'), clientCredentials: client });
   Object.assign(process.env, rightName.env, { PAM_MAX_ATTEMPTS: '2', PAM_RETRY_BASE_DELAY_MS: '5' });
   list = await loadHandler('list');
 });
 
 afterAll(async () => {
   delete process.env.PAM_MAX_ATTEMPTS;
-  await Promise.all([rightName.close(), wrongName.close()]);
+  await Promise.all([rightName.close(), wrongName.close(), withTokens.close()]);
 });
 
 afterEach(() => {
@@ -44,6 +48,23 @@ describe('a PAM Core with a certificate from a private CA', () => {
     expect(statusCode).toBe(200);
     expect(body.count).toBe(rightName.pam.sessions.length);
     expect(rightName.pam.url).toMatch(/^https:\/\/localhost:/);
+  });
+
+  it('gets its OAuth 2.0 token over TLS too, trusting the same CA', async () => {
+    rightName.secrets.putSecret(
+      rightName.secretId,
+      JSON.stringify({
+        base_url: withTokens.pam.url,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        ca_certificate: ca.caPem,
+      }),
+    );
+    forgetCachedSecret();
+    const { statusCode, body } = asJson(await list(listEvent(), lambdaContext()));
+    expect(statusCode).toBe(200);
+    expect(body.count).toBe(withTokens.pam.sessions.length);
+    expect(withTokens.pam.tokensIssued).toBe(1);
   });
 
   it('is refused without it, with a message saying what to do, and no retry', async () => {

@@ -113,6 +113,17 @@ describe('OAuth 1.0a HMAC-SHA1 signing', () => {
     );
   });
 
+  it('sorts a repeated parameter by its values, whatever their order in the query (RFC 5849 3.4.1.3.2)', () => {
+    const sign = createOAuth1Signer(photos.credentials);
+    for (const url of [
+      'http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b&c2&a3=2+q',
+      'https://pam.example/api/session/remotesessions?a=2&a=1&b=z&b=y&b=x',
+    ]) {
+      const { oauth_signature: signature, ...parameters } = parseHeader(sign({ method: 'GET', url }));
+      expect(signature).toBe(oauth1Signature(photos.credentials, { method: 'GET', url }, parameters));
+    }
+  });
+
   it('signs the method and the path, so a signature cannot be replayed on another session', () => {
     const sign = createOAuth1Signer(photos.credentials);
     const header = parseHeader(sign({ method: 'DELETE', url: 'https://pam.example/iso/session/drop/abc' }));
