@@ -6,7 +6,7 @@ import { type PamSimulator, startPamSimulator } from '../../infra/pam-simulator/
 import { dropSession, streamRemoteSessionBlocks, streamRemoteSessions } from '../../lib/pam/pam-client.js';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
-import { captureOutput } from '../support/output-capture.js';
+import { captureOutput, logLinesSaying } from '../support/output-capture.js';
 
 /**
  * The PAM client itself, in this process, against the simulator on loopback: what each attempt
@@ -68,13 +68,7 @@ const drops = () => local.pam.requests.filter((request) => request.endpoint === 
 const envelope = (status: number, message: string, code = 1) =>
   JSON.stringify({ response: { status, message, error: code !== 0, error_code: code } });
 /** The log lines written since `from` with this message, as JSON. */
-const logLines = (message: string, from: number) =>
-  output
-    .text()
-    .slice(from)
-    .split('\n')
-    .filter((line) => line.includes(`"message":"${message}"`))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+const logLines = (message: string, from: number) => logLinesSaying(output.text().slice(from), message);
 
 async function failure(promise: Promise<unknown>): Promise<PamApiError> {
   try {

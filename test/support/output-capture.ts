@@ -36,6 +36,14 @@ export function captureOutput() {
   return { text: () => recorded.join('') };
 }
 
+/** The JSON log lines in `text` whose message is `message`. */
+export function logLinesSaying(text: string, message: string): Array<Record<string, any>> {
+  return text
+    .split('\n')
+    .filter((line) => line.includes(`"message":"${message}"`))
+    .map((line) => JSON.parse(line) as Record<string, any>);
+}
+
 export function stopCapturing(): string {
   if (original) {
     process.stdout.write = original.out;

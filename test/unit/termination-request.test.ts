@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, ValidationError } from '../../lib/core/errors.js';
 import { terminationSettings } from '../../lib/core/settings.js';
-import { MAX_SESSION_IDS, parseTerminationDetail } from '../../lib/termination/termination-request.js';
+import { MAX_SESSION_IDS, parseTerminationDetail, triggerKind } from '../../lib/termination/termination-request.js';
 
 const trigger = { event_id: 'e1', source: 'splunk.es', detail_type: 'PAM Session Termination Requested' };
 const id = 'e5618522d5737fac6d001bc864892095f066abb5';
@@ -180,5 +180,39 @@ describe('CONTAIN_ON_FINDINGS', () => {
     expect(terminationSettings().containOnFindings).toEqual([]);
     process.env.CONTAIN_ON_FINDINGS = 'suspend';
     expect(() => terminationSettings()).toThrow(ConfigurationError);
+  });
+});
+
+describe('what the operator reads of a request (mutation survivors, issue 24)', () => {
+  const trigger = { event_id: 'e1', source: 'siem.splunk', detail_type: 'PAM Session Termination Request' };
+  const refusal = (detail: unknown) => {
+    try {
+      parseTerminationDetail(detail, trigger);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('names the kind of trigger TimeToCut is counted by, from its source', () => {
+    const kind = (source: string) => triggerKind({ ...trigger, source });
+    expect(['aws.guardduty', 'aws.securityhub', 'api', 'lambda.invoke', 'siem.splunk', ''].map(kind)).toEqual([
+      'guardduty',
+      'securityhub',
+      'http',
+      'invoke',
+      'request',
+      'request',
+    ]);
+  });
+
+  it('lists every key match does not take, and says when match is not an object or says nothing', () => {
+    expect(refusal({ reason: 'r', match: { user: 'a', host: 'b', ip: 'c' } })).toMatch(
+      /match accepts only user, origin_ip, device, credential and protocol \(not host, ip\)/,
+    );
+    expect(refusal({ reason: 'r', match: 'mchen' })).toMatch(/match must be an object/);
+    expect(refusal({ reason: 'r', match: { user: undefined } })).toMatch(
+      /match needs at least one of user, origin_ip, device, credential, protocol/,
+    );
   });
 });
