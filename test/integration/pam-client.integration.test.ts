@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalPam, pamSecretString, randomCredentials, startLocalPam } from '../../infra/local/local-pam.js';
 import { type PamSimulator, startPamSimulator } from '../../infra/pam-simulator/server.js';
@@ -7,6 +8,7 @@ import { dropSession, streamRemoteSessionBlocks, streamRemoteSessions } from '..
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection } from '../../lib/pam/pam-secret.js';
 import { captureOutput, logLinesSaying } from '../support/output-capture.js';
+import { pamEnvelope, rejectionOf } from '../support/pam-answers.js';
 
 /**
  * The PAM client itself, in this process, against the simulator on loopback: what each attempt
@@ -27,7 +29,7 @@ const ENV = {
   PAM_DROP_TIMEOUT_MS: '2000',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
-const DROP_OK = JSON.stringify({ response: { status: 200, message: 'ok', error: false, error_code: 0 } });
+const DROP_OK = pamEnvelope(200, 'ok', 0);
 
 beforeAll(async () => {
   local = await startLocalPam();
@@ -65,19 +67,14 @@ afterEach(() => {
 
 const openIds = () => local.pam.sessions.filter((session) => session.end === null).map((s) => s.session_id);
 const drops = () => local.pam.requests.filter((request) => request.endpoint === 'drop');
-const envelope = (status: number, message: string, code = 1) =>
-  JSON.stringify({ response: { status, message, error: code !== 0, error_code: code } });
 /** The log lines written since `from` with this message, as JSON. */
 const logLines = (message: string, from: number) => logLinesSaying(output.text().slice(from), message);
 
+/** The PamApiError the call failed with (any other error fails the test). */
 async function failure(promise: Promise<unknown>): Promise<PamApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PamApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(PamApiError);
+  return error;
 }
 
 async function drain(blocks: AsyncIterable<unknown>): Promise<void> {
@@ -94,7 +91,7 @@ describe('one call to the PAM Core', () => {
 
   it('retries what may pass, telling the operator each time but the last, and never what cannot', async () => {
     const [first, second] = openIds();
-    local.pam.injectFault('drop', { kind: 'status', status: 503, body: envelope(503, 'busy') }, 2);
+    local.pam.injectFault('drop', { kind: 'status', status: 503, body: pamEnvelope(503, 'busy') }, 2);
     let from = output.text().length;
     await dropSession(first ?? '');
     expect(drops().map((request) => request.status)).toEqual([503, 503, 200]);
@@ -103,13 +100,13 @@ describe('one call to the PAM Core', () => {
       { operation: 'drop', attempt: 2, kind: 'rejected', status: 503 },
     ]);
 
-    local.pam.injectFault('drop', { kind: 'status', status: 503, body: envelope(503, 'busy') }, 3);
+    local.pam.injectFault('drop', { kind: 'status', status: 503, body: pamEnvelope(503, 'busy') }, 3);
     from = output.text().length;
     expect(await failure(dropSession(second ?? ''))).toMatchObject({ kind: 'rejected', status: 503 });
     expect(logLines('PAM request failed, will retry', from)).toHaveLength(2);
 
     local.pam.requests.length = 0;
-    local.pam.injectFault('drop', { kind: 'status', status: 500, body: envelope(500, 'no') });
+    local.pam.injectFault('drop', { kind: 'status', status: 500, body: pamEnvelope(500, 'no') });
     from = output.text().length;
     expect(await failure(dropSession(second ?? ''))).toMatchObject({ kind: 'rejected', retryable: false });
     expect(drops()).toHaveLength(1);
@@ -119,7 +116,7 @@ describe('one call to the PAM Core', () => {
   it('waits a randomised, growing time between attempts', async () => {
     process.env.PAM_RETRY_BASE_DELAY_MS = '100';
     vi.spyOn(Math, 'random').mockReturnValue(0.99);
-    local.pam.injectFault('drop', { kind: 'status', status: 503, body: envelope(503, 'busy') }, 2);
+    local.pam.injectFault('drop', { kind: 'status', status: 503, body: pamEnvelope(503, 'busy') }, 2);
     await dropSession(openIds()[0] ?? '');
     const [a = 0, b = 0, c = 0] = drops().map((request) => request.receivedAt);
     // With jitter at its top, about 2x the base, then 2x that: never the bare 100 and 200 ms.
@@ -166,7 +163,7 @@ describe('one call to the PAM Core', () => {
 
   it('does not retry past the deadline: no backoff is waited that ends after it', async () => {
     process.env.PAM_RETRY_BASE_DELAY_MS = '3000';
-    local.pam.injectFault('drop', { kind: 'status', status: 503, body: envelope(503, 'busy') }, 3);
+    local.pam.injectFault('drop', { kind: 'status', status: 503, body: pamEnvelope(503, 'busy') }, 3);
     const started = performance.now();
     const error = await failure(dropSession(openIds()[0] ?? '', { deadline: Date.now() + 1_500 }));
     expect(error).toMatchObject({ kind: 'rejected', status: 503 });
@@ -266,8 +263,8 @@ describe('refused credentials', () => {
   });
 
   it('passes on another failure of the second try as it is', async () => {
-    local.pam.injectFault('drop', { kind: 'status', status: 401, body: envelope(401, 'refused') });
-    local.pam.injectFault('drop', { kind: 'status', status: 500, body: envelope(500, 'broken') });
+    local.pam.injectFault('drop', { kind: 'status', status: 401, body: pamEnvelope(401, 'refused') });
+    local.pam.injectFault('drop', { kind: 'status', status: 500, body: pamEnvelope(500, 'broken') });
     const error = await failure(dropSession(openIds()[0] ?? ''));
     expect(error).toMatchObject({ kind: 'rejected', status: 500, pamMessage: 'broken' });
     expect(drops().map((request) => request.status)).toEqual([401, 500]);
@@ -280,7 +277,7 @@ describe('refused credentials', () => {
     await dropSession(open[1] ?? '');
     expect(oauth2Pam.tokensIssued).toBe(1);
     oauth2Pam.revokeTokens();
-    oauth2Pam.injectFault('drop', { kind: 'status', status: 503, body: envelope(503, 'busy') });
+    oauth2Pam.injectFault('drop', { kind: 'status', status: 503, body: pamEnvelope(503, 'busy') });
     // 401 with the revoked token; the secret read again; a new token (503), then the same token again (200).
     await dropSession(open[2] ?? '');
     expect(oauth2Pam.tokensIssued).toBe(2);
@@ -305,7 +302,7 @@ describe('the session list as it arrives', () => {
 
   it("refuses a failed answer before streaming it, with PAM's words", async () => {
     for (const status of [500, 300]) {
-      local.pam.injectFault('list', { kind: 'status', status, body: envelope(status, 'list failed') });
+      local.pam.injectFault('list', { kind: 'status', status, body: pamEnvelope(status, 'list failed') });
       expect(await failure(drain(streamRemoteSessionBlocks()))).toMatchObject({
         kind: 'rejected',
         status,
@@ -377,8 +374,6 @@ describe('the session list as it arrives', () => {
     local.pam.injectFault('list', { kind: 'drip', bytesPerWrite: 64, pauseMs: 100 });
     for await (const _ of streamRemoteSessionBlocks()) break;
     // The simulator is done once the client has closed its side; a body left unread would hold it.
-    await expect(Promise.race([local.pam.idle().then(() => 'idle'), sleep(2_000)])).resolves.toBe('idle');
+    await expect(Promise.race([local.pam.idle().then(() => 'idle'), sleep(2_000, 'busy')])).resolves.toBe('idle');
   });
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(() => resolve('busy'), ms));

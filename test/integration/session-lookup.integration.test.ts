@@ -8,6 +8,7 @@ import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { LookupUnavailableError, lookupSession, lookupSessions } from '../../lib/pam/session-lookup.js';
 import { sessionsOpenedSince } from '../../lib/pam/session-tail.js';
 import { normaliseRemoteSession } from '../../lib/sessions/remote-session.js';
+import { pamEnvelope, rejectionOf } from '../support/pam-answers.js';
 
 let local: LocalPam;
 /** A PAM Core whose gateway has no lookup route. */
@@ -44,17 +45,6 @@ beforeEach(() => {
 });
 
 const lookups = (pam: PamSimulator) => pam.requests.filter((request) => request.method === 'GET');
-const pamEnvelope = (status: number, message: string, code: number) =>
-  JSON.stringify({ response: { status, message, error: code !== 0, error_code: code, detail: '' } });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the lookup to fail');
-}
 
 describe('lookupSession', () => {
   it('answers one session by numeric id, normalised as the list shows it', async () => {
@@ -78,8 +68,8 @@ describe('lookupSession', () => {
 
   it('refuses an id that is not numeric before anything is sent', async () => {
     const session_id = local.pam.sessions[0]?.session_id ?? '';
-    expect(await rejection(lookupSession(session_id))).toBeInstanceOf(ValidationError);
-    expect(await rejection(lookupSession('12/../drop'))).toBeInstanceOf(ValidationError);
+    expect(await rejectionOf(lookupSession(session_id))).toBeInstanceOf(ValidationError);
+    expect(await rejectionOf(lookupSession('12/../drop'))).toBeInstanceOf(ValidationError);
     expect(local.pam.requests).toEqual([]);
   });
 
@@ -98,7 +88,7 @@ describe('lookupSession', () => {
       status: 400,
       body: pamEnvelope(400, '1003: Unexpected identifier type', 1003),
     });
-    const error = await rejection(lookupSession('3'));
+    const error = await rejectionOf(lookupSession('3'));
     expect(error).toBeInstanceOf(LookupUnavailableError);
     expect(error).toMatchObject({ reason: 'id_refused', pamErrorCode: 1003 });
     expect(lookups(local.pam)).toHaveLength(1);
@@ -106,7 +96,7 @@ describe('lookupSession', () => {
 
   it("takes the gateway's 'no Route matched' from a PAM without the route as the route refused, asked once", async () => {
     process.env.PAM_SECRET_ID = 'no-route';
-    const error = await rejection(lookupSession('3'));
+    const error = await rejectionOf(lookupSession('3'));
     expect(error).toBeInstanceOf(LookupUnavailableError);
     expect(error).toMatchObject({ reason: 'route_refused', status: 404 });
     expect((error as Error).message).toMatch(/lookup_path/);
@@ -119,7 +109,7 @@ describe('lookupSession', () => {
     [501, JSON.stringify({ message: 'Not Implemented' }), 'application/json'],
   ])('takes HTTP %i for the route as the route refused', async (status, body, contentType) => {
     local.pam.injectFault('lookup', { kind: 'status', status, body, contentType });
-    const error = await rejection(lookupSession('3'));
+    const error = await rejectionOf(lookupSession('3'));
     expect(error).toBeInstanceOf(LookupUnavailableError);
     expect(error).toMatchObject({ reason: 'route_refused', status });
   });
@@ -130,7 +120,7 @@ describe('lookupSession', () => {
     expect(lookups(local.pam).map((request) => request.status)).toEqual([503, 200]);
 
     local.pam.injectFault('lookup', { kind: 'status', status: 500, body: pamEnvelope(500, 'Internal error', 1) });
-    const error = await rejection(lookupSession('1'));
+    const error = await rejectionOf(lookupSession('1'));
     expect(error).toBeInstanceOf(PamApiError);
     expect(error).not.toBeInstanceOf(LookupUnavailableError);
     expect(error).toMatchObject({ kind: 'rejected', status: 500 });
@@ -150,7 +140,7 @@ describe('lookupSession', () => {
     ],
   ])('refuses a 200 %s', async (_, body, message) => {
     local.pam.injectFault('lookup', { kind: 'status', status: 200, body: JSON.stringify(body) });
-    const error = await rejection(lookupSession('3'));
+    const error = await rejectionOf(lookupSession('3'));
     expect(error).toMatchObject({ kind: 'bad_response' });
     expect((error as Error).message).toMatch(message);
   });
@@ -171,7 +161,7 @@ describe('what the operator reads of a lookup, and where PAM cannot answer one (
       status: 400,
       body: pamEnvelope(400, '1003: Unexpected identifier type', 1003),
     });
-    const error = (await rejection(lookupSession('3'))) as LookupUnavailableError;
+    const error = (await rejectionOf(lookupSession('3'))) as LookupUnavailableError;
     expect(error.message).toBe(
       'PAM Core refused to look up session id 3 (1003: Unexpected identifier type): PAM Core answered HTTP 400 (error_code 1003): 1003: Unexpected identifier type',
     );
@@ -181,28 +171,28 @@ describe('what the operator reads of a lookup, and where PAM cannot answer one (
 
   it("takes Kong's 'no Route matched' as the route refused whatever its status, never to be retried, its answer the cause", async () => {
     local.pam.injectFault('lookup', { kind: 'status', status: 400, body: KONG });
-    const refused = (await rejection(lookupSession('3'))) as LookupUnavailableError;
+    const refused = (await rejectionOf(lookupSession('3'))) as LookupUnavailableError;
     expect(refused).toMatchObject({ reason: 'route_refused', status: 400, retryable: false });
     expect(refused.cause).toMatchObject({ kind: 'bad_response', status: 400 });
     // 503 may be retried by itself; once the attempts are spent, a missing route is not worth another.
     local.pam.injectFault('lookup', { kind: 'status', status: 503, body: KONG }, 3);
-    expect(await rejection(lookupSession('3'))).toMatchObject({ reason: 'route_refused', retryable: false });
+    expect(await rejectionOf(lookupSession('3'))).toMatchObject({ reason: 'route_refused', retryable: false });
     expect(lookups(local.pam).map((request) => request.status)).toEqual([400, 503, 503, 503]);
   });
 
   it("takes a 404 in PAM's own envelope as the route refused, but not PAM's words alone nor any page PAM breaks on", async () => {
     local.pam.injectFault('lookup', { kind: 'status', status: 404, body: pamEnvelope(404, 'Not found', 1) });
-    expect(await rejection(lookupSession('3'))).toMatchObject({ reason: 'route_refused', status: 404 });
+    expect(await rejectionOf(lookupSession('3'))).toMatchObject({ reason: 'route_refused', status: 404 });
     local.pam.injectFault('lookup', {
       kind: 'status',
       status: 400,
       body: pamEnvelope(400, 'No route matched for this session', 1),
     });
-    const rejected = await rejection(lookupSession('3'));
+    const rejected = await rejectionOf(lookupSession('3'));
     expect(rejected).not.toBeInstanceOf(LookupUnavailableError);
     expect(rejected).toMatchObject({ kind: 'rejected', status: 400 });
     local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '<html>Internal Server Error</html>' });
-    const broken = await rejection(lookupSession('3'));
+    const broken = await rejectionOf(lookupSession('3'));
     expect(broken).not.toBeInstanceOf(LookupUnavailableError);
     expect(broken).toMatchObject({ kind: 'bad_response', status: 500 });
   });
@@ -213,8 +203,8 @@ describe('what the operator reads of a lookup, and where PAM cannot answer one (
       status: 200,
       body: JSON.stringify({ response: { status: 200 } }),
     });
-    expect(await rejection(lookupSession('3'))).toMatchObject({ kind: 'bad_response', retryable: false });
-    expect(((await rejection(lookupSession('3a'))) as Error).message).toBe('session id "3a" is not a numeric id');
+    expect(await rejectionOf(lookupSession('3'))).toMatchObject({ kind: 'bad_response', retryable: false });
+    expect(((await rejectionOf(lookupSession('3a'))) as Error).message).toBe('session id "3a" is not a numeric id');
   });
 
   it('looks up several ids no more than LOOKUP_CONCURRENCY at a time', async () => {
