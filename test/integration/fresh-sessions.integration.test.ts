@@ -14,7 +14,7 @@ import {
 import { type Outcome, sessionFacts } from '../../lib/termination/outcome.js';
 import { settleRefusals } from '../../lib/termination/settle-refusals.js';
 import { emfRecords } from '../support/emf.js';
-import { captureOutput, jsonLinesWritten } from '../support/output-capture.js';
+import { captureOutput, jsonLinesWritten, logLinesSaying } from '../support/output-capture.js';
 
 let local: LocalPam;
 const output = captureOutput();
@@ -266,5 +266,102 @@ describe('settleRefusals', () => {
     const outcomes = [notFound, terminated];
     expect(await settleRefusals(outcomes, { bucket: bucket(), options: {}, listFailed: false })).toBe(outcomes);
     expect(endpoints()).toEqual([]);
+  });
+});
+
+describe('what the operator reads when lookups cannot answer', () => {
+  const fallbackLines = (mark: number) =>
+    logLinesSaying(output.text().slice(mark), 'Reading the full session list: lookups cannot answer').map(
+      ({ where, reason }) => [where, reason],
+    );
+
+  it('names where the list is read instead, and why', async () => {
+    const mark = output.text().length;
+    await sessionsSinceIndex(undefined);
+    await sessionsSinceIndex(index(null));
+    local.pam.injectFault('lookup', KONG_404 as never);
+    const refused = await sessionsSinceIndex(index(12));
+    expect(fallbackLines(mark)).toEqual([
+      ['sessions_since_index', 'there is no usable index'],
+      ['sessions_since_index', 'the index knows no numeric session id'],
+      ['sessions_since_index', refused.via === 'list' ? refused.reason : 'no reason'],
+    ]);
+  });
+
+  it('says a session without a numeric id first, then an id that names another session', async () => {
+    const open = byUser('aoliveira', true);
+    const noId = { ...byUser('pgarcia', true), id: null };
+    const otherId = { ...byUser('break_glass', true), id: open.id };
+    const mark = output.text().length;
+    await confirmActive([open, otherId]);
+    await confirmActive([open, noId, otherId]);
+    await confirmActive([open]);
+    expect(fallbackLines(mark)).toEqual([
+      ['confirm_active', 'a numeric id answered with another session_id'],
+      ['confirm_active', 'a session without a numeric id'],
+    ]);
+  });
+
+  it('reads on through a long list until every session sought is found', async () => {
+    const first = local.pam.sessions[0] as SimulatedSession;
+    const filler = Array.from({ length: 4_000 }, (_, n) => ({
+      ...first,
+      id: String(10_000 + n),
+      session_id: sessionHash(`filler-${n}`),
+      end: '2026-12-01 10:00:00',
+    }));
+    const last = { ...first, id: '20000', session_id: sessionHash('last-of-the-list'), end: null };
+    local.pam.sessions.push(...filler, last);
+    local.pam.sessionsChanged();
+    const early = { ...byUser('aoliveira', true), id: null };
+    const late = { ...normalised(last), id: null };
+    const states = await confirmActive([early, late]);
+    expect(states.get(early.session_id)).toMatchObject({ active: true, via: 'list' });
+    expect(states.get(late.session_id)).toMatchObject({ active: true, via: 'list' });
+  });
+});
+
+describe('settling refused drops, as the operator reads it', () => {
+  it('asks PAM nothing and changes nothing without a failed drop of a found session', async () => {
+    const open = byUser('aoliveira', true);
+    const outcomes: Outcome[] = [
+      {
+        session_id: open.session_id,
+        outcome: 'terminated',
+        session: sessionFacts(open),
+        resolved_from: 'index',
+        index_age_ms: 1_000,
+        event_age_ms: 20,
+      },
+      {
+        session_id: 'f'.repeat(40),
+        outcome: 'failed',
+        session: null,
+        resolved_from: 'index',
+        index_age_ms: 1_000,
+        event_age_ms: 20,
+      },
+    ];
+    expect(await settleRefusedDrops(outcomes)).toBe(outcomes);
+    expect(endpoints()).toEqual([]);
+  });
+
+  it('warns that the failed drops could not be re-checked, and why', async () => {
+    local.pam.injectFault('lookup', { kind: 'status', status: 500, body: '{"response":{"error":true,"status":500}}' });
+    const ended = byUser('jsilva', false);
+    const mark = output.text().length;
+    await settleRefusedDrops([
+      {
+        session_id: ended.session_id,
+        outcome: 'failed',
+        session: sessionFacts(ended),
+        resolved_from: 'index',
+        index_age_ms: 1_000,
+        event_age_ms: 20,
+      },
+    ]);
+    expect(logLinesSaying(output.text().slice(mark), 'Could not re-check failed drops')).toMatchObject([
+      { level: 'WARN', reason: expect.stringContaining('HTTP 500') },
+    ]);
   });
 });

@@ -5,6 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { findingNote, MAX_NOTE_LENGTH, writeBackToFindings } from '../../lib/termination/finding-write-back.js';
 import type { Outcome } from '../../lib/termination/outcome.js';
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
+import { emfRecords } from '../support/emf.js';
+import { captureOutput, logLinesSaying } from '../support/output-capture.js';
 
 const securityHub = mockClient(SecurityHubClient);
 const eventBridge = mockClient(EventBridgeClient);
@@ -107,5 +109,99 @@ describe('writing the outcome back', () => {
   it('is not attempted for requests that did not come from Security Hub', async () => {
     await writeBackToFindings({ ...request, findings: undefined }, [outcome(id(1), 'terminated')]);
     expect(securityHub.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+});
+
+describe('the note, to the character', () => {
+  const head = (summary: string) => `pam-session-responder: ${summary}.`;
+  const tail = (trigger: string) => ` Audit trigger id: ${trigger}.`;
+
+  it('says when no session matched, and gives the counts alone when nothing was terminated', () => {
+    expect(findingNote([], 'e-1')).toBe(`${head('no session matched')}${tail('e-1')}`);
+    expect(findingNote([outcome(id(1), 'already_ended'), outcome(id(2), 'blocked')], 'e-1')).toBe(
+      `${head('1 already_ended, 1 blocked')}${tail('e-1')}`,
+    );
+    const long = 't'.repeat(600);
+    expect(findingNote([outcome(id(1), 'already_ended')], long)).toBe(
+      `${head('1 already_ended')}${tail(long)}`.slice(0, MAX_NOTE_LENGTH),
+    );
+  });
+
+  it('names every session terminated when they fit, up to exactly 512 characters', () => {
+    const both = [outcome(id(1), 'terminated'), outcome(id(2), 'terminated')];
+    const bare = `${head('2 terminated')} Terminated: ${id(1)}, ${id(2)}.${tail('')}`;
+    const trigger = 'x'.repeat(MAX_NOTE_LENGTH - bare.length);
+    expect(findingNote(both, trigger)).toBe(`${head('2 terminated')} Terminated: ${id(1)}, ${id(2)}.${tail(trigger)}`);
+    expect(findingNote(both, trigger)).toHaveLength(MAX_NOTE_LENGTH);
+    expect(findingNote(both, `${trigger}x`)).toBe(
+      `${head('2 terminated')} Terminated: ${id(1)} …and 1 more.${tail(`${trigger}x`)}`,
+    );
+  });
+
+  it('says only how many when no id fits, and cuts the note when not even that fits', () => {
+    const both = [outcome(id(1), 'terminated'), outcome(id(2), 'terminated')];
+    const bare = `${head('2 terminated')} Terminated: …and 2 more.${tail('')}`;
+    const trigger = 'x'.repeat(MAX_NOTE_LENGTH - bare.length);
+    expect(findingNote(both, trigger)).toBe(`${head('2 terminated')} Terminated: …and 2 more.${tail(trigger)}`);
+    const long = 'y'.repeat(600);
+    expect(findingNote(both, long)).toBe(`${head('2 terminated')}${tail(long)}`.slice(0, MAX_NOTE_LENGTH));
+  });
+});
+
+describe('the write-back, as the operator reads it', () => {
+  const logs = captureOutput();
+  let from = 0;
+  beforeEach(() => {
+    from = logs.text().length;
+  });
+
+  it('notifies for a blocked session too, and when only one of the sessions was terminated', async () => {
+    securityHub.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    await writeBackToFindings(request, [outcome(id(1), 'blocked')]);
+    await writeBackToFindings(request, [outcome(id(1), 'already_ended'), outcome(id(2), 'terminated')]);
+    const workflows = securityHub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input.Workflow);
+    expect(workflows).toEqual([{ Status: 'NOTIFIED' }, { Status: 'NOTIFIED' }]);
+    expect(logLinesSaying(logs.text().slice(from), 'Security Hub findings updated')).toMatchObject([
+      { level: 'INFO', findings: 1, workflow: 'NOTIFIED' },
+      { level: 'INFO', findings: 1, workflow: 'NOTIFIED' },
+    ]);
+    expect(eventBridge.commandCalls(PutEventsCommand)).toEqual([]);
+    expect(emfRecords(logs.text().slice(from))).toEqual([]);
+  });
+
+  it('logs the findings updated and the workflow left unchanged', async () => {
+    securityHub.on(BatchUpdateFindingsCommand).resolves({});
+    await writeBackToFindings({ ...request, findings: [finding, finding] }, [outcome(id(1), 'already_ended')]);
+    expect(logLinesSaying(logs.text().slice(from), 'Security Hub findings updated')).toMatchObject([
+      { findings: 2, workflow: 'unchanged' },
+    ]);
+  });
+
+  it('names every finding Security Hub did not process, logs the failure and counts it', async () => {
+    const second = { ...finding, id: `${finding.id}-2` };
+    securityHub.on(BatchUpdateFindingsCommand).resolves({
+      UnprocessedFindings: [
+        {
+          FindingIdentifier: { Id: finding.id, ProductArn: finding.productArn },
+          ErrorCode: 'FindingNotFound',
+          ErrorMessage: '',
+        },
+        {
+          FindingIdentifier: { Id: second.id, ProductArn: second.productArn },
+          ErrorCode: 'InternalFailure',
+          ErrorMessage: '',
+        },
+      ],
+    });
+    await writeBackToFindings({ ...request, findings: [finding, second] }, [outcome(id(1), 'terminated')]);
+    const reason = `${finding.id}: FindingNotFound; ${second.id}: InternalFailure`;
+    const written = logs.text().slice(from);
+    expect(logLinesSaying(written, 'Could not write the outcome back to the Security Hub findings')).toMatchObject([
+      { level: 'ERROR', reason },
+    ]);
+    expect(logLinesSaying(written, 'Security Hub findings updated')).toEqual([]);
+    expect(emfRecords(written).map((record) => record.values.WriteBackFailed)).toEqual([1]);
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(JSON.parse(entries[0]?.Detail ?? '{}').reason).toBe(reason);
   });
 });

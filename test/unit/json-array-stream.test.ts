@@ -227,3 +227,124 @@ describe('JsonArrayStreamParser', () => {
     );
   });
 });
+
+/** JSON text with any of JSON's four whitespace characters between tokens, written independently of the parser. */
+function spaced(value: unknown, gap: () => string): string {
+  if (Array.isArray(value)) {
+    return `[${gap()}${value.map((item) => `${spaced(item, gap)}${gap()}`).join(`,${gap()}`)}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const members = Object.entries(value).map(
+      ([key, item]) => `${JSON.stringify(key)}${gap()}:${gap()}${spaced(item, gap)}${gap()}`,
+    );
+    return `{${gap()}${members.join(`,${gap()}`)}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+describe('JsonArrayStreamParser, on whitespace, limits and broken bodies', () => {
+  it('agrees with JSON.parse whatever whitespace surrounds the tokens, split anywhere', () => {
+    const whitespace = fc.array(fc.constantFrom(' ', '\t', '\r', '\n'), { maxLength: 3 }).map((list) => list.join(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 6 }),
+        fc.dictionary(
+          fc.string().filter((key) => key !== 'remote_sessions'),
+          fc.jsonValue({ maxDepth: 2 }),
+          { maxKeys: 3 },
+        ),
+        fc.infiniteStream(whitespace),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (sessions, others, gaps, cuts) => {
+          const text = `${gaps.next().value}${spaced({ ...others, remote_sessions: sessions }, () => gaps.next().value)}${gaps.next().value}`;
+          const length = Buffer.byteLength(text);
+          const result = parseInChunks(
+            text,
+            cuts.map((cut) => cut % (length + 1)),
+          );
+          const { remote_sessions, ...rest } = JSON.parse(text);
+          expect(result).toEqual({ values: remote_sessions, unparsable: 0, rest, foundArray: true });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads an empty object, and a remote_sessions that is not an array as an ordinary member', () => {
+    expect(parseInChunks('{}', [])).toEqual({ values: [], unparsable: 0, rest: {}, foundArray: false });
+    expect(parseInChunks(' { } ', [1, 3])).toMatchObject({ rest: {} });
+    const body = '{"remote_sessions":"none","count":0}';
+    expect(parseInChunks(body, [19])).toEqual({
+      values: [],
+      unparsable: 0,
+      rest: { remote_sessions: 'none', count: 0 },
+      foundArray: false,
+    });
+  });
+
+  it.each([
+    [' [1]', 'the body is not a JSON object'],
+    ['{1:2}', 'unexpected "1:2}" where a member name was expected'],
+    ['{"a":1,}', 'unexpected "}" where a member name was expected'],
+    ['{"a" 1}', 'unexpected "1}" after a member name'],
+    ['{"a":1 "b":2}', 'unexpected "\\"b\\":2}" after a member'],
+    ['{"a":1 "bbbbbbbbbbbbbbbbbbbbbbbb":2}', 'unexpected "\\"bbbbbbbbbbb" after a member'],
+    ['{"remote_sessions":[1,]}', 'a comma before the end of the array'],
+    ['{"remote_sessions":[1 2]}', 'unexpected "2]}" between array elements'],
+    ['{"a":1} x', 'unexpected "x" after the end of the JSON'],
+    ['{"a":,"b":1}', 'unexpected ",\\"b\\":1}" where a value was expected'],
+    ['{"a\\q":1}', 'a member name is not valid JSON'],
+    ['{"a":tru}', 'the members around the array is not valid JSON'],
+    ['{"a":1', 'the body ended before its JSON was complete (truncated)'],
+  ])('says what is wrong with %s', (body, message) => {
+    const parser = new JsonArrayStreamParser('remote_sessions');
+    let thrown: unknown;
+    try {
+      parser.push(Buffer.from(body));
+      parser.end();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(JsonStreamError);
+    expect(thrown).toMatchObject({ name: 'JsonStreamError', message });
+  });
+
+  it('keeps the cause of a name or members JSON.parse refused', () => {
+    const parser = new JsonArrayStreamParser('remote_sessions');
+    expect(() => parser.push(Buffer.from('{"a\\q":1}'))).toThrow(
+      expect.objectContaining({ cause: expect.any(SyntaxError) }),
+    );
+  });
+
+  it('holds a value in progress of exactly its limit, not one byte more, wherever it starts in the chunk', () => {
+    const head = '{"remote_sessions":[';
+    const value = (length: number) => `"${'a'.repeat(length - 1)}`;
+    expect(() => new JsonArrayStreamParser('remote_sessions', 16).push(Buffer.from(head + value(16)))).not.toThrow();
+    expect(() => new JsonArrayStreamParser('remote_sessions', 16).push(Buffer.from(head + value(17)))).toThrow(
+      'a value in the body is larger than 16 bytes',
+    );
+  });
+
+  it('reads a whole body larger than the limit in one chunk: only a value in progress counts', () => {
+    const body = JSON.stringify({
+      tenant: 'Segura',
+      remote_sessions: Array.from({ length: 200 }, (_, n) => ({ id: String(n) })),
+      code: 200,
+    });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2_048);
+    const parser = new JsonArrayStreamParser('remote_sessions', 64);
+    expect(parser.push(Buffer.from(body)).ranges.length).toBe(400);
+    expect(parser.end()).toEqual({ tenant: 'Segura', code: 200 });
+    // Whatever comes last: an element, an empty array, a member.
+    const sessions = Array.from({ length: 20 }, (_, n) => ({ id: String(n) }));
+    for (const last of [
+      { tenant: 'Segura'.repeat(20), remote_sessions: sessions },
+      { tenant: 'Segura'.repeat(20), remote_sessions: [] },
+      { remote_sessions: sessions, tenant: 'Segura'.repeat(20) },
+    ]) {
+      const whole = new JsonArrayStreamParser('remote_sessions', 64);
+      whole.push(Buffer.from(JSON.stringify(last)));
+      expect(whole.end()).toEqual({ tenant: last.tenant });
+    }
+  });
+});

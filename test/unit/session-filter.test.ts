@@ -69,4 +69,35 @@ describe('filterSessions', () => {
     expect(filterSessions(sessions, { device: '10.66.33.15' }).length).toBe(2);
     expect(filterSessions(sessions, { device: '10.66.33.1' })).toEqual([]);
   });
+
+  it.each(['origin_ip', 'protocol', 'credential'] as const)(
+    'keeps by %s exactly the sessions that have it, and none for a value nobody has',
+    (field) => {
+      const wanted = sessions[0]?.[field] ?? '';
+      const expected = sessions.filter((session) => session[field] === wanted);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(expected.length).toBeLessThan(sessions.length);
+      expect(filterSessions(sessions, { [field]: wanted })).toEqual(expected);
+      expect(filterSessions(sessions, { [field]: `${wanted}-nobody` })).toEqual([]);
+    },
+  );
+});
+
+describe('the query string', () => {
+  it('reads active=true as true', () => {
+    expect(parseListQuery({ active: 'true', source: 'live', limit: '5000', cursor: 'abc' })).toEqual({
+      active: true,
+      source: 'live',
+      limit: 5_000,
+      cursor: 'abc',
+    });
+  });
+
+  it('names every unknown filter', () => {
+    expect(() => parseListQuery({ actve: 'true', usr: 'x' })).toThrow(
+      new ValidationError(
+        'unknown filter "actve", "usr"; use source, active, user, origin_ip, device, protocol, credential, limit or cursor',
+      ),
+    );
+  });
 });

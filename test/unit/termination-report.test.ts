@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AuditEvent } from '../../lib/aws/audit-trail.js';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
 import type { Outcome, OutcomeKind } from '../../lib/termination/outcome.js';
 import {
@@ -12,21 +11,10 @@ import { MAX_OUTCOME_LOG_LINES, reportOutcomes } from '../../lib/termination/ter
 import type { TerminationRequest } from '../../lib/termination/termination-request.js';
 import { emfRecords } from '../support/emf.js';
 import { captureOutput, logLinesSaying } from '../support/output-capture.js';
+import { forgetSent, sent } from '../support/report-sinks.js';
 
-/** What the report phase hands to the audit trail and the alarm topic, as they would receive it. */
-const sent = vi.hoisted(() => ({ audit: [] as AuditEvent[][], notices: [] as Array<[string, any]> }));
-vi.mock('../../lib/aws/audit-trail.js', () => ({
-  publishAuditEvents: async (events: AuditEvent[]) => {
-    sent.audit.push(events);
-    return { published: events.length, failed: 0 };
-  },
-}));
-vi.mock('../../lib/aws/alarm-topic.js', () => ({
-  notifyAlarmTopic: async (subject: string, message: unknown) => {
-    sent.notices.push([subject, message]);
-    return true;
-  },
-}));
+vi.mock('../../lib/aws/audit-trail.js', () => import('../support/report-sinks.js').then((sinks) => sinks.auditTrail));
+vi.mock('../../lib/aws/alarm-topic.js', () => import('../support/report-sinks.js').then((sinks) => sinks.alarmTopic));
 
 const output = captureOutput();
 const TRIGGER = { event_id: 'evt-7f3a', source: 'aws.guardduty', detail_type: 'GuardDuty Finding' };
@@ -59,8 +47,7 @@ const logLines = (message: string, from: number) => logLinesSaying(output.text()
 
 let from = 0;
 beforeEach(() => {
-  sent.audit.length = 0;
-  sent.notices.length = 0;
+  forgetSent();
   from = output.text().length;
   delete process.env.POWERTOOLS_METRICS_DISABLED;
 });
