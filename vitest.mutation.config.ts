@@ -24,7 +24,6 @@ export default defineConfig({
       'test/integration/tls.integration.test.ts',
       'test/integration/guardrail-boundaries.integration.test.ts',
       'test/integration/containment.integration.test.ts',
-      'test/integration/oauth2.integration.test.ts',
       'test/integration/oauth2-token.integration.test.ts',
     ],
   },
