@@ -25,6 +25,7 @@ export default defineConfig({
       'test/integration/guardrail-boundaries.integration.test.ts',
       'test/integration/containment.integration.test.ts',
       'test/integration/oauth2-token.integration.test.ts',
+      'test/integration/credential-api.integration.test.ts',
     ],
   },
 });

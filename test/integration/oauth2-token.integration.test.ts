@@ -189,6 +189,7 @@ describe('a token endpoint that does not give one', () => {
     answer = { body: JSON.stringify(body) };
     expect(await refusal(bearerToken(source()))).toMatchObject({
       kind: 'bad_response',
+      retryable: false,
       message: "PAM Core's /iso/oauth2/token answered without access_token and expires_in",
     });
   });

@@ -5,7 +5,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../../lib/core/errors.js';
 import { SecretsUnavailableError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection, type PamConnection, parsePamSecret } from '../../lib/pam/pam-secret.js';
@@ -148,6 +148,14 @@ describe('parsePamSecret', () => {
     );
   });
 
+  it('refuses any other scheme, even to localhost', () => {
+    for (const base_url of ['ftp://localhost/', 'ws://127.0.0.1:4010', 'http://pam.corp.example']) {
+      expect(configError(() => parsePamSecret('pam/prod', JSON.stringify({ ...secret, base_url }))).message).toBe(
+        'Secret "pam/prod": key "base_url" must be an https:// URL (http:// is accepted only for localhost)',
+      );
+    }
+  });
+
   it('says malformed JSON without quoting it', () => {
     const error = configError(() => parsePamSecret('pam/prod', `{"consumer_secret":"${secret.consumer_secret}",`));
     expect(error.message).toBe('Secret "pam/prod" is not valid JSON');
@@ -261,6 +269,50 @@ describe('loadPamConnection', () => {
     });
     secretsManager.on(GetSecretValueCommand).rejects(throttled);
     await expect(loadPamConnection()).rejects.toThrow(SecretsUnavailableError);
+  });
+
+  it('keeps what Secrets Manager said behind each error', async () => {
+    const missing = new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+    secretsManager.on(GetSecretValueCommand).rejects(missing);
+    await expect(loadPamConnection()).rejects.toMatchObject({ cause: expect.any(Error) });
+    const throttled = new SecretsManagerServiceException({
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Rate exceeded',
+    });
+    secretsManager.on(GetSecretValueCommand).rejects(throttled);
+    forgetCachedSecret();
+    const busy = loadPamConnection();
+    await expect(busy).rejects.toThrow(
+      new SecretsUnavailableError('Secret "pam/prod" could not be read right now: ThrottlingException'),
+    );
+    await expect(busy).rejects.toMatchObject({ cause: expect.any(Error) });
+    const denied = new SecretsManagerServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'not authorized',
+    });
+    secretsManager.on(GetSecretValueCommand).rejects(denied);
+    forgetCachedSecret();
+    await expect(loadPamConnection()).rejects.toMatchObject({ cause: expect.any(Error) });
+  });
+
+  it('reads the secret again once PAM_SECRET_MAX_AGE_SECONDS has passed, and sees a rotation', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse('2026-12-07T10:00:00.000Z'));
+    process.env.PAM_SECRET_MAX_AGE_SECONDS = '2';
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(secret) })
+      .resolves({ SecretString: JSON.stringify({ ...secret, token_key: 'tk-rotated' }) });
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-77aa10');
+    vi.setSystemTime(Date.parse('2026-12-07T10:00:01.500Z'));
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-77aa10');
+    vi.setSystemTime(Date.parse('2026-12-07T10:00:03.000Z'));
+    expect(oauth1TokenKey(await loadPamConnection())).toBe('tk-rotated');
+    vi.useRealTimers();
   });
 
   it('refuses a binary secret', async () => {
