@@ -147,8 +147,14 @@ describe('custody', () => {
     expect(await rejectionOf(takeCustody('41'))).toMatchObject({ kind: 'rejected', pamErrorCode: 1007 });
   });
 
-  it('is not read beyond 32 MiB, even when the answer would parse', async () => {
-    answer = { status: 200, body: `${OK.slice(0, -1)},"pad":"${'x'.repeat(32 * 1024 * 1024)}"}` };
+  it('is read up to exactly 32 MiB, and not beyond, even when the answer would parse', async () => {
+    const padded = (size: number) => {
+      const head = `${OK.slice(0, -1)},"pad":"`;
+      return Buffer.from(`${head}${'x'.repeat(size - head.length - 2)}"}`);
+    };
+    answer = { status: 200, body: padded(32 * 1024 * 1024) };
+    await expect(takeCustody('41')).resolves.toBeUndefined();
+    answer = { status: 200, body: padded(32 * 1024 * 1024 + 1) };
     expect(await rejectionOf(takeCustody('41'))).toMatchObject({ kind: 'bad_response' });
   });
 });
