@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { ValidationError } from '../../lib/core/errors.js';
 import {
@@ -140,6 +140,26 @@ describe('custody', () => {
     expect(JSON.stringify(broken)).not.toContain('Sup3r');
     answer = { status: 401, body: '<html>Unauthorized</html>' };
     expect(await rejectionOf(takeCustody('41'))).toMatchObject({ kind: 'unauthorized', status: 401, retryable: false });
+  });
+
+  it('wipes the bytes of the answer, which hold the password, once the envelope is checked', async () => {
+    const password = 'Sup3r-S3cret-9f1c';
+    answer = { status: 200, body: `${OK.slice(0, -1)},"password":"${password}"}` };
+    const wiped: Buffer[] = [];
+    const fill = Buffer.prototype.fill;
+    const spy = vi.spyOn(Buffer.prototype, 'fill').mockImplementation(function (this: Buffer, ...args) {
+      const result = fill.apply(this, args as Parameters<typeof fill>);
+      if (args[0] === 0) wiped.push(this);
+      return result;
+    });
+    try {
+      await takeCustody('41');
+    } finally {
+      spy.mockRestore();
+    }
+    const whole = wiped.find((buffer) => buffer.length === Buffer.byteLength(answer.body));
+    expect(whole).toBeDefined();
+    expect(whole?.every((byte) => byte === 0)).toBe(true);
   });
 
   it("passes on PAM's refusal of custody", async () => {

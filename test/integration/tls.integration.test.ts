@@ -1,6 +1,9 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
+import { readText, send } from '../../lib/pam/http-transport.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
@@ -92,5 +95,36 @@ describe('a PAM Core with a certificate from a private CA', () => {
   it('does not trust an unrelated CA', async () => {
     useSecret(rightName, makePrivateCa().caPem);
     expect(asJson(await list(listEvent(), lambdaContext())).body.error.code).toBe('pam_tls');
+  });
+});
+
+describe('connections to the PAM Core over TLS', () => {
+  it('are kept alive: calls one after another share one TLS connection', async () => {
+    const { key, cert } = ca.serverFor('localhost');
+    const server = createHttpsServer({ key, cert }, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"response":{"status":200}}');
+    });
+    let handshakes = 0;
+    server.on('secureConnection', () => {
+      handshakes += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/api/session/remotesessions`;
+    try {
+      for (let call = 0; call < 3; call += 1) {
+        const response = await send(url, {
+          method: 'GET',
+          headers: {},
+          timeoutMs: 5_000,
+          // A CA text no other test uses: a connection pool of this test's own.
+          caCertificate: `${ca.caPem}\n`,
+        });
+        expect(await readText(response.body)).toBe('{"response":{"status":200}}');
+      }
+      expect(handshakes).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { secretsManager as applicationClient } from '../../lib/aws/secrets-manager-client.js';
 import { ConfigurationError } from '../../lib/core/errors.js';
 import { SecretsUnavailableError } from '../../lib/pam/pam-errors.js';
 import { forgetCachedSecret, loadPamConnection, type PamConnection, parsePamSecret } from '../../lib/pam/pam-secret.js';
@@ -189,6 +190,13 @@ describe('loadPamConnection', () => {
     const connection = await loadPamConnection();
     expect(connection.auth.kind === 'oauth1' ? connection.auth.credentials.tokenKey : '').toBe('tk-77aa10');
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it("reads through the application's own Secrets Manager client, with its time limits", async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(secret) });
+    await loadPamConnection();
+    const [call] = secretsManager.commandCalls(GetSecretValueCommand);
+    expect(call?.thisValue).toBe(applicationClient);
   });
 
   it('reads again when forced (after PAM refused the cached credentials)', async () => {
