@@ -233,6 +233,10 @@ describe('threat findings only (issue 19)', () => {
     expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(
       /: its types \(Industry and Regulatory Standards\/CIS\) do not say intrusion \(TTPs\/, Effects\/, Unusual Behaviors\/\)$/,
     );
+    finding.Types = ['Industry and Regulatory Standards/CIS', 'Industry and Regulatory Standards/PCI-DSS'];
+    expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(
+      /: its types \(Industry and Regulatory Standards\/CIS, Industry and Regulatory Standards\/PCI-DSS\) do not say intrusion/,
+    );
     delete finding.Types;
     expect(securityHubTargets(detail, SCOPE, ALL_AWS).ignored).toMatch(/: its types \(none\) do not say intrusion/);
   });
