@@ -169,6 +169,10 @@ describe('parsePamSecret', () => {
   });
 });
 
+/** A refusal as the Secrets Manager client throws it. */
+const serviceError = (name: string, message: string) =>
+  new SecretsManagerServiceException({ name, $fault: 'client', $metadata: {}, message });
+
 describe('loadPamConnection', () => {
   const secretsManager = mockClient(SecretsManagerClient);
 
@@ -254,12 +258,7 @@ describe('loadPamConnection', () => {
   });
 
   it('says when the role may not read it', async () => {
-    const denied = new SecretsManagerServiceException({
-      name: 'AccessDeniedException',
-      $fault: 'client',
-      $metadata: {},
-      message: 'User: arn:aws:sts::1:assumed-role/x is not authorized',
-    });
+    const denied = serviceError('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/x is not authorized');
     secretsManager.on(GetSecretValueCommand).rejects(denied);
     await expect(loadPamConnection()).rejects.toThrow(
       new ConfigurationError(
@@ -269,12 +268,7 @@ describe('loadPamConnection', () => {
   });
 
   it('tells throttling apart from misconfiguration', async () => {
-    const throttled = new SecretsManagerServiceException({
-      name: 'ThrottlingException',
-      $fault: 'client',
-      $metadata: {},
-      message: 'Rate exceeded',
-    });
+    const throttled = serviceError('ThrottlingException', 'Rate exceeded');
     secretsManager.on(GetSecretValueCommand).rejects(throttled);
     await expect(loadPamConnection()).rejects.toThrow(SecretsUnavailableError);
   });
@@ -283,12 +277,7 @@ describe('loadPamConnection', () => {
     const missing = new ResourceNotFoundException({ message: 'not found', $metadata: {} });
     secretsManager.on(GetSecretValueCommand).rejects(missing);
     await expect(loadPamConnection()).rejects.toMatchObject({ cause: expect.any(Error) });
-    const throttled = new SecretsManagerServiceException({
-      name: 'ThrottlingException',
-      $fault: 'client',
-      $metadata: {},
-      message: 'Rate exceeded',
-    });
+    const throttled = serviceError('ThrottlingException', 'Rate exceeded');
     secretsManager.on(GetSecretValueCommand).rejects(throttled);
     forgetCachedSecret();
     const busy = loadPamConnection();
@@ -296,12 +285,7 @@ describe('loadPamConnection', () => {
       new SecretsUnavailableError('Secret "pam/prod" could not be read right now: ThrottlingException'),
     );
     await expect(busy).rejects.toMatchObject({ cause: expect.any(Error) });
-    const denied = new SecretsManagerServiceException({
-      name: 'AccessDeniedException',
-      $fault: 'client',
-      $metadata: {},
-      message: 'not authorized',
-    });
+    const denied = serviceError('AccessDeniedException', 'not authorized');
     secretsManager.on(GetSecretValueCommand).rejects(denied);
     forgetCachedSecret();
     await expect(loadPamConnection()).rejects.toMatchObject({ cause: expect.any(Error) });
