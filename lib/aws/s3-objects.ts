@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
+import { MAX_OBJECT_BYTES, ObjectTooLargeError, type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
 
 export type { S3Read };
 
@@ -17,7 +17,8 @@ export function s3Sdk(): Promise<{ module: S3Module; s3: S3Client }> {
 
 /**
  * GETs or HEADs an object, within `timeoutMs`. S3's refusals are the SDK's errors (NoSuchKey, NotFound
- * for a HEAD, NotModified for a conditional GET whose ETag still matches).
+ * for a HEAD, NotModified for a conditional GET whose ETag still matches); a body S3 says is over
+ * MAX_OBJECT_BYTES is refused before it is read.
  */
 export async function readS3Object(
   method: 'GET' | 'HEAD',
@@ -33,6 +34,12 @@ export async function readS3Object(
     return { etag: head.ETag, lastModified: head.LastModified, body: '' };
   }
   const object = await s3.send(new module.GetObjectCommand(input), { abortSignal });
+  if ((object.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
+    (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new ObjectTooLargeError(
+      `s3://${bucket}/${key} is ${object.ContentLength} bytes, over the ${MAX_OBJECT_BYTES} read`,
+    );
+  }
   const body = (await object.Body?.transformToString('utf8')) ?? '';
   return { etag: object.ETag, lastModified: object.LastModified, body };
 }

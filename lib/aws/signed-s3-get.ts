@@ -38,8 +38,13 @@ const VIRTUAL_HOSTED = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const DOTTED = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SPECIAL = /^xn--|^sthree-|--x-s3$|--ol-s3$|-s3alias$|\.\.|^\d+\.\d+\.\d+\.\d+$/;
 const IPV4_HOST = /^\d{1,3}(\.\d{1,3}){3}$/;
-/** S3 answers the index in a few hundred KB; a body past this is not an index. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** The index is a few hundred KB (2.5 MB at 6,600 open sessions): a body past this is not one of ours. */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/** An object over MAX_OBJECT_BYTES: refused, and not asked for again. */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+}
 /** As the S3 client's own retries: a lost connection or S3's 5xx / throttling is tried again. */
 const ATTEMPTS = 3;
 
@@ -187,7 +192,8 @@ function send(request: SignedGet, signal: AbortSignal): Promise<S3Read> {
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
-          if (bytes > MAX_BODY_BYTES) res.destroy(new Error(`S3's body exceeds ${MAX_BODY_BYTES} bytes`));
+          if (bytes > MAX_OBJECT_BYTES)
+            res.destroy(new ObjectTooLargeError(`S3's body exceeds ${MAX_OBJECT_BYTES} bytes`));
           else chunks.push(chunk);
         });
         res.on('error', reject);
@@ -221,7 +227,12 @@ export async function signedS3Get(
         return await send(await signedGet(route, key, options), signal);
       } catch (error) {
         const status = (error as Partial<S3ResponseError>).$metadata?.httpStatusCode;
-        const retryable = status === undefined ? !signal.aborted : status >= 500 || status === 429;
+        const retryable =
+          error instanceof ObjectTooLargeError
+            ? false
+            : status === undefined
+              ? !signal.aborted
+              : status >= 500 || status === 429;
         if (!retryable) throw new AbortError(error as Error);
         throw error;
       }

@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type SignedGet, signedGet, signedGetRoute, signedS3Get } from '../../lib/aws/signed-s3-get.js';
+import {
+  MAX_OBJECT_BYTES,
+  type SignedGet,
+  signedGet,
+  signedGetRoute,
+  signedS3Get,
+} from '../../lib/aws/signed-s3-get.js';
 
 const KEY = 'index/active-sessions.json';
 const CREDENTIALS = {
@@ -225,6 +231,20 @@ describe("signedS3Get: S3's responses as the SDK reports them", () => {
     const { route, seen } = await s3((_req, res) => res.writeHead(503).end(xmlError('SlowDown')));
     await expect(signedS3Get(route, KEY, { timeoutMs: 5_000 })).rejects.toMatchObject({ name: 'SlowDown' });
     expect(seen).toHaveLength(3);
+  });
+
+  it('reads a body of exactly MAX_OBJECT_BYTES, and refuses one byte more once, without asking again', async () => {
+    for (const [bytes, refused] of [
+      [MAX_OBJECT_BYTES, false],
+      [MAX_OBJECT_BYTES + 1, true],
+    ] as const) {
+      const { route, seen } = await s3((_req, res) => res.writeHead(200).end(Buffer.alloc(bytes, 0x61)));
+      const read = signedS3Get(route, KEY, { timeoutMs: 20_000 });
+      if (refused) await expect(read).rejects.toMatchObject({ name: 'ObjectTooLargeError' });
+      else expect((await read).body).toHaveLength(bytes);
+      expect(seen).toHaveLength(1);
+      server?.close();
+    }
   });
 
   it('gives up when the time allowed is over', async () => {
