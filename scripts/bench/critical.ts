@@ -26,9 +26,9 @@ const PACE_MS = 8;
 const PACED_DROPS = EARLY[1];
 const HISTORY = 7_000;
 /**
- * The cold runs' PAM Core has as many sessions open as a large customer's: the open ones stay at
- * hundreds to a few thousand whatever the history's length (../shared/notes/stack.md), and a cold
- * drop reads and parses an index of all of them before its DELETE.
+ * The cold runs' PAM Core has as many sessions open as a large customer's: a PAM Core keeps hundreds
+ * to a few thousand open whatever its history's length, and a cold drop reads and parses an index of
+ * all of them before its DELETE.
  */
 const COLD_OPEN = 2_000;
 /**
