@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MAX_OBJECT_BYTES, ObjectTooLargeError, type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
 
-export type { S3Read };
+export { MAX_OBJECT_BYTES, ObjectTooLargeError, type S3Read };
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 let loaded: Promise<{ module: S3Module; s3: S3Client }> | undefined;
@@ -17,8 +17,8 @@ export function s3Sdk(): Promise<{ module: S3Module; s3: S3Client }> {
 
 /**
  * GETs or HEADs an object, within `timeoutMs`. S3's refusals are the SDK's errors (NoSuchKey, NotFound
- * for a HEAD, NotModified for a conditional GET whose ETag still matches); a body S3 says is over
- * MAX_OBJECT_BYTES is refused before it is read.
+ * for a HEAD, NotModified for a conditional GET whose ETag still matches); a body over
+ * MAX_OBJECT_BYTES is refused (ObjectTooLargeError).
  */
 export async function readS3Object(
   method: 'GET' | 'HEAD',
@@ -34,14 +34,21 @@ export async function readS3Object(
     return { etag: head.ETag, lastModified: head.LastModified, body: '' };
   }
   const object = await s3.send(new module.GetObjectCommand(input), { abortSignal });
-  if ((object.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
-    (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
-    throw new ObjectTooLargeError(
-      `s3://${bucket}/${key} is ${object.ContentLength} bytes, over the ${MAX_OBJECT_BYTES} read`,
-    );
+  const body = object.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  const tooLarge = () => {
+    body?.destroy?.();
+    return new ObjectTooLargeError(`s3://${bucket}/${key} is over the ${MAX_OBJECT_BYTES} bytes read`);
+  };
+  // The length S3 declares refuses before anything is read; the count, a body that declares none.
+  if ((object.ContentLength ?? 0) > MAX_OBJECT_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of body ?? []) {
+    bytes += chunk.byteLength;
+    if (bytes > MAX_OBJECT_BYTES) throw tooLarge();
+    chunks.push(chunk);
   }
-  const body = (await object.Body?.transformToString('utf8')) ?? '';
-  return { etag: object.ETag, lastModified: object.LastModified, body };
+  return { etag: object.ETag, lastModified: object.LastModified, body: Buffer.concat(chunks).toString('utf8') };
 }
 
 /**

@@ -188,6 +188,10 @@ function send(request: SignedGet, signal: AbortSignal): Promise<S3Read> {
         signal,
       },
       (res) => {
+        // A length S3 declares over the limit is refused before any of it is read; the count is the backstop.
+        if (Number(res.headers['content-length'] ?? 0) > MAX_OBJECT_BYTES) {
+          res.destroy(new ObjectTooLargeError(`S3's body is ${res.headers['content-length']} bytes`));
+        }
         const chunks: Buffer[] = [];
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { readIndexObject } from '../aws/s3-objects.js';
+import { MAX_OBJECT_BYTES, ObjectTooLargeError, readIndexObject } from '../aws/s3-objects.js';
 import { indexSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';
@@ -199,6 +199,10 @@ export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
     if (name === 'NoSuchKey') return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} does not exist yet` };
     if (error instanceof CorruptIndexError) {
       return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} is corrupted: ${error.message}` };
+    }
+    if (error instanceof ObjectTooLargeError) {
+      const reason = `s3://${bucket}/${INDEX_KEY} is over ${MAX_OBJECT_BYTES} bytes: not an index index-sessions wrote`;
+      return { usable: false, reason };
     }
     return { usable: false, reason: `s3://${bucket}/${INDEX_KEY} could not be read: ${name}` };
   }

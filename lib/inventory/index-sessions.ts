@@ -1,6 +1,7 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { awsErrorName, storageFailure } from '../aws/aws-errors.js';
 import { s3 } from '../aws/s3-client.js';
+import { readS3Object } from '../aws/s3-objects.js';
 import { errorMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexerSettings, inventoryBucket, lookupSettings } from '../core/settings.js';
@@ -37,11 +38,14 @@ export interface IndexSummary {
   malformed?: number;
 }
 
+/** The previous index is a few MB at most: past this, it is rebuilt rather than waited for. */
+const PREVIOUS_INDEX_TIMEOUT_MS = 30_000;
+
 /** The index written last, or undefined when there is none or it cannot be read (it is then rebuilt). */
 async function previousIndex(bucket: string): Promise<ActiveIndex | undefined> {
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: INDEX_KEY }));
-    return parseActiveIndex((await object.Body?.transformToString('utf8')) ?? '').index;
+    const object = await readS3Object('GET', bucket, INDEX_KEY, { timeoutMs: PREVIOUS_INDEX_TIMEOUT_MS });
+    return parseActiveIndex(object.body).index;
   } catch (error) {
     if (awsErrorName(error) !== 'NoSuchKey') {
       logger.warn('The previous index could not be read; building a new one from scratch', {

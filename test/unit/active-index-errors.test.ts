@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ObjectTooLargeError } from '../../lib/aws/s3-objects.js';
 import { forgetCachedIndex, INDEX_KEY, readActiveIndex } from '../../lib/inventory/active-index.js';
 
 /** S3 as the index reader calls it: each read answers the next of these, or throws it. */
 const s3 = vi.hoisted(() => ({ answers: [] as unknown[], reads: [] as Array<string | undefined> }));
-vi.mock('../../lib/aws/s3-objects.js', () => ({
+vi.mock('../../lib/aws/s3-objects.js', async (original) => ({
+  ...(await original<typeof import('../../lib/aws/s3-objects.js')>()),
   readIndexObject: async (_bucket: string, _key: string, options: { ifNoneMatch?: string }) => {
     s3.reads.push(options.ifNoneMatch);
     const next = s3.answers.shift();
@@ -50,6 +52,14 @@ describe('reading the index when S3 does not simply answer it', () => {
       view: expect.objectContaining({ index: expect.objectContaining({ listed_at: '2026-12-07T10:00:00.000Z' }) }),
     });
     expect(s3.reads).toEqual([undefined, '"e1"']);
+  });
+
+  it('says an object over MAX_OBJECT_BYTES is not an index, rather than a failure to read it', async () => {
+    s3.answers.push(new ObjectTooLargeError("S3's body is 70000000 bytes"));
+    expect(await readActiveIndex()).toEqual({
+      usable: false,
+      reason: `s3://pam-inventory-123456789012/${INDEX_KEY} is over 67108864 bytes: not an index index-sessions wrote`,
+    });
   });
 
   it('says "unknown error" for a failure without a name', async () => {

@@ -247,6 +247,15 @@ describe("signedS3Get: S3's responses as the SDK reports them", () => {
     }
   });
 
+  it('refuses a body that declares more than MAX_OBJECT_BYTES at once, without waiting for it', async () => {
+    const { route, seen } = await s3((_req, res) => {
+      res.writeHead(200, { 'content-length': String(MAX_OBJECT_BYTES + 1) });
+      res.write('{');
+    });
+    await expect(signedS3Get(route, KEY, { timeoutMs: 2_000 })).rejects.toMatchObject({ name: 'ObjectTooLargeError' });
+    expect(seen).toHaveLength(1);
+  });
+
   it('gives up when the time allowed is over', async () => {
     const { route } = await s3(() => undefined);
     await expect(signedS3Get(route, KEY, { timeoutMs: 200 })).rejects.toMatchObject({ name: 'AbortError' });
