@@ -26,17 +26,17 @@ const PACE_MS = 8;
 const PACED_DROPS = EARLY[1];
 const HISTORY = 7_000;
 /**
- * The cold runs' PAM Core has as many sessions open as a large customer's: a PAM Core keeps hundreds
- * to a few thousand open whatever its history's length, and a cold drop reads and parses an index of
- * all of them before its DELETE.
+ * The cold runs' PAM Core has 1,750 active sessions (the simulator makes every 4th one active): a
+ * PAM Core keeps hundreds to a few thousand active whatever its history's length, and a cold drop
+ * reads and parses an index of all of them before its DELETE.
  */
-const COLD_OPEN = 2_000;
+const COLD_ACTIVE = 1_750;
 /**
- * The warm runs need an open session for each of their drops (about 5,300). A warm drop decides from
- * the index its container holds, so how many sessions it holds costs it nothing; cold, it is
- * measured apart, as a stress figure with no target.
+ * The warm runs need an active session for each of their drops (about 5,300): every session of the
+ * history is. A warm drop decides from the index its container holds, so its size costs it nothing;
+ * cold, it is measured apart, as a stress figure with no target.
  */
-const WARM_OPEN = 6_600;
+const WARM_ACTIVE = HISTORY;
 const STRESS_COLD_RUNS = 5;
 
 interface ChildOutput {
@@ -54,14 +54,25 @@ const runChild = (script: string, env: Record<string, string>) =>
 const floorScript = 'dist/bench/floor-child.mjs';
 const handlerScript = 'dist/bench/handler-child.mjs';
 
-/** A simulator with `open` of its HISTORY sessions open, indexed by index-sessions, and its open ids to take. */
-async function pamWithIndex(stack: BenchStack, open: number) {
-  const simulator = await startSimulatorProcess(HISTORY, stack.credentials, open);
+/**
+ * A simulator with `active` of its HISTORY sessions active, indexed afresh by index-sessions (a full
+ * list, checked: an index left by another simulator would be refreshed instead), and its active ids to take.
+ */
+async function pamWithIndex(stack: BenchStack, active: number) {
+  const simulator = await startSimulatorProcess(HISTORY, stack.credentials, active);
   const { env, noIndex } = benchEnv(stack.serve(simulator.url));
-  await runChild(handlerScript, { ...env, BENCH_BUNDLE: bundlePath('index-sessions'), BENCH_EVENTS: '[{}]' });
-  const ids = generateSessions(HISTORY, { activeCount: open })
+  const ids = generateSessions(HISTORY, { activeCount: active })
     .filter((session) => session.end === null)
     .map((session) => session.session_id);
+  await stack.s3.clear();
+  const { output } = await runChild(handlerScript, {
+    ...env,
+    BENCH_BUNDLE: bundlePath('index-sessions'),
+    BENCH_EVENTS: '[{}]',
+  });
+  const indexed = output.runs?.[0]?.result as { kind?: string; active?: number } | undefined;
+  if (ids.length !== active || indexed?.kind !== 'full_list' || indexed.active !== active)
+    throw new Error(`expected a full list of ${active} active sessions, got ${ids.length}: ${JSON.stringify(indexed)}`);
   return {
     env,
     noIndex,
@@ -89,10 +100,10 @@ export async function criticalBench(): Promise<string[]> {
   }
 }
 
-/** Cold time to cut at COLD_OPEN open sessions: the floor, an indexed drop and the live fallback in turn. */
+/** Cold time to cut at COLD_ACTIVE active sessions: the floor, an indexed drop and the live fallback in turn. */
 async function coldRuns(stack: BenchStack) {
   const cold = { floor: [] as number[], indexed: [] as number[], live: [] as number[] };
-  const pam = await pamWithIndex(stack, COLD_OPEN);
+  const pam = await pamWithIndex(stack, COLD_ACTIVE);
   try {
     for (let run = 0; run < COLD_RUNS; run += 1) {
       const [floorId, indexedId, liveId] = pam.take(3) as [string, string, string];
@@ -110,12 +121,14 @@ async function coldRuns(stack: BenchStack) {
 }
 
 async function measure(stack: BenchStack): Promise<string[]> {
-  const cold = { ...(await coldRuns(stack)), stress: [] as number[] };
-  const pam = await pamWithIndex(stack, WARM_OPEN);
+  const cold = { ...(await coldRuns(stack)), stress: [] as number[], stressFloor: [] as number[] };
+  const pam = await pamWithIndex(stack, WARM_ACTIVE);
   try {
     const { env, noIndex, take, arrival } = pam;
     for (let run = 0; run < STRESS_COLD_RUNS; run += 1) {
-      const [id] = take(1) as [string];
+      const [floorId, id] = take(2) as [string, string];
+      const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
+      cold.stressFloor.push(arrival(floorId) - floor.spawnedAt);
       const indexed = await runDrop({ ...env, BENCH_EVENTS: JSON.stringify([{ session_id: id }]) });
       cold.stress.push(arrival(id) - indexed.spawnedAt);
     }
@@ -166,12 +179,12 @@ async function measure(stack: BenchStack): Promise<string[]> {
     const bareCut = median(bareToArrival);
     const bareTrip = median(bareRoundTrip);
     return [
-      `  node ${process.version}; history ${HISTORY} sessions, ${COLD_OPEN} open (cold) and ${WARM_OPEN} (warm); medians of ${COLD_RUNS} cold runs and ${WARM_DROPS - 10} warm drops`,
+      `  node ${process.version}; history ${HISTORY} sessions, ${COLD_ACTIVE} active (cold) and ${WARM_ACTIVE} (warm); medians of ${COLD_RUNS} cold runs and ${WARM_DROPS - 10} warm drops`,
       `  cold time to cut (spawn -> DELETE received)`,
       `    floor (Secrets Manager client + signed node:http DELETE)  ${ms(floorCold)}`,
       `    drop, indexed                ${ms(median(cold.indexed)).padStart(9)}   ${ratio(median(cold.indexed), floorCold)} the floor (target <= 1.5)   spread ${ms(Math.min(...cold.indexed))} - ${ms(Math.max(...cold.indexed))}`,
       `    drop, live fallback          ${ms(median(cold.live)).padStart(9)}   ${ratio(median(cold.live), floorCold)} the floor`,
-      `    drop, indexed, ${WARM_OPEN} open (stress, no target)  ${ms(median(cold.stress))}   ${ratio(median(cold.stress), floorCold)} the floor`,
+      `    drop, indexed, ${WARM_ACTIVE} active (stress, no target; ${STRESS_COLD_RUNS} runs, each after a floor)  ${ms(median(cold.stress))}   ${ratio(median(cold.stress), median(cold.stressFloor))} their floor (${ms(median(cold.stressFloor))})   spread ${ms(Math.min(...cold.stress))} - ${ms(Math.max(...cold.stress))}`,
       `  warm time to cut (handler entry -> DELETE received); steady = the last ${STEADY} of ${WARM_DROPS} drops, early = drops ${EARLY[0]}-${EARLY[1]}`,
       `    bare signed DELETE (send -> received)  p50 ${ms(bareCut)}   round trip p50 ${ms(bareTrip)}   its sends ${EARLY[0]}-${EARLY[1]} p50 ${ms(bareEarly)}`,
       `    drop, indexed session, steady  p50 ${ms(median(warmIndexed.steady.toCut))}  p95 ${ms(percentile(warmIndexed.steady.toCut, 0.95))}   ${ratio(median(warmIndexed.steady.toCut), bareCut)} a bare DELETE (target <= 1.5)`,
