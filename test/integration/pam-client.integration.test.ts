@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalPam, pamSecretString, randomCredentials, startLocalPam } from '../../infra/local/local-pam.js';
+import { type SimulatedSession, seedSessions, sessionHash } from '../../infra/pam-simulator/seed-sessions.js';
 import { type PamSimulator, startPamSimulator } from '../../infra/pam-simulator/server.js';
 import { dropSession, streamRemoteSessionBlocks, streamRemoteSessions } from '../../lib/pam/pam-client.js';
 import { PamApiError } from '../../lib/pam/pam-errors.js';
@@ -53,11 +54,32 @@ afterAll(async () => {
   await Promise.all([local.close(), oauth2Pam.close(), new Promise((resolve) => recorder.close(resolve))]);
 });
 
+/** Sessions this file opened, numbered above the seed's. */
+let added = 0;
+/** Each test finds at least four sessions open, whichever tests ran before it and ended some. */
+function keepFourOpen(): void {
+  const missing = 4 - openIds().length;
+  if (missing <= 0) return;
+  local.pam.openSessions(
+    Array.from({ length: missing }, () => {
+      added += 1;
+      return {
+        ...(seedSessions()[0] as SimulatedSession),
+        id: String(1_000 + added),
+        session_id: sessionHash(`pam-client-${added}`),
+        end: null,
+        time: null,
+      };
+    }),
+  );
+}
+
 beforeEach(() => {
   Object.assign(process.env, local.env, ENV);
   forgetCachedSecret();
   local.pam.clearFaults();
   local.pam.requests.length = 0;
+  keepFourOpen();
 });
 
 afterEach(() => {
