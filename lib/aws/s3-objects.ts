@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { MAX_OBJECT_BYTES, ObjectTooLargeError, type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
+import { readObjectBody } from './object-body.js';
+import { type S3Read, signedGetRoute, signedS3Get } from './signed-s3-get.js';
 
-export { MAX_OBJECT_BYTES, ObjectTooLargeError, type S3Read };
+export type { S3Read };
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 let loaded: Promise<{ module: S3Module; s3: S3Client }> | undefined;
@@ -34,21 +35,12 @@ export async function readS3Object(
     return { etag: head.ETag, lastModified: head.LastModified, body: '' };
   }
   const object = await s3.send(new module.GetObjectCommand(input), { abortSignal });
-  const body = object.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
-  const tooLarge = () => {
-    body?.destroy?.();
-    return new ObjectTooLargeError(`s3://${bucket}/${key} is over the ${MAX_OBJECT_BYTES} bytes read`);
-  };
-  // The length S3 declares refuses before anything is read; the count, a body that declares none.
-  if ((object.ContentLength ?? 0) > MAX_OBJECT_BYTES) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for await (const chunk of body ?? []) {
-    bytes += chunk.byteLength;
-    if (bytes > MAX_OBJECT_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return { etag: object.ETag, lastModified: object.LastModified, body: Buffer.concat(chunks).toString('utf8') };
+  const body = await readObjectBody(
+    object.Body as Parameters<typeof readObjectBody>[0],
+    object.ContentLength ?? 0,
+    `s3://${bucket}/${key}`,
+  );
+  return { etag: object.ETag, lastModified: object.LastModified, body };
 }
 
 /**

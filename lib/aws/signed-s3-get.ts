@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pRetry, { AbortError } from 'p-retry';
 import { http, https } from '../core/node-http.js';
 import { type AwsSdkEnvironment, awsSdkEnvironment } from '../core/settings.js';
+import { ObjectTooLargeError, readObjectBody } from './object-body.js';
 
 /** Small S3 objects: the index a termination reads, the records it writes. */
 export interface S3Read {
@@ -38,13 +40,6 @@ const VIRTUAL_HOSTED = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const DOTTED = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SPECIAL = /^xn--|^sthree-|--x-s3$|--ol-s3$|-s3alias$|\.\.|^\d+\.\d+\.\d+\.\d+$/;
 const IPV4_HOST = /^\d{1,3}(\.\d{1,3}){3}$/;
-/** The index is a few hundred KB (2.5 MB at 6,600 open sessions): a body past this is not one of ours. */
-export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
-
-/** An object over MAX_OBJECT_BYTES: refused, and not asked for again. */
-export class ObjectTooLargeError extends Error {
-  override readonly name = 'ObjectTooLargeError';
-}
 /** As the S3 client's own retries: a lost connection or S3's 5xx / throttling is tried again. */
 const ATTEMPTS = 3;
 
@@ -175,44 +170,19 @@ function errorOf(status: number, body: string): S3ResponseError {
   return new S3ResponseError(code, status, `S3 answered ${status} ${code}`);
 }
 
-function send(request: SignedGet, signal: AbortSignal): Promise<S3Read> {
+async function send(request: SignedGet, signal: AbortSignal): Promise<S3Read> {
   const client = request.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      {
-        method: request.method,
-        hostname: request.hostname,
-        port: request.port,
-        path: request.path,
-        headers: request.headers,
-        signal,
-      },
-      (res) => {
-        // A length S3 declares over the limit is refused before any of it is read; the count is the backstop.
-        if (Number(res.headers['content-length'] ?? 0) > MAX_OBJECT_BYTES) {
-          res.destroy(new ObjectTooLargeError(`S3's body is ${res.headers['content-length']} bytes`));
-        }
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > MAX_OBJECT_BYTES)
-            res.destroy(new ObjectTooLargeError(`S3's body exceeds ${MAX_OBJECT_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (status !== 200) return reject(errorOf(status, body));
-          const lastModified = res.headers['last-modified'];
-          resolve({ etag: res.headers.etag, lastModified: lastModified ? new Date(lastModified) : undefined, body });
-        });
-      },
-    );
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const { method, hostname, port, path, headers } = request;
+    const req = client.request({ method, hostname, port, path, headers, signal }, resolve);
     req.on('error', reject);
     req.end();
   });
+  const body = await readObjectBody(res, Number(res.headers['content-length'] ?? 0), "S3's body");
+  const status = res.statusCode ?? 0;
+  if (status !== 200) throw errorOf(status, body);
+  const lastModified = res.headers['last-modified'];
+  return { etag: res.headers.etag, lastModified: lastModified ? new Date(lastModified) : undefined, body };
 }
 
 /**
@@ -230,13 +200,9 @@ export async function signedS3Get(
       try {
         return await send(await signedGet(route, key, options), signal);
       } catch (error) {
+        if (error instanceof ObjectTooLargeError) throw new AbortError(error);
         const status = (error as Partial<S3ResponseError>).$metadata?.httpStatusCode;
-        const retryable =
-          error instanceof ObjectTooLargeError
-            ? false
-            : status === undefined
-              ? !signal.aborted
-              : status >= 500 || status === 429;
+        const retryable = status === undefined ? !signal.aborted : status >= 500 || status === 429;
         if (!retryable) throw new AbortError(error as Error);
         throw error;
       }

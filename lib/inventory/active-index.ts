@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { awsErrorName } from '../aws/aws-errors.js';
-import { MAX_OBJECT_BYTES, ObjectTooLargeError, readIndexObject } from '../aws/s3-objects.js';
+import { MAX_OBJECT_BYTES, ObjectTooLargeError } from '../aws/object-body.js';
+import { readIndexObject } from '../aws/s3-objects.js';
 import { indexSettings } from '../core/settings.js';
 import { issuesMessage } from '../core/zod-issues.js';
 import { type RemoteSession, SESSION_COLUMNS } from '../sessions/remote-session.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ObjectTooLargeError } from '../../lib/aws/s3-objects.js';
+import { ObjectTooLargeError } from '../../lib/aws/object-body.js';
 import { forgetCachedIndex, INDEX_KEY, readActiveIndex } from '../../lib/inventory/active-index.js';
 
 /** S3 as the index reader calls it: each read answers the next of these, or throws it. */

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_OBJECT_BYTES, readS3Object } from '../../lib/aws/s3-objects.js';
+import { MAX_OBJECT_BYTES } from '../../lib/aws/object-body.js';
+import { readS3Object } from '../../lib/aws/s3-objects.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());

@@ -3,13 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  MAX_OBJECT_BYTES,
-  type SignedGet,
-  signedGet,
-  signedGetRoute,
-  signedS3Get,
-} from '../../lib/aws/signed-s3-get.js';
+import { MAX_OBJECT_BYTES } from '../../lib/aws/object-body.js';
+import { type SignedGet, signedGet, signedGetRoute, signedS3Get } from '../../lib/aws/signed-s3-get.js';
 
 const KEY = 'index/active-sessions.json';
 const CREDENTIALS = {
