@@ -6,6 +6,7 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { confirmedRequest, parseConfirmation } from '../lib/invocation/confirmation-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { countRejectedRequest } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
@@ -30,6 +31,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     throw error;
   }
 })
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(errorResponder({ onInvalidRequest: countRejectedRequest }));

@@ -6,6 +6,7 @@ import { logger } from '../lib/core/logger.js';
 import { credentialResponse, parseCredentialInput } from '../lib/invocation/credential-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
 
 /**
@@ -20,6 +21,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
   );
   return credentialResponse(input.source, await actOnCredential(input.request, { deadline }));
 })
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -7,6 +7,7 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
 import { oncePerTrigger } from '../lib/invocation/once-per-trigger.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { countRejectedRequest, parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
@@ -35,6 +36,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     return terminationResponse(input, report, containment);
   });
 })
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(errorResponder({ onInvalidRequest: countRejectedRequest }));

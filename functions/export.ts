@@ -7,6 +7,7 @@ import { exportInventory } from '../lib/inventory/inventory-export.js';
 import { inventoryMetrics } from '../lib/inventory/inventory-metrics.js';
 import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
 
 /** The export's worker threads run this file, which `npm run build` bundles next to the handler. */
@@ -16,6 +17,7 @@ const workerUrl = new URL('./block-encoder-worker.mjs', import.meta.url);
 export const handler = middy(async (_event: unknown, context: Context) =>
   exportInventory({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()), workerUrl }),
 )
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(logMetrics(inventoryMetrics))

@@ -7,6 +7,7 @@ import { runIndexUpdates } from '../lib/inventory/index-updates.js';
 import { inventoryMetrics } from '../lib/inventory/inventory-metrics.js';
 import { deadlineFromRemainingTime } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
 
 /**
@@ -16,6 +17,7 @@ import { tracingMiddleware } from '../lib/invocation/tracing.js';
 export const handler = middy(async (_event: unknown, context: Context) =>
   runIndexUpdates({ deadline: deadlineFromRemainingTime(context.getRemainingTimeInMillis()) }),
 )
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(logMetrics(inventoryMetrics))

@@ -5,6 +5,7 @@ import { logger } from '../lib/core/logger.js';
 import { listSessions } from '../lib/inventory/list-sessions.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder, jsonResponse } from '../lib/invocation/http-response.js';
+import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { parseListQuery } from '../lib/sessions/session-filter.js';
 
@@ -16,6 +17,7 @@ export const handler = middy(async (event: APIGatewayProxyEventV2, context: Cont
   logger.info('Listed remote sessions', { source: response.source, count: response.count });
   return jsonResponse(200, response);
 })
+  .use(settingsPerInvocation())
   .use(await tracingMiddleware())
   .use(injectLambdaContext(logger))
   .use(errorResponder());

@@ -113,20 +113,45 @@ export function required(name: string, why: string): string {
 }
 
 /**
+ * Invocations under way (lib/invocation/settings-middleware.ts): while one is, each area compares its variables
+ * with the environment once per invocation, not at every use. Lambda never changes them in a container's life;
+ * a test changes them between invocations, and a test calling the library outside one is checked at every use.
+ */
+let open = 0;
+let invocation: object | undefined;
+
+/** Starts an invocation; returns what ends it. */
+export function invocationStarted(): () => void {
+  open += 1;
+  invocation = {};
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    open -= 1;
+    if (open === 0) invocation = undefined;
+  };
+}
+
+/**
  * An area's settings, read once and kept while the variables they were read from keep their
  * values (in Lambda, for the container's life). A test that changes a variable gets the new
  * settings, also inside a bundle it cannot reach.
  */
 export function settingsArea<T>(read: () => T): () => T {
-  let cached: { names: string[]; values: Array<string | undefined>; value: T } | undefined;
+  let cached: { names: string[]; values: Array<string | undefined>; value: T; checkedIn?: object } | undefined;
   return () => {
-    if (cached?.names.every((name, index) => process.env[name] === cached?.values[index])) return cached.value;
+    if (cached && invocation !== undefined && cached.checkedIn === invocation) return cached.value;
+    if (cached?.names.every((name, index) => process.env[name] === cached?.values[index])) {
+      cached.checkedIn = invocation;
+      return cached.value;
+    }
     const names = new Set<string>();
     const outer = reading;
     reading = names;
     try {
       const value = read();
-      cached = { names: [...names], values: [...names].map((name) => process.env[name]), value };
+      cached = { names: [...names], values: [...names].map((name) => process.env[name]), value, checkedIn: invocation };
       return value;
     } finally {
       reading = outer;

@@ -179,6 +179,19 @@ function judged(view: IndexView, maxAgeMs: number, now: number): IndexReading {
 }
 
 /**
+ * The copy this container holds, when it is still fresh enough to decide: no request and no wait
+ * before the DELETE (indexRefreshed() revalidates it after). Undefined otherwise: readActiveIndex reads.
+ */
+export function heldActiveIndex(now = Date.now): Extract<IndexReading, { usable: true }> | undefined {
+  const { bucket, maxAgeMs } = indexSettings();
+  if (!bucket || cached?.bucket !== bucket) return undefined;
+  const held = judged(cached.view, maxAgeMs, now());
+  if (!held.usable) return undefined;
+  recheck = bucket;
+  return held;
+}
+
+/**
  * The active-session index, if it can decide: present, readable, well-formed and no older than
  * INDEX_MAX_AGE_SECONDS. A copy this container holds that is still that fresh decides at once, with
  * no request before the DELETE; indexRefreshed() revalidates it after. Never throws; otherwise it
@@ -187,11 +200,8 @@ function judged(view: IndexView, maxAgeMs: number, now: number): IndexReading {
 export async function readActiveIndex(now = Date.now): Promise<IndexReading> {
   const { bucket, maxAgeMs } = indexSettings();
   if (!bucket) return { usable: false, reason: 'no inventory bucket is set (EXPORT_BUCKET)' };
-  const held = cached?.bucket === bucket ? judged(cached.view, maxAgeMs, now()) : undefined;
-  if (held?.usable) {
-    recheck = bucket;
-    return held;
-  }
+  const held = heldActiveIndex(now);
+  if (held) return held;
   let view: IndexView;
   try {
     view = await fetchIndex(bucket);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { http, https } from '../core/node-http.js';
+import type { RequestTarget } from './request-target.js';
 
 /**
  * Node's own HTTP client with keep-alive agents, not undici: the AWS SDK loads node:http and
@@ -53,25 +54,27 @@ function httpsAgent(caCertificate: string | undefined): HttpsAgent {
  * The time limit covers connection, headers and body: when it runs out, the request is destroyed
  * with a TimeoutError (a plain timer: an AbortSignal cost a warm drop about 10 µs before its DELETE).
  */
-export function send(url: string | URL, options: PamRequest): Promise<PamResponse> {
-  const secure = (typeof url === 'string' ? url : url.protocol).startsWith('https:');
+export function send(target: string | RequestTarget, options: PamRequest): Promise<PamResponse> {
+  const secure = (typeof target === 'string' ? target : target.http.protocol).startsWith('https:');
   let timedOut = false;
   return new Promise((resolve, reject) => {
-    const request = (secure ? https.request : http.request)(
-      url,
-      {
-        method: options.method,
-        headers:
-          options.body === undefined
-            ? options.headers
-            : { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
-        agent: secure ? httpsAgent(options.caCertificate) : httpAgent,
-      },
-      (response) => {
-        const contentType = response.headers['content-type'];
-        resolve({ statusCode: response.statusCode ?? 0, contentType, body: response, timedOut: () => timedOut });
-      },
-    );
+    const requestOptions = {
+      method: options.method,
+      headers:
+        options.body === undefined
+          ? options.headers
+          : { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
+      agent: secure ? httpsAgent(options.caCertificate) : httpAgent,
+    };
+    const onResponse = (response: IncomingMessage) => {
+      const contentType = response.headers['content-type'];
+      resolve({ statusCode: response.statusCode ?? 0, contentType, body: response, timedOut: () => timedOut });
+    };
+    const { request: start } = secure ? https : http;
+    const request =
+      typeof target === 'string'
+        ? start(target, requestOptions, onResponse)
+        : start({ ...target.http, ...requestOptions }, onResponse);
     const timer = setTimeout(() => {
       timedOut = true;
       request.destroy(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));

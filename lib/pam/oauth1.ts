@@ -7,10 +7,13 @@ export interface OAuth1Credentials {
   tokenSecret: string;
 }
 
+/** What the signature covers of a URL (a URL, or lib/pam/request-target.ts's RequestTarget). */
+export type SignableUrl = Pick<URL, 'origin' | 'pathname' | 'search' | 'searchParams'>;
+
 export interface SignableRequest {
   method: string;
   /** Absolute URL; its query parameters are part of the signature base string. */
-  url: string | URL;
+  url: string | SignableUrl;
 }
 
 export type OAuth1Signer = (request: SignableRequest) => string;
@@ -24,8 +27,8 @@ function percentEncode(value: string): string {
  * Returns a function producing a fresh `Authorization` header (new nonce and timestamp) on every
  * call. What does not change between calls (the encoded credentials, the signing key) is prepared
  * once: oauth-1.0a rebuilds, re-encodes and re-sorts it all on every call, which took about 78 µs
- * of the 300 µs a warm drop spent before its DELETE, against about 26 µs now (README, bench
- * section). The tests hold every header this signer makes to the `oauth-1.0a` library's signature.
+ * of the 300 µs a warm drop spent before its DELETE, against about 26 µs then (a bench of issue 13;
+ * docs/bench.md has the latest). The tests hold every header this signer makes to the `oauth-1.0a` library's signature.
  */
 export function createOAuth1Signer(credentials: OAuth1Credentials): OAuth1Signer {
   const known = signers.get(credentials);

@@ -12,7 +12,8 @@ import { createOAuth1Signer } from './oauth1.js';
 import { bearerToken } from './oauth2-token.js';
 import { PamApiError } from './pam-errors.js';
 import { checkPamEnvelope, parsePamResponse } from './pam-response.js';
-import { loadPamConnection, type PamConnection } from './pam-secret.js';
+import { heldPamConnection, loadPamConnection, type PamConnection } from './pam-secret.js';
+import { requestTarget } from './request-target.js';
 
 export interface PamCallOptions {
   /** Epoch ms by which every attempt must be over (see deadlineFromRemainingTime). */
@@ -68,16 +69,13 @@ export const readEnvelope: ResponseReader<Record<string, unknown>> = async (resp
   return parsePamResponse(response.statusCode, response.contentType, body);
 };
 
-/** A fresh OAuth 1.0a signature for every attempt, or the (cached) OAuth 2.0 bearer token. */
-async function authorizationFor(
+/** The (cached) OAuth 2.0 bearer token. */
+async function bearerAuthorization(
   connection: PamConnection,
-  method: string,
-  url: URL,
+  { clientId, clientSecret }: Extract<PamConnection['auth'], { kind: 'oauth2' }>,
   renewToken: boolean,
   timeoutMs: number,
 ): Promise<string> {
-  if (connection.auth.kind === 'oauth1') return createOAuth1Signer(connection.auth.credentials)({ method, url });
-  const { clientId, clientSecret } = connection.auth;
   // A token request that fails the way any call may (429, 5xx, network) is retried with the call, within its time.
   const token = await bearerToken(
     { baseUrl: connection.baseUrl, clientId, clientSecret, caCertificate: connection.caCertificate },
@@ -93,11 +91,14 @@ async function sendOnce<T>(
   read: ResponseReader<T>,
   renewToken = false,
 ): Promise<T> {
-  // Parsed once, for the signature and the request.
-  const url = new URL(`${connection.baseUrl}${operation.path(connection)}`);
-  const authorization = await authorizationFor(connection, operation.method, url, renewToken, timeoutMs);
+  const target = requestTarget(connection.baseUrl, operation.path(connection));
+  // A fresh OAuth 1.0a signature for every attempt, made without a wait before the request.
+  const authorization =
+    connection.auth.kind === 'oauth1'
+      ? createOAuth1Signer(connection.auth.credentials)({ method: operation.method, url: target })
+      : await bearerAuthorization(connection, connection.auth, renewToken, timeoutMs);
   try {
-    const response = await send(url, {
+    const response = await send(target, {
       method: operation.method,
       headers: { authorization, accept: 'application/json' },
       timeoutMs,
@@ -176,7 +177,7 @@ async function sendWithRetries<T>(
 export async function callPam<T>(operation: Operation, options: PamCallOptions, read: ResponseReader<T>): Promise<T> {
   const settings = pamSettings();
   const deadline = options.deadline ?? Date.now() + operation.timeoutMs * settings.maxAttempts;
-  const connection = await loadPamConnection();
+  const connection = heldPamConnection() ?? (await loadPamConnection());
   try {
     return await sendWithRetries(connection, operation, deadline, read, settings);
   } catch (error) {

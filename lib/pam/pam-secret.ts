@@ -183,16 +183,22 @@ export async function prefetchPamConnection(): Promise<void> {
   await loadPamConnection().catch(() => undefined);
 }
 
+/** The connection read within PAM_SECRET_MAX_AGE_SECONDS, held without a wait; undefined: loadPamConnection reads it. */
+export function heldPamConnection(): PamConnection | undefined {
+  const { secretId, secretMaxAgeMs } = pamSettings();
+  return parsed?.secretId === secretId && Date.now() - parsed.readAt < secretMaxAgeMs ? parsed.connection : undefined;
+}
+
 /**
  * Reads the PAM connection from the Secrets Manager secret named by PAM_SECRET_ID, through
  * Powertools' cache for PAM_SECRET_MAX_AGE_SECONDS (5 minutes by default). `forceFetch` bypasses
  * the cache, for when PAM rejected the cached credentials and the secret may have been rotated.
  */
 export async function loadPamConnection(options: { forceFetch?: boolean } = {}): Promise<PamConnection> {
-  const { secretId, secretMaxAgeMs } = pamSettings();
   // Read within the maximum age: its parse is what Powertools' cache would give again, without the wait.
-  if (!options.forceFetch && parsed?.secretId === secretId && Date.now() - parsed.readAt < secretMaxAgeMs)
-    return parsed.connection;
+  const held = options.forceFetch ? undefined : heldPamConnection();
+  if (held) return held;
+  const { secretId, secretMaxAgeMs } = pamSettings();
   const secretString = await readSecretString(secretId, secretMaxAgeMs, options.forceFetch ?? false);
   // Another value (or none): the previous connection is never the response again.
   if (parsed?.secretId !== secretId || parsed.secretString !== secretString) parsed = undefined;

@@ -1,11 +1,11 @@
 import { ResponderError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { indexSettings, type TerminationSettings } from '../core/settings.js';
-import { indexRefreshed, readActiveIndex } from '../inventory/active-index.js';
+import { heldActiveIndex, indexRefreshed, readActiveIndex } from '../inventory/active-index.js';
 import { recordFullListFallback } from '../inventory/inventory-metrics.js';
 import { recordTerminated } from '../inventory/termination-records.js';
 import type { PamCallOptions } from '../pam/pam-client.js';
-import { prefetchPamConnection } from '../pam/pam-secret.js';
+import { heldPamConnection, prefetchPamConnection } from '../pam/pam-secret.js';
 import { keepBlockedRequest } from './blocked-requests.js';
 import { checkEnded } from './check-ended.js';
 import { writeBackToFindings } from './finding-write-back.js';
@@ -23,6 +23,12 @@ const INDEX_DROPS_HEAD_START_MS = 250;
 const SINCE_INDEX_MAX_LOOKUPS = 200;
 /** Kept from PAM's calls for what comes after them: the audit trail and the records. */
 const REPORT_RESERVE_MS = 2_000;
+
+/** What this container holds, when that is enough to decide: a fresh index and the PAM secret. */
+function heldKnown(): KnownSessions | undefined {
+  const reading = heldPamConnection() ? heldActiveIndex() : undefined;
+  return reading && { index: reading.view, indexAgeMs: reading.ageMs };
+}
 
 /** What is known before asking PAM (the index), read in parallel with the secret. */
 async function readKnown(): Promise<KnownSessions> {
@@ -156,7 +162,8 @@ export async function terminateSessions(
     return reportOutcomes(request, dryRun, []);
   const { bucket } = indexSettings();
   const pam = options.deadline === undefined ? options : { ...options, deadline: options.deadline - REPORT_RESERVE_MS };
-  const { actions, listFailure } = await resolveAndAct(request, settings, dryRun, await readKnown(), pam);
+  const known = heldKnown() ?? (await readKnown());
+  const { actions, listFailure } = await resolveAndAct(request, settings, dryRun, known, pam);
   const settled = await settleRefusals(await actions.settled(), {
     bucket,
     options: pam,

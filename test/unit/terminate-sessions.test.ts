@@ -69,6 +69,8 @@ vi.mock('../../lib/pam/pam-client.js', () => ({
   },
 }));
 vi.mock('../../lib/pam/pam-secret.js', () => ({
+  // Never held: every termination reads the index and the secret.
+  heldPamConnection: () => undefined,
   prefetchPamConnection: async () => {
     aws.secretReads += 1;
   },
