@@ -6,7 +6,7 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { confirmedRequest, parseConfirmation } from '../lib/invocation/confirmation-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
-import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
+import { withSettingsPerInvocation } from '../lib/invocation/settings-per-invocation.js';
 import { countRejectedRequest } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
@@ -18,20 +18,21 @@ import { terminateSessions } from '../lib/termination/terminate-sessions.js';
  * minutes, terminating exactly the sessions it matched. A function of its own, reached only by its
  * route, so that IAM grants it apart from the termination routes.
  */
-export const handler = middy(async (event: unknown, context: Context) => {
-  const confirmation = parseConfirmation(event, context);
-  const blocked = await claimBlockedRequest(confirmation.triggerId, confirmation.caller);
-  const request = confirmedRequest(confirmation, blocked);
-  const deadline = deadlineFromRemainingTime(Math.min(context.getRemainingTimeInMillis(), HTTP_API_BUDGET_MS));
-  try {
-    const report = await terminateSessions(request, terminationSettings(), { deadline });
-    return terminationResponse({ kind: 'batch', source: 'http', request }, report);
-  } catch (error) {
-    await releaseBlockedRequest(blocked.trigger_id);
-    throw error;
-  }
-})
-  .use(settingsPerInvocation())
-  .use(await tracingMiddleware())
-  .use(injectLambdaContext(logger))
-  .use(errorResponder({ onInvalidRequest: countRejectedRequest }));
+export const handler = withSettingsPerInvocation(
+  middy(async (event: unknown, context: Context) => {
+    const confirmation = parseConfirmation(event, context);
+    const blocked = await claimBlockedRequest(confirmation.triggerId, confirmation.caller);
+    const request = confirmedRequest(confirmation, blocked);
+    const deadline = deadlineFromRemainingTime(Math.min(context.getRemainingTimeInMillis(), HTTP_API_BUDGET_MS));
+    try {
+      const report = await terminateSessions(request, terminationSettings(), { deadline });
+      return terminationResponse({ kind: 'batch', source: 'http', request }, report);
+    } catch (error) {
+      await releaseBlockedRequest(blocked.trigger_id);
+      throw error;
+    }
+  })
+    .use(await tracingMiddleware())
+    .use(injectLambdaContext(logger))
+    .use(errorResponder({ onInvalidRequest: countRejectedRequest })),
+);

@@ -7,7 +7,7 @@ import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
 import { errorResponder } from '../lib/invocation/http-response.js';
 import { oncePerTrigger } from '../lib/invocation/once-per-trigger.js';
-import { settingsPerInvocation } from '../lib/invocation/settings-middleware.js';
+import { withSettingsPerInvocation } from '../lib/invocation/settings-per-invocation.js';
 import { countRejectedRequest, parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
 import { tracingMiddleware } from '../lib/invocation/tracing.js';
@@ -23,20 +23,21 @@ await prepareTermination();
  * Responds once the audit, the records and the Security Hub write-back are done, and the
  * credentials the request asked to contain are rotated or quarantined.
  */
-export const handler = middy(async (event: unknown, context: Context) => {
-  const settings = terminationSettings();
-  const input = parseTerminationInput(event, context, settings);
-  const remaining = context.getRemainingTimeInMillis();
-  const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
-  const deadline = deadlineFromRemainingTime(budget);
-  return oncePerTrigger(input.idempotencyKey, context, async () => {
-    const report = await terminateSessions(input.request, settings, { deadline });
-    // After the report: only what was terminated (a dry run: would be) has its credential contained.
-    const containment = await containCredentials(input.request, report, settings, { deadline });
-    return terminationResponse(input, report, containment);
-  });
-})
-  .use(settingsPerInvocation())
-  .use(await tracingMiddleware())
-  .use(injectLambdaContext(logger))
-  .use(errorResponder({ onInvalidRequest: countRejectedRequest }));
+export const handler = withSettingsPerInvocation(
+  middy(async (event: unknown, context: Context) => {
+    const settings = terminationSettings();
+    const input = parseTerminationInput(event, context, settings);
+    const remaining = context.getRemainingTimeInMillis();
+    const budget = input.source === 'http' ? Math.min(remaining, HTTP_API_BUDGET_MS) : remaining;
+    const deadline = deadlineFromRemainingTime(budget);
+    return oncePerTrigger(input.idempotencyKey, context, async () => {
+      const report = await terminateSessions(input.request, settings, { deadline });
+      // After the report: only what was terminated (a dry run: would be) has its credential contained.
+      const containment = await containCredentials(input.request, report, settings, { deadline });
+      return terminationResponse(input, report, containment);
+    });
+  })
+    .use(await tracingMiddleware())
+    .use(injectLambdaContext(logger))
+    .use(errorResponder({ onInvalidRequest: countRejectedRequest })),
+);

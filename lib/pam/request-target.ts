@@ -19,7 +19,7 @@ const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-]+)+$/;
 interface Base {
   url: string;
   origin: string;
-  /** The base URL's path ("" for none), when it is plain and the URL has nothing after it; undefined otherwise. */
+  /** The base URL's path ("" for none), when it is plain and the URL is written as a parser writes it; undefined otherwise. */
   path: string | undefined;
   http: RequestOptions & { protocol: string };
 }
@@ -29,12 +29,14 @@ let base: Base | undefined;
 function baseOf(url: string): Base {
   if (base?.url === url) return base;
   const parsed = new URL(url);
-  const bare = !parsed.search && !parsed.hash;
   const path = parsed.pathname === '/' ? '' : parsed.pathname;
+  // Joined by hand only under a base written as the parser writes it: one it would rewrite (a "?", "#", "\\", a
+  // space, credentials, capitals) is parsed with each path, as some of those change what appending a path gives.
+  const canonical = url === `${parsed.origin}${path}` && (path === '' || PLAIN_PATH.test(path));
   base = {
     url,
     origin: parsed.origin,
-    path: bare && (path === '' || PLAIN_PATH.test(path)) ? path : undefined,
+    path: canonical ? path : undefined,
     http: urlToHttpOptions(parsed) as Base['http'],
   };
   return base;

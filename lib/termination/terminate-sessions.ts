@@ -26,8 +26,13 @@ const REPORT_RESERVE_MS = 2_000;
 
 /** What this container holds, when that is enough to decide: a fresh index and the PAM secret. */
 function heldKnown(): KnownSessions | undefined {
-  const reading = heldPamConnection() ? heldActiveIndex() : undefined;
-  return reading && { index: reading.view, indexAgeMs: reading.ageMs };
+  try {
+    const reading = heldPamConnection() ? heldActiveIndex() : undefined;
+    return reading && { index: reading.view, indexAgeMs: reading.ageMs };
+  } catch {
+    // A setting that is wrong: readKnown deals with it, as it did before anything was held.
+    return undefined;
+  }
 }
 
 /** What is known before asking PAM (the index), read in parallel with the secret. */

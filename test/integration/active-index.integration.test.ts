@@ -249,8 +249,14 @@ describe('a termination by id, with a fresh index', () => {
     );
     expect(await drop({ session_id: first!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'index' });
     // The object goes; the held copy, still fresh, decides the next cut with no request before its DELETE…
+    const listedAt = Date.parse((await readIndex()).listed_at);
     await local.s3.clear();
-    expect(await drop({ session_id: second!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'index' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const held = await drop({ session_id: second!.session_id }, lambdaContext());
+    expect(held).toMatchObject({ resolved_from: 'index' });
+    // …with the age of the copy it decided from.
+    expect(held.index_age_ms).toBeGreaterThanOrEqual(30);
+    expect(held.index_age_ms).toBeLessThanOrEqual(Date.now() - listedAt);
     // …and the refresh that ran after it found the index gone: the next one asks the live list.
     expect(await drop({ session_id: third!.session_id }, lambdaContext())).toMatchObject({ resolved_from: 'live' });
   });

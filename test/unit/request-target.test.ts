@@ -5,8 +5,16 @@ import { createOAuth1Signer } from '../../lib/pam/oauth1.js';
 import { requestTarget } from '../../lib/pam/request-target.js';
 import { oauth1Signature } from '../support/oauth1-reference.js';
 
-/** What a request built from `new URL(base + path)` covers and where node:http sends it. */
+/** What a request built from `new URL(base + path)` covers and where node:http sends it, or that it cannot be built. */
 function fromUrl(base: string, path: string) {
+  try {
+    return parsed(base, path);
+  } catch {
+    return 'Invalid URL';
+  }
+}
+
+function parsed(base: string, path: string) {
   const url = new URL(`${base}${path}`);
   const { protocol, hostname, port, path: sent, auth } = urlToHttpOptions(url);
   return {
@@ -18,6 +26,14 @@ function fromUrl(base: string, path: string) {
 }
 
 function target(base: string, path: string) {
+  try {
+    return built(base, path);
+  } catch {
+    return 'Invalid URL';
+  }
+}
+
+function built(base: string, path: string) {
   const { origin, pathname, search, http } = requestTarget(base, path);
   const { protocol, hostname, port, path: sent, auth } = http;
   return { origin, pathname, search, http: { protocol, hostname, port, path: sent, auth } };
@@ -35,6 +51,16 @@ const BASES = [
   'http://127.0.0.1:8080',
   'http://[::1]:8080',
   'http://localhost',
+  // Written otherwise than a parser writes them: what follows the base changes what appending a path gives.
+  'https://pam.example.com?',
+  'https://pam.example.com#',
+  'https://pam.example.com\\',
+  'https://pam.example.com/segura ',
+  'https://pam.example.com/segura\u0001',
+  'https://pam.example.com ',
+  'https://PAM.example.com/segura',
+  'https://pam.example.com:443/segura',
+  'https://pam.example.com/%73egura',
 ];
 
 const PATHS = [

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invocationStarted, settingsArea, text } from '../../lib/core/settings.js';
-import { settingsPerInvocation } from '../../lib/invocation/settings-middleware.js';
+import { withSettingsPerInvocation } from '../../lib/invocation/settings-per-invocation.js';
 
 const NAME = 'SETTINGS_TEST_VALUE';
 const area = settingsArea(() => ({ value: text(NAME, 'default') }));
@@ -50,20 +50,31 @@ describe('settings areas', () => {
     expect(value()).toBe('three');
   });
 
-  it('are read once per invocation of a handler with the middleware, whether it succeeds or fails', async () => {
+  it('are read once per invocation of a wrapped handler, however its middy chain ends', async () => {
     const seen: string[] = [];
-    const handler = middy(async (event: { next?: string; fail?: boolean }) => {
-      seen.push(value());
-      if (event.next !== undefined) process.env[NAME] = event.next;
-      seen.push(value());
-      if (event.fail) throw new Error('failed on purpose');
-    }).use(settingsPerInvocation());
+    const handler = withSettingsPerInvocation(
+      middy(async (event: { next?: string; fail?: boolean; early?: boolean }) => {
+        seen.push(value());
+        if (event.next !== undefined) process.env[NAME] = event.next;
+        seen.push(value());
+        if (event.fail) throw new Error('failed on purpose');
+        return 'handled';
+      })
+        // Middy skips the middlewares after one that responds early, or whose onError throws.
+        .use({ after: (request) => ((request.event as { early?: boolean }).early ? 'early' : undefined) })
+        .use({
+          onError: () => {
+            throw new Error('its onError failed too');
+          },
+        }),
+    );
     process.env[NAME] = 'one';
     await handler({ next: 'two' }, {} as never);
-    await expect(handler({ next: 'three', fail: true }, {} as never)).rejects.toThrow('failed on purpose');
-    await handler({}, {} as never);
-    expect(seen).toEqual(['one', 'one', 'two', 'two', 'three', 'three']);
-    process.env[NAME] = 'four';
+    await expect(handler({ next: 'three', fail: true }, {} as never)).rejects.toThrow('its onError failed too');
+    expect(value()).toBe('three');
+    expect(await handler({ next: 'four', early: true }, {} as never)).toBe('early');
     expect(value()).toBe('four');
+    await handler({}, {} as never);
+    expect(seen).toEqual(['one', 'one', 'two', 'two', 'three', 'three', 'four', 'four']);
   });
 });

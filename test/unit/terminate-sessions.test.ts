@@ -68,13 +68,19 @@ vi.mock('../../lib/pam/pam-client.js', () => ({
     }
   },
 }));
-vi.mock('../../lib/pam/pam-secret.js', () => ({
-  // Never held: every termination reads the index and the secret.
-  heldPamConnection: () => undefined,
-  prefetchPamConnection: async () => {
-    aws.secretReads += 1;
-  },
-}));
+vi.mock('../../lib/pam/pam-secret.js', async () => {
+  const { pamSettings } = await import('../../lib/core/settings.js');
+  return {
+    // Never held: every termination reads the index and the secret. Its settings are read as the real one reads them.
+    heldPamConnection: () => {
+      pamSettings();
+      return undefined;
+    },
+    prefetchPamConnection: async () => {
+      aws.secretReads += 1;
+    },
+  };
+});
 vi.mock('../../lib/inventory/active-index.js', async (importActual) => ({
   ...(await importActual<typeof import('../../lib/inventory/active-index.js')>()),
   readActiveIndex: async () => {
@@ -299,6 +305,14 @@ describe('terminateSessions', () => {
 
   it('sends nothing in a dry run', async () => {
     reading = indexOf(4);
+    const report = await terminateSessions(request({ sessionIds: [idOf('alice')], dryRun: true }), settings(), {});
+    expect(kinds(report)).toEqual({ alice: 'would_terminate' });
+    expect(pam.calls).toEqual([]);
+  });
+
+  it('decides what needs no PAM call from the index when a PAM setting is wrong', async () => {
+    reading = indexOf(4);
+    delete process.env.PAM_SECRET_ID;
     const report = await terminateSessions(request({ sessionIds: [idOf('alice')], dryRun: true }), settings(), {});
     expect(kinds(report)).toEqual({ alice: 'would_terminate' });
     expect(pam.calls).toEqual([]);
