@@ -54,27 +54,25 @@ function httpsAgent(caCertificate: string | undefined): HttpsAgent {
  * The time limit covers connection, headers and body: when it runs out, the request is destroyed
  * with a TimeoutError (a plain timer: an AbortSignal cost a warm drop about 10 µs before its DELETE).
  */
-export function send(target: string | RequestTarget, options: PamRequest): Promise<PamResponse> {
-  const secure = (typeof target === 'string' ? target : target.http.protocol).startsWith('https:');
+export function send(target: RequestTarget, options: PamRequest): Promise<PamResponse> {
+  const secure = target.http.protocol === 'https:';
   let timedOut = false;
   return new Promise((resolve, reject) => {
-    const requestOptions = {
-      method: options.method,
-      headers:
-        options.body === undefined
-          ? options.headers
-          : { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
-      agent: secure ? httpsAgent(options.caCertificate) : httpAgent,
-    };
-    const onResponse = (response: IncomingMessage) => {
-      const contentType = response.headers['content-type'];
-      resolve({ statusCode: response.statusCode ?? 0, contentType, body: response, timedOut: () => timedOut });
-    };
-    const { request: start } = secure ? https : http;
-    const request =
-      typeof target === 'string'
-        ? start(target, requestOptions, onResponse)
-        : start({ ...target.http, ...requestOptions }, onResponse);
+    const request = (secure ? https : http).request(
+      {
+        ...target.http,
+        method: options.method,
+        headers:
+          options.body === undefined
+            ? options.headers
+            : { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
+        agent: secure ? httpsAgent(options.caCertificate) : httpAgent,
+      },
+      (response) => {
+        const contentType = response.headers['content-type'];
+        resolve({ statusCode: response.statusCode ?? 0, contentType, body: response, timedOut: () => timedOut });
+      },
+    );
     const timer = setTimeout(() => {
       timedOut = true;
       request.destroy(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));

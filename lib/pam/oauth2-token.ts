@@ -2,6 +2,7 @@ import { type PamResponse, readText, send } from './http-transport.js';
 import { networkFailure } from './network-failure.js';
 import { PamApiError } from './pam-errors.js';
 import { parsePamResponse } from './pam-response.js';
+import { requestTarget } from './request-target.js';
 
 const TOKEN_PATH = '/iso/oauth2/token';
 const TOKEN_TIMEOUT_MS = 10_000;
@@ -40,7 +41,7 @@ async function requestToken(source: TokenSource, timeoutMs: number): Promise<str
   let response: PamResponse;
   let text: string;
   try {
-    response = await send(`${source.baseUrl}${TOKEN_PATH}`, {
+    response = await send(requestTarget(source.baseUrl, TOKEN_PATH), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),

@@ -73,15 +73,22 @@ async function pamWithIndex(stack: BenchStack, active: number) {
   const indexed = output.runs?.[0]?.result as { kind?: string; active?: number } | undefined;
   if (ids.length !== active || indexed?.kind !== 'full_list' || indexed.active !== active)
     throw new Error(`expected a full list of ${active} active sessions, got ${ids.length}: ${JSON.stringify(indexed)}`);
+  const arrival = (id: string) => {
+    const at = simulator.drops.get(id);
+    if (at === undefined) throw new Error(`no DELETE arrived for ${id}`);
+    return at;
+  };
   return {
     env,
     noIndex,
     take: (count: number) => ids.splice(0, count),
-    arrival: (id: string) => {
-      const at = simulator.drops.get(id);
-      if (at === undefined) throw new Error(`no DELETE arrived for ${id}`);
-      return at;
-    },
+    arrival,
+    /** Cold time to cut `id` by the floor: from its process's spawn to the DELETE received. */
+    floorCut: async (id: string) =>
+      arrival(id) - (await runChild(floorScript, { ...env, BENCH_SESSION_IDS: id })).spawnedAt,
+    /** Cold time to cut `id` by drop in a fresh process, with `childEnv` (the index's, or noIndex). */
+    dropCut: async (id: string, childEnv = env) =>
+      arrival(id) - (await runDrop({ ...childEnv, BENCH_EVENTS: JSON.stringify([{ session_id: id }]) })).spawnedAt,
     stop: () => simulator.stop(),
   };
 }
@@ -107,12 +114,9 @@ async function coldRuns(stack: BenchStack) {
   try {
     for (let run = 0; run < COLD_RUNS; run += 1) {
       const [floorId, indexedId, liveId] = pam.take(3) as [string, string, string];
-      const floor = await runChild(floorScript, { ...pam.env, BENCH_SESSION_IDS: floorId });
-      cold.floor.push(pam.arrival(floorId) - floor.spawnedAt);
-      const indexed = await runDrop({ ...pam.env, BENCH_EVENTS: JSON.stringify([{ session_id: indexedId }]) });
-      cold.indexed.push(pam.arrival(indexedId) - indexed.spawnedAt);
-      const live = await runDrop({ ...pam.noIndex, BENCH_EVENTS: JSON.stringify([{ session_id: liveId }]) });
-      cold.live.push(pam.arrival(liveId) - live.spawnedAt);
+      cold.floor.push(await pam.floorCut(floorId));
+      cold.indexed.push(await pam.dropCut(indexedId));
+      cold.live.push(await pam.dropCut(liveId, pam.noIndex));
     }
     return cold;
   } finally {
@@ -127,10 +131,8 @@ async function measure(stack: BenchStack): Promise<string[]> {
     const { env, noIndex, take, arrival } = pam;
     for (let run = 0; run < STRESS_COLD_RUNS; run += 1) {
       const [floorId, id] = take(2) as [string, string];
-      const floor = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: floorId });
-      cold.stressFloor.push(arrival(floorId) - floor.spawnedAt);
-      const indexed = await runDrop({ ...env, BENCH_EVENTS: JSON.stringify([{ session_id: id }]) });
-      cold.stress.push(arrival(id) - indexed.spawnedAt);
+      cold.stressFloor.push(await pam.floorCut(floorId));
+      cold.stress.push(await pam.dropCut(id));
     }
 
     const bareIds = take(BARE_DROPS);

@@ -5,6 +5,7 @@ import { lambdaContext, listEvent } from '../../infra/local/lambda-events.js';
 import { type LocalPam, pamSecretString, startLocalPam } from '../../infra/local/local-pam.js';
 import { readText, send } from '../../lib/pam/http-transport.js';
 import { forgetCachedSecret } from '../../lib/pam/pam-secret.js';
+import { requestTarget } from '../../lib/pam/request-target.js';
 import { type Handler, loadHandler } from '../support/handlers.js';
 import { asJson } from '../support/json-result.js';
 import { makePrivateCa, type PrivateCa } from '../support/private-ca.js';
@@ -109,10 +110,13 @@ describe('connections to the PAM Core over TLS', () => {
       handshakes += 1;
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `https://localhost:${(server.address() as AddressInfo).port}/api/session/remotesessions`;
+    const target = requestTarget(
+      `https://localhost:${(server.address() as AddressInfo).port}`,
+      '/api/session/remotesessions',
+    );
     try {
       for (let call = 0; call < 3; call += 1) {
-        const response = await send(url, {
+        const response = await send(target, {
           method: 'GET',
           headers: {},
           timeoutMs: 5_000,

@@ -5,39 +5,26 @@ import { createOAuth1Signer } from '../../lib/pam/oauth1.js';
 import { requestTarget } from '../../lib/pam/request-target.js';
 import { oauth1Signature } from '../support/oauth1-reference.js';
 
-/** What a request built from `new URL(base + path)` covers and where node:http sends it, or that it cannot be built. */
-function fromUrl(base: string, path: string) {
+type Built = Pick<URL, 'origin' | 'pathname' | 'search'> & { http: ReturnType<typeof urlToHttpOptions> };
+
+/** What a request covers (origin, path, query) and where node:http sends it, or that it cannot be built. */
+function covered(build: () => Built) {
   try {
-    return parsed(base, path);
+    const { origin, pathname, search, http } = build();
+    const { protocol, hostname, port, path, auth } = http;
+    return { origin, pathname, search, http: { protocol, hostname, port, path, auth } };
   } catch {
     return 'Invalid URL';
   }
 }
 
-function parsed(base: string, path: string) {
-  const url = new URL(`${base}${path}`);
-  const { protocol, hostname, port, path: sent, auth } = urlToHttpOptions(url);
-  return {
-    origin: url.origin,
-    pathname: url.pathname,
-    search: url.search,
-    http: { protocol, hostname, port, path: sent, auth },
-  };
-}
+const fromUrl = (base: string, path: string) =>
+  covered(() => {
+    const url = new URL(`${base}${path}`);
+    return { origin: url.origin, pathname: url.pathname, search: url.search, http: urlToHttpOptions(url) };
+  });
 
-function target(base: string, path: string) {
-  try {
-    return built(base, path);
-  } catch {
-    return 'Invalid URL';
-  }
-}
-
-function built(base: string, path: string) {
-  const { origin, pathname, search, http } = requestTarget(base, path);
-  const { protocol, hostname, port, path: sent, auth } = http;
-  return { origin, pathname, search, http: { protocol, hostname, port, path: sent, auth } };
-}
+const target = (base: string, path: string) => covered(() => requestTarget(base, path));
 
 const BASES = [
   'https://pam.example.com',
