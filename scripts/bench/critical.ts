@@ -84,11 +84,15 @@ async function pamWithIndex(stack: BenchStack, active: number) {
     take: (count: number) => ids.splice(0, count),
     arrival,
     /** Cold time to cut `id` by the floor: from its process's spawn to the DELETE received. */
-    floorCut: async (id: string) =>
-      arrival(id) - (await runChild(floorScript, { ...env, BENCH_SESSION_IDS: id })).spawnedAt,
+    floorCut: async (id: string) => {
+      const { spawnedAt } = await runChild(floorScript, { ...env, BENCH_SESSION_IDS: id });
+      return arrival(id) - spawnedAt;
+    },
     /** Cold time to cut `id` by drop in a fresh process, with `childEnv` (the index's, or noIndex). */
-    dropCut: async (id: string, childEnv = env) =>
-      arrival(id) - (await runDrop({ ...childEnv, BENCH_EVENTS: JSON.stringify([{ session_id: id }]) })).spawnedAt,
+    dropCut: async (id: string, childEnv = env) => {
+      const { spawnedAt } = await runDrop({ ...childEnv, BENCH_EVENTS: JSON.stringify([{ session_id: id }]) });
+      return arrival(id) - spawnedAt;
+    },
     stop: () => simulator.stop(),
   };
 }
