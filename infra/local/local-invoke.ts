@@ -1,12 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { startLocalPam } from './local-pam.js';
+import { LOCAL_PORTS } from './local-ports.js';
 import type { RecordedSchedule } from './scheduler.js';
 
-export const SCHEDULER_PORT = Number(process.env.SCHEDULER_PORT ?? 4013);
-
-export const LAMBDA_PORT = Number(process.env.LAMBDA_PORT ?? 3002);
-export const EVENTBRIDGE_PORT = Number(process.env.EVENTBRIDGE_PORT ?? 4011);
-export const SECURITYHUB_PORT = Number(process.env.SECURITYHUB_PORT ?? 4012);
+const { SCHEDULER_PORT, LAMBDA_PORT, EVENTBRIDGE_PORT, SECURITYHUB_PORT } = LOCAL_PORTS;
 
 export interface Invocation {
   result: unknown;

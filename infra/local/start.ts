@@ -4,13 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../lib/core/errors.js';
 import { buildFunctions } from '../build/bundles.js';
 import { generateSessions } from '../pam-simulator/seed-sessions.js';
-import { EVENTBRIDGE_PORT, LAMBDA_PORT, SCHEDULER_PORT, SECURITYHUB_PORT } from './local-invoke.js';
 import { startLocalPam } from './local-pam.js';
+import { LOCAL_PORTS } from './local-ports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const HTTP_PORT = Number(process.env.PORT ?? 3000);
-const SIMULATOR_PORT = Number(process.env.PAM_SIMULATOR_PORT ?? 4010);
-const S3_PORT = Number(process.env.S3_PORT ?? 4569);
+const {
+  PORT: HTTP_PORT,
+  LAMBDA_PORT,
+  PAM_SIMULATOR_PORT: SIMULATOR_PORT,
+  EVENTBRIDGE_PORT,
+  SECURITYHUB_PORT,
+  SCHEDULER_PORT,
+  S3_PORT,
+} = LOCAL_PORTS;
 /** How long Ctrl+C may take; serverless-offline gets OFFLINE_GRACE_MS of it to stop by itself. */
 const SHUTDOWN_DEADLINE_MS = 1_500;
 const OFFLINE_GRACE_MS = 800;
@@ -18,14 +24,14 @@ const OFFLINE_GRACE_MS = 800;
 const GENERATED_SESSIONS = process.env.PAM_SIMULATOR_SESSIONS ? Number(process.env.PAM_SIMULATOR_SESSIONS) : undefined;
 
 /** Refuses to start over another stack: requests would reach the old one, with its old state. */
-async function assertPortsFree(ports: number[]): Promise<void> {
-  for (const port of ports) {
+async function assertPortsFree(ports: Record<string, number>): Promise<void> {
+  for (const port of Object.values(ports)) {
     await new Promise<void>((resolve, reject) => {
       const probe = createServer();
       probe.once('error', () =>
         reject(
           new Error(
-            `Port ${port} is in use (is another npm start still running?); stop it, or set PORT, LAMBDA_PORT, PAM_SIMULATOR_PORT, EVENTBRIDGE_PORT, S3_PORT, SECURITYHUB_PORT`,
+            `Port ${port} is in use (is another npm start still running?); stop it, or set ${Object.keys(ports).join(', ')}`,
           ),
         ),
       );
@@ -53,15 +59,7 @@ async function waitForHttp(url: string, child: ReturnType<typeof spawn>, timeout
  * reading their secret from a loopback Secrets Manager stand-in, talking to the PAM Core simulator.
  */
 async function main(): Promise<void> {
-  await assertPortsFree([
-    HTTP_PORT,
-    LAMBDA_PORT,
-    SIMULATOR_PORT,
-    EVENTBRIDGE_PORT,
-    S3_PORT,
-    SECURITYHUB_PORT,
-    SCHEDULER_PORT,
-  ]);
+  await assertPortsFree(LOCAL_PORTS);
   if (!process.argv.includes('--no-build')) {
     console.log('Building the functions…');
     await buildFunctions();
@@ -156,9 +154,9 @@ async function main(): Promise<void> {
   });
 
   const base = `http://localhost:${HTTP_PORT}`;
-  // An unknown filter is refused before PAM is called: the probe loads the function without
-  // listing what may be a million sessions, again each time a probe times out.
-  await waitForHttp(`${base}/sessions?readiness=probe`, offline);
+  // One session of the live list: the probe goes through the function, its secret and the simulator, and reads
+  // no further than the list's first block, whatever its size.
+  await waitForHttp(`${base}/sessions?limit=1`, offline);
   // The schedule runs the indexer every minute; the first index is written now, so terminations use it at once.
   const indexed = await fetch(
     `http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-index-sessions/invocations`,
@@ -171,6 +169,7 @@ pam-session-responder is running locally (Ctrl+C stops it)
   PAM Core simulator ${local.pam.url}   (${local.pam.sessions.length} seeded sessions)
   Secrets Manager    ${local.secrets.url}   (secret "${local.secretId}")
   EventBridge        ${local.eventBridge.url}   (audit events: GET ${local.eventBridge.url}/events)
+  Security Hub       ${local.securityHub.url}   (the findings' write-back: GET ${local.securityHub.url}/updates)
   S3 (s3rver)        ${local.s3.url}   (bucket "${local.s3.bucket}")
   Scheduler          ${local.scheduler.url}   (reactivation schedules: GET ${local.scheduler.url}/schedules)
   Lambda invoke API  http://localhost:${LAMBDA_PORT}
@@ -186,7 +185,7 @@ Try:
   curl -s -X POST http://localhost:${LAMBDA_PORT}/2015-03-31/functions/pam-session-responder-local-drop/invocations -d '{"session_id":"${example}"}'
   curl -s -X POST ${base}/sessions/terminate -d '{"match":{"protocol":"ssh"},"reason":"preview","dry_run":true}'
   npm run event -- test/fixtures/events/guardduty-cryptocurrency-instance.json
-  npm run event -- test/fixtures/events/termination-request-contain.json   (terminate, rotate and quarantine the credential)
+  npm run event -- test/fixtures/events/termination-request-contain.json   (the SOAR follows up: rotate and quarantine the credential)
   npm run export
   npm run index
   curl -s '${base}/sessions?source=snapshot&active=true'

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS } from '../../infra/local/local-ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -34,6 +35,15 @@ describe('README.md, the front door', () => {
   it('shows the two commands as they are typed', () => {
     expect(README).toContain('npm ci && npm start');
     expect(README).toContain('npm test ');
+  });
+
+  it('lists every port npm start listens on, with its variable and default, and no other', () => {
+    const listed = [...README.matchAll(/^\| `([A-Z0-9_]*PORT)` \| (\d+) \|/gm)].map(([, name, port]) => [
+      name,
+      Number(port),
+    ]);
+    expect(Object.fromEntries(listed)).toEqual(DEFAULT_PORTS);
+    expect(listed).toHaveLength(Object.keys(DEFAULT_PORTS).length);
   });
 });
 
