@@ -1,24 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { movedPorts } from '../support/stack-ports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 let stack: ChildProcess;
 let output = '';
@@ -28,25 +17,9 @@ let ports: Record<string, string>;
 
 // What `npm start` runs, on free ports: the bundles behind serverless-offline, the simulator, the secret stand-in.
 beforeAll(async () => {
-  const [http, lambda, simulator, eventBridge, securityHub, s3, scheduler] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  ports = {
-    PORT: String(http),
-    LAMBDA_PORT: String(lambda),
-    PAM_SIMULATOR_PORT: String(simulator),
-    EVENTBRIDGE_PORT: String(eventBridge),
-    SECURITYHUB_PORT: String(securityHub),
-    // Free ones too, not the defaults another stack on this machine may hold.
-    S3_PORT: String(s3),
-    SCHEDULER_PORT: String(scheduler),
-  };
+  // Free ones, not the defaults another stack on this machine may hold.
+  ports = await movedPorts();
+  const { PORT: http, LAMBDA_PORT: lambda } = ports;
   base = `http://localhost:${http}`;
   lambdaBase = `http://localhost:${lambda}`;
   stack = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--no-build'], {
