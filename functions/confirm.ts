@@ -1,15 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { confirmedRequest, parseConfirmation } from '../lib/invocation/confirmation-input.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
-import { errorResponder } from '../lib/invocation/http-response.js';
-import { withSettingsPerInvocation } from '../lib/invocation/settings-per-invocation.js';
+import { lambdaHandler } from '../lib/invocation/lambda-handler.js';
 import { countRejectedRequest } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
-import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { claimBlockedRequest, releaseBlockedRequest } from '../lib/termination/blocked-requests.js';
 import { terminateSessions } from '../lib/termination/terminate-sessions.js';
 
@@ -18,8 +13,8 @@ import { terminateSessions } from '../lib/termination/terminate-sessions.js';
  * minutes, terminating exactly the sessions it matched. A function of its own, reached only by its
  * route, so that IAM grants it apart from the termination routes.
  */
-export const handler = withSettingsPerInvocation(
-  middy(async (event: unknown, context: Context) => {
+export const handler = await lambdaHandler(
+  async (event: unknown, context: Context) => {
     const confirmation = parseConfirmation(event, context);
     const blocked = await claimBlockedRequest(confirmation.triggerId, confirmation.caller);
     const request = confirmedRequest(confirmation, blocked);
@@ -31,8 +26,6 @@ export const handler = withSettingsPerInvocation(
       await releaseBlockedRequest(blocked.trigger_id);
       throw error;
     }
-  })
-    .use(await tracingMiddleware())
-    .use(injectLambdaContext(logger))
-    .use(errorResponder({ onInvalidRequest: countRejectedRequest })),
+  },
+  { onInvalidRequest: countRejectedRequest },
 );

@@ -1,16 +1,11 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { containCredentials } from '../lib/containment/contain-credentials.js';
-import { logger } from '../lib/core/logger.js';
 import { terminationSettings } from '../lib/core/settings.js';
 import { deadlineFromRemainingTime, HTTP_API_BUDGET_MS } from '../lib/invocation/deadline.js';
-import { errorResponder } from '../lib/invocation/http-response.js';
+import { lambdaHandler } from '../lib/invocation/lambda-handler.js';
 import { oncePerTrigger } from '../lib/invocation/once-per-trigger.js';
-import { withSettingsPerInvocation } from '../lib/invocation/settings-per-invocation.js';
 import { countRejectedRequest, parseTerminationInput } from '../lib/invocation/termination-input.js';
 import { terminationResponse } from '../lib/invocation/termination-response.js';
-import { tracingMiddleware } from '../lib/invocation/tracing.js';
 import { prepareTermination, terminateSessions } from '../lib/termination/terminate-sessions.js';
 
 // The index and the secret are read while the module loads, before the first event.
@@ -23,8 +18,8 @@ await prepareTermination();
  * Responds once the audit, the records and the Security Hub write-back are done, and the
  * credentials the request asked to contain are rotated or quarantined.
  */
-export const handler = withSettingsPerInvocation(
-  middy(async (event: unknown, context: Context) => {
+export const handler = await lambdaHandler(
+  async (event: unknown, context: Context) => {
     const settings = terminationSettings();
     const input = parseTerminationInput(event, context, settings);
     const remaining = context.getRemainingTimeInMillis();
@@ -36,8 +31,6 @@ export const handler = withSettingsPerInvocation(
       const containment = await containCredentials(input.request, report, settings, { deadline });
       return terminationResponse(input, report, containment);
     });
-  })
-    .use(await tracingMiddleware())
-    .use(injectLambdaContext(logger))
-    .use(errorResponder({ onInvalidRequest: countRejectedRequest })),
+  },
+  { onInvalidRequest: countRejectedRequest },
 );

@@ -113,7 +113,7 @@ export function required(name: string, why: string): string {
 }
 
 /**
- * Invocations under way (lib/invocation/settings-per-invocation.ts): while one is, each area compares its variables
+ * Invocations under way (lib/invocation/lambda-handler.ts): while one is, each area compares its variables
  * with the environment once per invocation, not at every use. Lambda never changes them in a container's life;
  * a test changes them between invocations, and a test calling the library outside one is checked at every use.
  */

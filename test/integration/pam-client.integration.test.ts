@@ -60,11 +60,12 @@ let added = 0;
 function keepFourOpen(): void {
   const missing = 4 - openIds().length;
   if (missing <= 0) return;
+  const template = seedSessions()[0] as SimulatedSession;
   local.pam.openSessions(
     Array.from({ length: missing }, () => {
       added += 1;
       return {
-        ...(seedSessions()[0] as SimulatedSession),
+        ...template,
         id: String(1_000 + added),
         session_id: sessionHash(`pam-client-${added}`),
         end: null,

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invocationStarted, settingsArea, text } from '../../lib/core/settings.js';
-import { withSettingsPerInvocation } from '../../lib/invocation/settings-per-invocation.js';
+import { withSettingsPerInvocation } from '../../lib/invocation/lambda-handler.js';
 
 const NAME = 'SETTINGS_TEST_VALUE';
 const area = settingsArea(() => ({ value: text(NAME, 'default') }));
